@@ -1,0 +1,1 @@
+"""Safety Production Month liaison bot."""

@@ -1,0 +1,68 @@
+"""``build_app(settings)``: the only wiring point."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import ApplicationBuilder, Defaults
+
+from bot import commands
+from bot.clock import Clock, system_clock
+from bot.config import Settings
+from bot.context import CONTEXT_TYPES, BotApplication
+from bot.handlers import register
+from bot.persistence import SQLitePersistence
+from bot.storage import Storage
+from bot.texts import Texts
+
+log = logging.getLogger(__name__)
+
+
+def file_base_url(settings: Settings) -> str | None:
+    """The file URL given, or derived from a local API URL ending in ``/bot``."""
+    if settings.file_base_url:
+        return settings.file_base_url
+    if settings.api_base_url and settings.api_base_url.rstrip("/").endswith("/bot"):
+        return settings.api_base_url.rstrip("/")[: -len("/bot")] + "/file/bot"
+    return None
+
+
+def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication:
+    storage = Storage(settings.database_path, clock)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .context_types(CONTEXT_TYPES)
+        .persistence(SQLitePersistence(storage))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    if settings.api_base_url:
+        builder = builder.base_url(settings.api_base_url)
+    files_url = file_base_url(settings)
+    if files_url:
+        builder = builder.base_file_url(files_url)
+    app = builder.build()
+    services = app.bot_data
+    services.settings = settings
+    services.texts = Texts.load(default=settings.language)
+    services.storage = storage
+    services.clock = clock
+    register(app)
+    return app
+
+
+async def on_startup(app: BotApplication) -> None:
+    services = app.bot_data
+    await services.storage.open()
+    services.settings.media_dir.mkdir(parents=True, exist_ok=True)
+    await commands.publish_defaults(app.bot, services.texts, services.settings.language)
+    log.info("bot @%s started", app.bot.username)
+
+
+async def on_shutdown(app: BotApplication) -> None:
+    await app.bot_data.storage.close()

@@ -1,0 +1,100 @@
+"""Settings from the environment or a ``.env`` file, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{8,}$")
+LANGUAGES = ("zh", "en")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    data_dir: Path = Path("data")
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    admin_ids: frozenset[int] = frozenset()
+    language: str = "zh"
+    api_base_url: str | None = None
+    file_base_url: str | None = None
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "bot.sqlite3"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def local_api(self) -> bool:
+        """A local Bot API server hands out files of any size (the cloud caps at 20 MB)."""
+        return self.api_base_url is not None
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` lines; blank lines and ``#`` comments are ignored."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Build settings; the process environment wins over the ``.env`` file."""
+    merged: dict[str, str] = dict(read_env_file(env_file)) if env_file else {}
+    merged.update(os.environ if environ is None else environ)
+
+    token = merged.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather "
+                          "and put it in the environment or .env (or try: python -m bot demo)")
+    if not TOKEN_PATTERN.match(token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN is malformed: expected <digits>:<letters> "
+                          "as given by @BotFather")
+
+    tz_name = merged.get("BOT_TIMEZONE", "").strip() or "Asia/Shanghai"
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(f"BOT_TIMEZONE={tz_name!r} is not a known time zone") from error
+
+    admin_ids: set[int] = set()
+    for part in merged.get("BOT_ADMIN_IDS", "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ConfigError(f"BOT_ADMIN_IDS must be numeric Telegram user ids, got {part!r}")
+        admin_ids.add(int(part))
+
+    language = merged.get("BOT_LANGUAGE", "").strip() or "zh"
+    if language not in LANGUAGES:
+        raise ConfigError(f"BOT_LANGUAGE must be one of {', '.join(LANGUAGES)}, got {language!r}")
+
+    return Settings(
+        token=token,
+        data_dir=Path(merged.get("BOT_DATA_DIR", "").strip() or "data"),
+        timezone=timezone,
+        admin_ids=frozenset(admin_ids),
+        language=language,
+        api_base_url=merged.get("TELEGRAM_API_BASE_URL", "").strip() or None,
+        file_base_url=merged.get("TELEGRAM_FILE_BASE_URL", "").strip() or None,
+    )

@@ -1,0 +1,74 @@
+"""python-telegram-bot persistence over our SQLite storage: conversation states and user drafts.
+
+The application flushes after every update (see ``handlers.guard``), so a half-filled form
+survives a crash, not only a clean restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+
+from bot.storage import Storage
+
+
+class SQLitePersistence(BasePersistence[dict, dict, dict]):
+    def __init__(self, storage: Storage) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=False, user_data=True, callback_data=False
+            ),
+            update_interval=5,
+        )
+        self.storage = storage
+
+    async def get_user_data(self) -> dict[int, dict]:
+        await self.storage.open()
+        return await self.storage.conversations.user_data()
+
+    async def get_chat_data(self) -> dict[int, dict]:
+        return {}
+
+    async def get_bot_data(self) -> dict:
+        return {}
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def get_conversations(self, name: str) -> dict:
+        await self.storage.open()
+        return await self.storage.conversations.conversations(name)
+
+    async def update_conversation(self, name: str, key: tuple, new_state: Any) -> None:
+        await self.storage.conversations.set_conversation(name, key, new_state)
+
+    async def update_user_data(self, user_id: int, data: dict) -> None:
+        await self.storage.conversations.set_user_data(user_id, data)
+
+    async def update_chat_data(self, chat_id: int, data: dict) -> None:
+        return None
+
+    async def update_bot_data(self, data: dict) -> None:
+        return None
+
+    async def update_callback_data(self, data: Any) -> None:
+        return None
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        return None
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self.storage.conversations.set_user_data(user_id, {})
+
+    async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: dict) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None

@@ -1,0 +1,34 @@
+"""Storage: the database and one repository per entity. All SQL lives in this package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.clock import Clock, system_clock
+from bot.storage.coordinators import Coordinators
+from bot.storage.db import Database
+from bot.storage.invites import Invites
+from bot.storage.liaisons import Liaisons
+from bot.storage.people import People
+from bot.storage.state import ConversationStore
+from bot.storage.units import Units
+
+
+class Storage:
+    """Built cheaply (no I/O); :meth:`open` connects and migrates."""
+
+    def __init__(self, path: Path, clock: Clock = system_clock) -> None:
+        self.db = Database(path)
+        self.clock = clock
+        self.people = People(self.db, clock)
+        self.units = Units(self.db, clock)
+        self.invites = Invites(self.db, clock)
+        self.coordinators = Coordinators(self.db, clock)
+        self.liaisons = Liaisons(self.db, clock)
+        self.conversations = ConversationStore(self.db)
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    async def close(self) -> None:
+        await self.db.close()

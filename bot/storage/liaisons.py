@@ -1,0 +1,108 @@
+"""liaison: one person per unit, with the attachment 1 fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock, to_iso
+from bot.storage.db import Database
+from bot.storage.models import LIAISON_FORM_FIELDS, Liaison, row_to
+
+
+class DecisionStale(Exception):
+    """The request was already approved or rejected."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    liaison: Liaison
+    replaced: Liaison | None
+
+
+class Liaisons:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def get(self, liaison_id: int) -> Liaison | None:
+        row = await self.db.fetchone("SELECT * FROM liaison WHERE id = ?", (liaison_id,))
+        return row_to(Liaison, row) if row else None
+
+    async def active_for_unit(self, unit_id: int) -> Liaison | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM liaison WHERE unit_id = ? AND status = 'active'", (unit_id,)
+        )
+        return row_to(Liaison, row) if row else None
+
+    async def open_for_person(self, person_id: int) -> Liaison | None:
+        """The person's active or pending liaison row, if any."""
+        row = await self.db.fetchone(
+            "SELECT * FROM liaison WHERE person_id = ? AND status IN ('active', 'pending')",
+            (person_id,),
+        )
+        return row_to(Liaison, row) if row else None
+
+    async def register(self, unit_id: int, person_id: int, form: dict[str, str | None]) -> Liaison:
+        """Active when the unit has no liaison yet, otherwise pending a coordinator's decision."""
+        columns = ", ".join(LIAISON_FORM_FIELDS)
+        marks = ", ".join("?" for _ in LIAISON_FORM_FIELDS)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT 1 FROM liaison WHERE unit_id = ? AND status = 'active'", (unit_id,)
+            )
+            taken = await cursor.fetchone() is not None
+            await cursor.close()
+            cursor = await conn.execute(
+                f"INSERT INTO liaison (unit_id, person_id, {columns}, status, registered_at) "
+                f"VALUES (?, ?, {marks}, ?, ?)",
+                (unit_id, person_id, *(form.get(name) for name in LIAISON_FORM_FIELDS),
+                 "pending" if taken else "active", to_iso(self.clock())),
+            )
+            liaison_id = cursor.lastrowid
+            await cursor.close()
+        liaison = await self.get(int(liaison_id))
+        assert liaison is not None
+        return liaison
+
+    async def update_form(self, liaison_id: int, form: dict[str, str | None]) -> Liaison:
+        assignments = ", ".join(f"{name} = ?" for name in LIAISON_FORM_FIELDS)
+        await self.db.execute(
+            f"UPDATE liaison SET {assignments} WHERE id = ?",
+            (*(form.get(name) for name in LIAISON_FORM_FIELDS), liaison_id),
+        )
+        liaison = await self.get(liaison_id)
+        assert liaison is not None
+        return liaison
+
+    async def decide(self, liaison_id: int, approve: bool, decided_by: int) -> Decision:
+        """Approve (the current liaison becomes 'replaced') or reject a pending registration."""
+        now = to_iso(self.clock())
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT unit_id FROM liaison WHERE id = ? AND status = 'pending'", (liaison_id,)
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                raise DecisionStale(liaison_id)
+            replaced_id = None
+            if approve:
+                cursor = await conn.execute(
+                    "UPDATE liaison SET status = 'replaced', decided_at = ?, decided_by = ? "
+                    "WHERE unit_id = ? AND status = 'active' RETURNING id",
+                    (now, decided_by, row["unit_id"]),
+                )
+                replaced = await cursor.fetchone()
+                await cursor.close()
+                replaced_id = replaced["id"] if replaced else None
+            await conn.execute(
+                "UPDATE liaison SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?",
+                ("active" if approve else "rejected", now, decided_by, liaison_id),
+            )
+        liaison = await self.get(liaison_id)
+        assert liaison is not None
+        return Decision(liaison, await self.get(replaced_id) if replaced_id else None)
+
+    async def all_active(self) -> list[Liaison]:
+        rows = await self.db.fetchall("SELECT * FROM liaison WHERE status = 'active'")
+        return [row_to(Liaison, row) for row in rows]

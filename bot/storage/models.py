@@ -1,0 +1,90 @@
+"""Rows as dataclasses: what the repositories return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+LIAISON_FORM_FIELDS = (
+    "name", "gender", "position", "office_phone", "mobile",
+    "fax", "qq", "wechat", "email", "address",
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    telegram_id: int
+    chat_id: int
+    first_name: str
+    username: str | None
+    language: str
+    language_set: bool
+    reachable: bool
+    first_seen: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    name: str
+    parent_id: int | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Invite:
+    code: str
+    kind: str
+    unit_id: int | None
+    created_by: int | None
+    created_at: str
+    used_by: int | None
+    used_at: str | None
+    revoked_at: str | None
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None and self.used_at is None
+
+
+@dataclass(frozen=True)
+class Coordinator:
+    person_id: int
+    scope_unit_id: int | None
+    added_by: int | None
+    added_at: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Liaison:
+    id: int
+    unit_id: int
+    person_id: int
+    name: str
+    gender: str | None
+    position: str | None
+    office_phone: str | None
+    mobile: str
+    fax: str | None
+    qq: str | None
+    wechat: str | None
+    email: str | None
+    address: str | None
+    status: str
+    registered_at: str
+    decided_at: str | None
+    decided_by: int | None
+
+    def form(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in LIAISON_FORM_FIELDS}
+
+
+def row_to(cls: type, row) -> object:
+    """Build a dataclass from a sqlite row, taking the columns the dataclass names."""
+    names = [f.name for f in fields(cls)]
+    keys = row.keys()
+    values = {name: row[name] for name in names if name in keys}
+    for f in fields(cls):
+        if f.type in ("bool",) and f.name in values:
+            values[f.name] = bool(values[f.name])
+    return cls(**values)

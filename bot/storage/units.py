@@ -1,0 +1,106 @@
+"""unit: the reporting units, a tree (province → city → department/company)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock, to_iso
+from bot.storage.db import Database
+from bot.storage.models import Unit, row_to
+
+SUBTREE = """
+WITH RECURSIVE subtree(id) AS (
+    SELECT id FROM unit WHERE id = :root
+    UNION ALL
+    SELECT unit.id FROM unit JOIN subtree ON unit.parent_id = subtree.id
+)
+"""
+
+
+@dataclass(frozen=True)
+class UnitListing:
+    """A unit with what /units shows beside it."""
+    unit: Unit
+    parent_name: str | None
+    liaison_name: str | None
+    liaison_mobile: str | None
+    invite_code: str | None
+
+
+class Units:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def create(self, name: str, parent_id: int | None, created_by: int | None) -> Unit:
+        unit_id = await self.db.execute(
+            "INSERT INTO unit (name, parent_id, created_at, created_by) VALUES (?, ?, ?, ?)",
+            (name, parent_id, to_iso(self.clock()), created_by),
+        )
+        unit = await self.get(unit_id)
+        assert unit is not None
+        return unit
+
+    async def get(self, unit_id: int) -> Unit | None:
+        row = await self.db.fetchone("SELECT * FROM unit WHERE id = ?", (unit_id,))
+        return row_to(Unit, row) if row else None
+
+    async def by_name(self, name: str) -> Unit | None:
+        row = await self.db.fetchone("SELECT * FROM unit WHERE name = ?", (name,))
+        return row_to(Unit, row) if row else None
+
+    async def names_like(self, fragment: str, limit: int = 5) -> list[str]:
+        rows = await self.db.fetchall(
+            "SELECT name FROM unit WHERE instr(name, ?) > 0 ORDER BY name LIMIT ?",
+            (fragment, limit),
+        )
+        return [row["name"] for row in rows]
+
+    async def subtree_ids(self, root_id: int) -> set[int]:
+        rows = await self.db.fetchall(SUBTREE + "SELECT id FROM subtree", {"root": root_id})
+        return {row["id"] for row in rows}
+
+    async def in_scope(self, unit_id: int, scope_unit_id: int | None) -> bool:
+        """A scope of None is everything; otherwise the scope unit and those under it."""
+        if scope_unit_id is None:
+            return True
+        row = await self.db.fetchone(
+            SUBTREE + "SELECT 1 FROM subtree WHERE id = :unit",
+            {"root": scope_unit_id, "unit": unit_id},
+        )
+        return row is not None
+
+    async def count(self, scope_unit_id: int | None) -> int:
+        if scope_unit_id is None:
+            row = await self.db.fetchone("SELECT count(*) FROM unit")
+        else:
+            row = await self.db.fetchone(
+                SUBTREE + "SELECT count(*) FROM subtree", {"root": scope_unit_id}
+            )
+        return int(row[0]) if row else 0
+
+    async def listing(
+        self, scope_unit_id: int | None, offset: int = 0, limit: int = 10
+    ) -> list[UnitListing]:
+        scope = "" if scope_unit_id is None else "WHERE u.id IN (SELECT id FROM subtree)"
+        sql = (SUBTREE if scope_unit_id is not None else "") + f"""
+            SELECT u.*, p.name AS parent_name, l.name AS liaison_name,
+                   l.mobile AS liaison_mobile, i.code AS invite_code
+            FROM unit u
+            LEFT JOIN unit p ON p.id = u.parent_id
+            LEFT JOIN liaison l ON l.unit_id = u.id AND l.status = 'active'
+            LEFT JOIN invite i ON i.unit_id = u.id AND i.kind = 'unit' AND i.revoked_at IS NULL
+            {scope}
+            ORDER BY u.name LIMIT :limit OFFSET :offset
+        """
+        rows = await self.db.fetchall(
+            sql, {"root": scope_unit_id, "limit": limit, "offset": offset}
+        )
+        return [
+            UnitListing(
+                unit=row_to(Unit, row), parent_name=row["parent_name"],
+                liaison_name=row["liaison_name"], liaison_mobile=row["liaison_mobile"],
+                invite_code=row["invite_code"],
+            )
+            for row in rows
+        ]

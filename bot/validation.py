@@ -1,0 +1,105 @@
+"""Pure checks of what people type. Each returns the cleaned value or raises Invalid(key)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+class Invalid(ValueError):
+    """``key`` names the catalog text that says what is wrong."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+QQ = re.compile(r"^[1-9]\d{4,11}$")
+WECHAT = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")
+LANDLINE = re.compile(r"^\+?[\d\-\s()（）]+(?:(?:转|ext\.?|x|#)\s*\d{1,6})?$", re.IGNORECASE)
+
+
+def clean_text(raw: str, max_length: int) -> str:
+    """Strip, drop control characters, refuse empty or over-long input."""
+    text = "".join(ch for ch in raw if unicodedata.category(ch) != "Cc" or ch == "\n")
+    text = " ".join(text.split())
+    if not text:
+        raise Invalid("validation.empty")
+    if len(text) > max_length:
+        raise Invalid("validation.too_long")
+    return text
+
+
+def mobile(raw: str) -> str:
+    """A Chinese mobile (11 digits, 1[3-9]…, optional +86) or an international +number."""
+    compact = re.sub(r"[\s\-()（）]", "", raw.strip())
+    if compact.startswith("+86"):
+        compact = compact[3:]
+    elif compact.startswith("0086"):
+        compact = compact[4:]
+    elif compact.startswith("86") and len(compact) == 13:
+        compact = compact[2:]
+    if CN_MOBILE.match(compact):
+        return compact
+    if compact.startswith("+") and compact[1:].isdigit() and 8 <= len(compact) - 1 <= 15:
+        return compact
+    raise Invalid("validation.mobile")
+
+
+def contact_phone(raw: str) -> str:
+    """A number shared from the Telegram contact button (digits, maybe without the +)."""
+    digits = re.sub(r"\D", "", raw)
+    try:
+        return mobile(raw if raw.strip().startswith("+") else "+" + digits)
+    except Invalid:
+        return mobile(digits)
+
+
+def landline(raw: str) -> str:
+    """Office phone or fax: 7–15 digits, area code, hyphens, spaces and an extension allowed."""
+    text = raw.strip()
+    digits = re.sub(r"\D", "", text)
+    if not LANDLINE.match(text) or not 7 <= len(digits) <= 18:
+        raise Invalid("validation.phone")
+    return " ".join(text.split())
+
+
+def email(raw: str) -> str:
+    text = raw.strip()
+    if len(text) > 254 or not EMAIL.match(text):
+        raise Invalid("validation.email")
+    return text
+
+
+def qq(raw: str) -> str:
+    text = raw.strip()
+    if not QQ.match(text):
+        raise Invalid("validation.qq")
+    return text
+
+
+def wechat(raw: str) -> str:
+    text = raw.strip()
+    if WECHAT.match(text):
+        return text
+    try:
+        return mobile(text)
+    except Invalid:
+        raise Invalid("validation.wechat") from None
+
+
+GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female",
+           "m": "male", "f": "female"}
+
+
+def gender(raw: str) -> str:
+    value = GENDERS.get(raw.strip().lower())
+    if value is None:
+        raise Invalid("validation.gender")
+    return value
+
+
+def unit_name(raw: str) -> str:
+    return clean_text(raw, 60)

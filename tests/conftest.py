@@ -1,0 +1,105 @@
+"""Shared fixtures: the sandbox (fake Bot API on loopback) and the real bot driven through it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_app
+from bot.clock import Clock, system_clock
+from bot.config import Settings
+from bot.runtime import running
+from bot.sandbox import FakeTelegram, SimUser
+
+ADMIN_ID = 1001
+LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
+
+
+class BotUnderTest:
+    """The real application, started and stopped (restarted) against the sandbox."""
+
+    def __init__(self, sandbox: FakeTelegram, data_dir: Path, admin_ids: frozenset[int],
+                 clock: Clock = system_clock) -> None:
+        self.sandbox = sandbox
+        self.settings = Settings(
+            token=sandbox.token, data_dir=data_dir, admin_ids=admin_ids,
+            api_base_url=sandbox.api_base_url, file_base_url=sandbox.file_base_url,
+        )
+        self.clock = clock
+        self.app = None
+        self._running = None
+
+    async def start(self) -> None:
+        self.app = build_app(self.settings, clock=self.clock)
+        self._running = running(self.app)
+        await self._running.__aenter__()
+
+    async def stop(self) -> None:
+        if self._running is not None:
+            await self._running.__aexit__(None, None, None)
+            self._running = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    @property
+    def storage(self):
+        return self.app.bot_data.storage
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(sandbox: FakeTelegram, tmp_path: Path) -> AsyncIterator[BotUnderTest]:
+    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}))
+    await under_test.start()
+    yield under_test
+    await under_test.stop()
+
+
+@pytest.fixture
+def admin(sandbox: FakeTelegram) -> SimUser:
+    return sandbox.user(ADMIN_ID, "王主任", language_code="zh-hans")
+
+
+async def add_unit(coordinator: SimUser, name: str) -> str:
+    """Create a unit through /addunit; returns its invite code as read from the reply."""
+    await coordinator.command("addunit", name)
+    reply = await coordinator.wait_reply()
+    match = LINK.search(reply[-1].text)
+    assert match, reply[-1].text
+    return match.group(1)
+
+
+async def answer(user: SimUser, text: str | None = None, press: str | None = None) -> list:
+    if press is not None:
+        await user.press(press)
+    else:
+        await user.send(text)
+    return await user.wait_reply()
+
+
+async def register_liaison(user: SimUser, code: str, name: str = "李明",
+                           mobile: str = "13912345678") -> list:
+    """Fill the form with the required fields only, skipping every optional one."""
+    await user.command("start", code)
+    await user.wait_reply(count=2)
+    await answer(user, name)
+    await answer(user, press="男")
+    await answer(user, "科长")
+    await answer(user, press="跳过")      # office phone
+    await user.send(mobile)
+    await user.wait_reply(count=2)
+    for _ in range(5):                    # fax, qq, wechat, email, address
+        await answer(user, press="跳过")
+    return await answer(user, press="✅ 确认提交")

@@ -1,0 +1,43 @@
+"""The pure input checks behind the liaison form."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import validation
+from bot.validation import Invalid
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("13912345678", "13912345678"), ("139 1234 5678", "13912345678"),
+    ("+86 139-1234-5678", "13912345678"), ("008613912345678", "13912345678"),
+    ("+4915112345678", "+4915112345678"),
+])
+def test_good_mobiles(raw, clean):
+    assert validation.mobile(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["12345", "12912345678", "1391234567", "abc", "", "+1"])
+def test_bad_mobiles(raw):
+    with pytest.raises(Invalid):
+        validation.mobile(raw)
+
+
+def test_other_fields():
+    assert validation.landline("0431-88881234") == "0431-88881234"
+    assert validation.landline("(0431) 8888 1234 转 601") == "(0431) 8888 1234 转 601"
+    with pytest.raises(Invalid):
+        validation.landline("12")
+    assert validation.email("a.b@example.com.cn") == "a.b@example.com.cn"
+    with pytest.raises(Invalid):
+        validation.email("a@b")
+    assert validation.qq("123456789") == "123456789"
+    with pytest.raises(Invalid):
+        validation.qq("0123")
+    assert validation.wechat("wx_abc123") == "wx_abc123"
+    assert validation.wechat("13912345678") == "13912345678"
+    with pytest.raises(Invalid):
+        validation.wechat("12")
+    assert validation.clean_text("  a\x00b  c ", 10) == "ab c"
+    with pytest.raises(Invalid):
+        validation.clean_text("\x01\x02", 10)
