@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import Clock, system_clock
+from bot.storage.campaigns import Campaigns
 from bot.storage.coordinators import Coordinators
 from bot.storage.db import Database
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
 from bot.storage.people import People
 from bot.storage.state import ConversationStore
+from bot.storage.submissions import Submissions
 from bot.storage.units import Units
 
 
@@ -26,6 +28,8 @@ class Storage:
         self.coordinators = Coordinators(self.db, clock)
         self.liaisons = Liaisons(self.db, clock)
         self.conversations = ConversationStore(self.db)
+        self.campaigns = Campaigns(self.db, clock)
+        self.submissions = Submissions(self.db, clock)
 
     async def open(self) -> None:
         await self.db.open()

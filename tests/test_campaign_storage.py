@@ -1,0 +1,33 @@
+"""The calendar as stored: a campaign with the default rules round-trips into schedule.Rule."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from bot.schedule import deadlines, default_rules
+from bot.storage import Storage
+
+
+async def test_default_calendar_round_trip_and_override(tmp_path):
+    storage = Storage(tmp_path / "db.sqlite3")
+    await storage.open()
+    try:
+        campaign = await storage.campaigns.create(
+            2023, "2023年安全生产月", "人人讲安全、个个会应急", date(2023, 6, 1),
+            date(2023, 6, 30), "Asia/Shanghai", default_rules(2023), created_by=1)
+        calendar = await storage.campaigns.calendar()
+        assert calendar.campaign == campaign
+        weekly = calendar.rule("weekly")
+        assert weekly.weekday == 3 and weekly.due_time == time(10, 0)
+        assert weekly.reminder_minutes == (60, 15)
+        found = {d.period: d for d in deadlines(weekly, campaign.timezone)}
+        assert found["2023-06-22"].moved == "holiday"
+        await storage.campaigns.override_date(weekly.id, date(2023, 6, 22),
+                                              datetime(2023, 6, 21, 16, 0), set_by=1)
+        weekly = (await storage.campaigns.calendar()).rule("weekly")
+        found = {d.period: d for d in deadlines(weekly, campaign.timezone)}
+        assert found["2023-06-22"].due == datetime(2023, 6, 21, 16, 0,
+                                                   tzinfo=campaign.timezone)
+        assert await storage.submissions.delivered_units(weekly.id, "2023-06-22") == {}
+    finally:
+        await storage.close()
