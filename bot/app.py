@@ -40,6 +40,7 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
+        .updater(None)  # bot.runtime.DurablePoller fetches updates
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)

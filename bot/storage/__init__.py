@@ -8,6 +8,7 @@ from bot.clock import Clock, system_clock
 from bot.storage.campaigns import Campaigns
 from bot.storage.coordinators import Coordinators
 from bot.storage.db import Database
+from bot.storage.inbox import Inbox
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
 from bot.storage.people import People
@@ -30,6 +31,7 @@ class Storage:
         self.conversations = ConversationStore(self.db)
         self.campaigns = Campaigns(self.db, clock)
         self.submissions = Submissions(self.db, clock)
+        self.inbox = Inbox(self.db, clock)
 
     async def open(self) -> None:
         await self.db.open()
