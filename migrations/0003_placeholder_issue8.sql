@@ -1,0 +1,2 @@
+-- Placeholder on branch issue-8 only: the real 0003 comes from another branch.
+-- Delete this file when merging.

@@ -1,0 +1,2 @@
+-- Placeholder on branch issue-8 only: the real 0004 comes from another branch.
+-- Delete this file when merging.
