@@ -165,6 +165,21 @@ class Words:
         return self.plain("desk.target", deliverable=self.deliverable(deadline.key),
                           period=self.period(deadline))
 
+    def period_key_label(self, deliverable_key: str, period: str) -> str:
+        """A stored period key read back: 'week of …', a month, or just the deliverable."""
+        deliverable = self.deliverable(deliverable_key)
+        try:
+            if len(period) == 10:
+                label = self.plain("desk.period_week", date=self.date(date.fromisoformat(period)))
+            elif len(period) == 7:
+                label = self.plain("desk.period_month", year=int(period[:4]),
+                                   month=int(period[5:]))
+            else:
+                return deliverable
+        except ValueError:
+            return deliverable
+        return self.plain("desk.target", deliverable=deliverable, period=label)
+
     def duration(self, seconds: int) -> str:
         days, hours, minutes = duration_parts(seconds)
         parts = []

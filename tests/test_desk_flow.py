@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pytest
-
-from tests.conftest import ADMIN_ID, BotUnderTest
 from tests.desk_seed import (
     CITIES,
     LIAISON_BASE_ID,
     SCOPED_COORDINATOR_ID,
     TZ,
-    Clock,
-    Seeded,
     expected,
     fate,
-    seed,
 )
-
-
-@dataclass
-class World:
-    bot: BotUnderTest
-    clock: Clock
-    seeded: Seeded
-
-
-@pytest.fixture
-async def desk(sandbox, tmp_path):
-    clock = Clock(datetime(2026, 5, 20, 9, 0, tzinfo=TZ))
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
-    await under_test.start()
-    seeded = await seed(under_test, clock, sandbox)
-    yield World(under_test, clock, seeded)
-    await under_test.stop()
 
 
 def listed(text: str) -> dict[str, list[str]]:
