@@ -59,9 +59,9 @@ class Desk:
                period: str | None = None) -> Deadline | None:
         """The deadline asked for; by default the one coordinators are chasing (of the
         deliverable when one is given)."""
-        if deliverable_id is None:
+        found = self.deadlines.get(deliverable_id, ()) if deliverable_id is not None else ()
+        if not found:     # none asked for, or a stale button's deliverable
             return chased_deadline(self.all_deadlines(), now)
-        found = self.deadlines.get(deliverable_id, ())
         chosen = next((deadline for deadline in found if deadline.period == period), None)
         return chosen or chased_deadline(found, now)
 
