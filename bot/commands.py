@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 EVERYONE = ("start", "help", "lang", "cancel")
 LIAISON = ("profile",)
-COORDINATOR = ("units", "addunit", "invite", "addcoordinator")
+COORDINATOR = ("units", "addunit", "invite", "addcoordinator",
+               "status", "missing", "roster", "export", "photos", "late")
 
 
 def command_names(roles: frozenset[str]) -> list[str]:

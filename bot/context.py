@@ -24,6 +24,7 @@ class Services:
     texts: Texts | None = None
     storage: Storage | None = None
     clock: Clock = system_clock
+    export_part_bytes: int = 49 * 1024 * 1024   # uploads stay under Telegram's 50 MB
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

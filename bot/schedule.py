@@ -161,3 +161,23 @@ def default_rules(year: int) -> list[dict]:
          "due_time": time(18, 0), "reminder_minutes": once_reminders},
         {"key": "event", "kind": ANYTIME, "position": 7, "reminder_minutes": []},
     ]
+
+
+CHASE_WINDOW = timedelta(hours=24)
+
+
+def chased_deadline(found: Sequence[Deadline], now: datetime,
+                    window: timedelta = CHASE_WINDOW) -> Deadline | None:
+    """The deadline coordinators are chasing at ``now``: the most recent one that has passed,
+    when it passed less than ``window`` ago; otherwise the next one to come; after the last
+    one, the last. Deadlines due at the same instant keep the order given (first wins)."""
+    if not found:
+        return None
+    passed = [deadline for deadline in found if deadline.due <= now]
+    latest = max(passed, key=lambda deadline: deadline.due) if passed else None
+    if latest is not None and now - latest.due < window:
+        return latest
+    upcoming = [deadline for deadline in found if deadline.due > now]
+    if upcoming:
+        return min(upcoming, key=lambda deadline: deadline.due)
+    return latest

@@ -6,7 +6,7 @@ handler wins, so conversations come first and the catch-alls last.
 
 from __future__ import annotations
 
-from bot.handlers import common, coordinators, documents, guard, registration, units
+from bot.handlers import common, coordinators, desk, documents, guard, registration, units
 
 
 def register(app) -> None:
@@ -15,5 +15,6 @@ def register(app) -> None:
     common.register_commands(app)
     coordinators.register(app)
     units.register(app)
+    desk.register(app)
     documents.register(app)
     common.register_fallbacks(app)

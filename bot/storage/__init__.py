@@ -12,6 +12,7 @@ from bot.storage.inbox import Inbox
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
 from bot.storage.people import People
+from bot.storage.reminders import DeskReminders
 from bot.storage.state import ConversationStore
 from bot.storage.submissions import Submissions
 from bot.storage.units import Units
@@ -32,6 +33,7 @@ class Storage:
         self.campaigns = Campaigns(self.db, clock)
         self.submissions = Submissions(self.db, clock)
         self.inbox = Inbox(self.db, clock)
+        self.desk_reminders = DeskReminders(self.db, clock)
 
     async def open(self) -> None:
         await self.db.open()
