@@ -161,6 +161,8 @@ async def test_nothing_this_week_counts_as_delivered_and_a_real_submission_repla
     assert "原因已记录" in (await liaison.wait_reply())[-1].text
     nil = await submission(bot, liaison, "weekly", "2026-06-04")
     assert (nil.state, nil.nil_reason) == ("nil", "本周停产检修，未开展活动")
+    assert await bot.storage.submissions.nil_units(weekly, "2026-06-04") == {
+        unit_id: "本周停产检修，未开展活动"}
 
     clock.set(2026, 6, 4, 9, 30)
     await liaison.send_photo(jpeg(1), caption="补充：班组安全检查")
@@ -168,6 +170,7 @@ async def test_nothing_this_week_counts_as_delivered_and_a_real_submission_repla
     assert "已替换" in receipt[-1].text and "6月4日 10:00" in receipt[-1].text
     real = await submission(bot, liaison, "weekly", "2026-06-04")
     assert real.id == nil.id and real.state == "open" and real.nil_reason is None
+    assert await bot.storage.submissions.nil_units(weekly, "2026-06-04") == {}
     assert await bot.storage.submissions.delivered_units(weekly, "2026-06-04") == {unit_id: None}
 
 

@@ -107,6 +107,15 @@ class Submissions:
         )
         return {row["unit_id"]: row["late_seconds"] for row in rows}
 
+    async def nil_units(self, deliverable_id: int, period: str) -> dict[int, str | None]:
+        """unit id -> reason for the units whose delivery is an explicit "nothing" report
+        (they are in :meth:`delivered_units` too: delivered, but distinct from materials)."""
+        rows = await self.db.fetchall(
+            "SELECT unit_id, nil_reason FROM submission WHERE deliverable_id = ? "
+            "AND period = ? AND state = 'nil'", (deliverable_id, period),
+        )
+        return {row["unit_id"]: row["nil_reason"] for row in rows}
+
     async def delivered_periods(self, unit_id: int, deliverable_id: int) -> set[str]:
         """Periods of the deliverable this unit delivered (nil reports count)."""
         rows = await self.db.fetchall(
