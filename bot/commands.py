@@ -12,7 +12,7 @@ from bot.texts import LANGUAGES, Texts
 log = logging.getLogger(__name__)
 
 EVERYONE = ("start", "help", "lang", "cancel")
-LIAISON = ("profile",)
+LIAISON = ("plan", "summary", "event", "mysubmissions", "profile")
 COORDINATOR = ("units", "addunit", "invite", "addcoordinator",
                "status", "missing", "roster", "export", "photos", "late")
 

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.storage.models import Person
 
 if TYPE_CHECKING:
+    from bot.media import MediaStore
     from bot.storage import Storage
     from bot.texts import Texts
 
@@ -25,6 +26,7 @@ class Services:
     storage: Storage | None = None
     clock: Clock = system_clock
     export_part_bytes: int = 49 * 1024 * 1024   # uploads stay under Telegram's 50 MB
+    media: MediaStore | None = None
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
@@ -48,6 +50,11 @@ class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
     def storage(self) -> Storage:
         assert self.bot_data.storage is not None
         return self.bot_data.storage
+
+    @property
+    def media(self) -> MediaStore:
+        assert self.bot_data.media is not None
+        return self.bot_data.media
 
     @property
     def clock(self) -> Clock:

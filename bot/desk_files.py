@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.clock import from_iso
 from bot.desk import LATE, MISSING, Standing, Words
-from bot.media_paths import media_file, thumb_file
+from bot.media_paths import media_file
 from bot.schedule import Deadline
 from bot.storage.models import LIAISON_FORM_FIELDS, Liaison, Unit
 from bot.storage.submissions import DeskItem
@@ -262,8 +262,8 @@ def _thumbnail_into(archive: zipfile.ZipFile, item: DeskItem, media_dir: Path, w
     """A thumbnail for the index: the store's, or made from a photo; None when neither."""
     if not item.media_sha256 or item.kind == "text":
         return None
-    stored = thumb_file(media_dir, item.media_sha256)
-    if stored.is_file():
+    stored = media_file(media_dir, item.thumb_sha256) if item.thumb_sha256 else None
+    if stored is not None and stored.is_file():
         archive.write(stored, name)
         return name
     if item.kind != "photo":

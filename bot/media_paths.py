@@ -1,4 +1,7 @@
-"""Where the media store keeps a file and its thumbnail, by sha256 (the one mapping)."""
+"""Where the media store keeps content, by sha256 (the one mapping).
+
+Thumbnails are content-addressed too: an item's ``thumb_sha256`` names its thumbnail file.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,3 @@ from pathlib import Path
 
 def media_file(media_dir: Path, sha256: str) -> Path:
     return media_dir / sha256[:2] / sha256
-
-
-def thumb_file(media_dir: Path, sha256: str) -> Path:
-    return media_dir / "thumbs" / sha256[:2] / (sha256 + ".jpg")

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
-from bot.media_paths import media_file, thumb_file
+from bot.media_paths import media_file
 from bot.schedule import deadlines, default_rules, lateness
-from bot.storage.submissions import NewItem
+from bot.storage.submissions import ArchivedItem
 
 TZ = ZoneInfo("Asia/Shanghai")
 SEEDED_AT = datetime(2026, 5, 20, 9, 0, tzinfo=TZ)
@@ -92,7 +92,7 @@ def _store(media_dir, data: bytes, thumb: bool) -> tuple[str, str | None]:
         image.thumbnail((32, 32))
         image.save(small, format="JPEG")
     thumb_sha = hashlib.sha256(small.getvalue()).hexdigest()
-    thumb_path = thumb_file(media_dir, sha)
+    thumb_path = media_file(media_dir, thumb_sha)
     thumb_path.parent.mkdir(parents=True, exist_ok=True)
     thumb_path.write_bytes(small.getvalue())
     return sha, thumb_sha
@@ -153,14 +153,14 @@ async def seed(bot, clock: Clock, sandbox) -> Seeded:
                 sha, thumb_sha = _store(media_dir, data, thumb=index % 3 != 0)
                 seeded.files[sha] = (name, data)
                 seeded.photos[period].append((name, color_of(index, week, number)))
-                items.append(NewItem("photo", received + timedelta(seconds=number), None, sha,
+                items.append(ArchivedItem("photo", received + timedelta(seconds=number), None, sha,
                                      thumb_sha, None, "image/jpeg", len(data)))
             text = f"{name}第{week + 1}周开展安全宣传活动。"
-            items.append(NewItem("text", received + timedelta(seconds=5), text))
+            items.append(ArchivedItem("text", received + timedelta(seconds=5), text))
             seeded.texts[period].append((name, text))
             assert lateness(due[period], received) == late
             liaison = await storage.liaisons.active_for_unit(seeded.units[name])
-            await storage.submissions.record(seeded.units[name], weekly.id, period, items,
+            await storage.submissions.record_archived(seeded.units[name], weekly.id, period, items,
                                              late_seconds=late,
                                              liaison_id=liaison.id if liaison else None)
     clock.now = AFTER_LAST_WEEK

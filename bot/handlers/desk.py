@@ -28,7 +28,7 @@ from bot.desk import LATE, MISSING, ON_TIME, Desk, Words, delivered, load_desk, 
 from bot.desk_files import Column, Tile
 from bot.desk_reminders import Reminder, send_reminders
 from bot.keyboards import inline
-from bot.media_paths import media_file, thumb_file
+from bot.media_paths import media_file
 from bot.schedule import Deadline, chased_deadline
 
 log = logging.getLogger(__name__)
@@ -489,7 +489,8 @@ async def photos(update: Update, context: BotContext, who: Who) -> None:
             words.html("desk.photos_none", target=words.target(week)))
         return
     media_dir = context.settings.media_dir
-    tiles = [Tile(names[item.unit_id], _tile_source(media_dir, item.media_sha256))
+    tiles = [Tile(names[item.unit_id],
+                  _tile_source(media_dir, item.thumb_sha256, item.media_sha256))
              for item in items]
     sheets = await asyncio.to_thread(lambda: list(desk_files.contact_sheets(tiles)))
     for index, (jpeg, legend) in enumerate(sheets, start=1):
@@ -504,12 +505,11 @@ async def photos(update: Update, context: BotContext, who: Who) -> None:
         await update.effective_message.reply_text("\n".join(lines))
 
 
-def _tile_source(media_dir: Path, sha256: str | None) -> Path | None:
-    if not sha256:
-        return None
-    for path in (thumb_file(media_dir, sha256), media_file(media_dir, sha256)):
-        if path.is_file():
-            return path
+def _tile_source(media_dir: Path, *shas: str | None) -> Path | None:
+    """The first of the item's thumbnail and file that is in the store."""
+    for sha256 in shas:
+        if sha256 and media_file(media_dir, sha256).is_file():
+            return media_file(media_dir, sha256)
     return None
 
 
