@@ -12,8 +12,9 @@ from bot.texts import LANGUAGES, Texts
 log = logging.getLogger(__name__)
 
 EVERYONE = ("start", "help", "lang", "cancel")
-LIAISON = ("profile",)
-COORDINATOR = ("units", "addunit", "invite", "addcoordinator")
+LIAISON = ("profile", "stats", "stats_xlsx")
+COORDINATOR = ("units", "addunit", "invite", "addcoordinator", "stats_total", "stats_unit",
+               "stats_form")
 
 
 def command_names(roles: frozenset[str]) -> list[str]:

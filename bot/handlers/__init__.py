@@ -6,12 +6,13 @@ handler wins, so conversations come first and the catch-alls last.
 
 from __future__ import annotations
 
-from bot.handlers import common, coordinators, documents, guard, registration, units
+from bot.handlers import common, coordinators, documents, guard, registration, stats, units
 
 
 def register(app) -> None:
     guard.register(app)
     registration.register(app)
+    stats.register(app)
     common.register_commands(app)
     coordinators.register(app)
     units.register(app)

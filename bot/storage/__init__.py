@@ -12,6 +12,7 @@ from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
 from bot.storage.people import People
 from bot.storage.state import ConversationStore
+from bot.storage.stats import Stats
 from bot.storage.submissions import Submissions
 from bot.storage.units import Units
 
@@ -30,6 +31,7 @@ class Storage:
         self.conversations = ConversationStore(self.db)
         self.campaigns = Campaigns(self.db, clock)
         self.submissions = Submissions(self.db, clock)
+        self.stats = Stats(self.db, clock)
 
     async def open(self) -> None:
         await self.db.open()
