@@ -292,7 +292,12 @@ async def on_answer_button(update: Update, context: BotContext) -> State | int:
         await query.answer(context.t("stats.first_already"))
         return State.ASK
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    chosen = _button_value(context, figure, action)
+    if chosen is None:
+        await query.edit_message_reply_markup(None)
+    else:
+        await query.edit_message_text(query.message.text_html + "\n" + context.t(
+            "stats.chosen", value=_value_text(context, figure, chosen)))
     if action == "back":
         draft["position"] -= 1
         return await ask(update, context)
@@ -307,14 +312,21 @@ async def on_answer_button(update: Update, context: BotContext) -> State | int:
             return await show_review(update, context)
         draft["position"] = later[0]
         return await ask(update, context)
-    if action == "zero" and figure.type != "yesno":
-        value: Value = 0 if figure.type == "count" else context.t("stats.none_text")
-    elif action in ("yes", "no") and figure.type == "yesno":
-        value = action == "yes"
-    else:
+    if chosen is None:
         return await ask(update, context)
-    draft["values"][figure.key] = value
+    draft["values"][figure.key] = chosen
     return await _advance(update, context, form, draft)
+
+
+def _button_value(context: BotContext, figure: Figure, action: str) -> Value | None:
+    """What a 0 / none, yes or no button means for this figure (None: not a value button)."""
+    if action == "zero" and figure.type == "count":
+        return 0
+    if action == "zero" and figure.type == "text":
+        return context.t("stats.none_text")
+    if action in ("yes", "no") and figure.type == "yesno":
+        return action == "yes"
+    return None
 
 
 async def not_an_answer(update: Update, context: BotContext) -> State | int:
