@@ -276,7 +276,8 @@ def open_workbook(data: bytes) -> Workbook:
     try:
         return load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError,
-            TypeError) as error:
+            TypeError, AttributeError, IndexError) as error:
+        # whatever a damaged or foreign file makes openpyxl raise: it is not ours to read
         raise WorkbookUnreadable(str(error)) from error
 
 

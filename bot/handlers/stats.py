@@ -329,11 +329,6 @@ def _button_value(context: BotContext, figure: Figure, action: str) -> Value | N
     return None
 
 
-async def not_an_answer(update: Update, context: BotContext) -> State | int:
-    await update.effective_message.reply_text(context.t("stats.answer_please"))
-    return await ask(update, context)
-
-
 async def show_review(update: Update, context: BotContext) -> State | int:
     """Every figure, with a button per item to change it, and the submit button."""
     draft = _draft(context)
@@ -428,11 +423,6 @@ async def on_resume(update: Update, context: BotContext) -> State | int:
     if draft["editing"]:
         return await show_review(update, context)
     return await ask(update, context)
-
-
-async def use_buttons(update: Update, context: BotContext) -> State | None:
-    await update.effective_message.reply_text(context.t("stats.use_buttons"))
-    return None
 
 
 async def submit(update: Update, context: BotContext) -> int:
@@ -807,28 +797,23 @@ async def on_entry_button(update: Update, context: BotContext, who: Who) -> None
 # ------------------------------------------------------------------ wiring
 
 def conversation() -> ConversationHandler:
-    answer_text = tg_filters.TEXT & ~tg_filters.COMMAND
-    # documents go to the documents router (a filled workbook is read even mid-form)
-    other = ~tg_filters.COMMAND & ~tg_filters.Document.ALL & ~tg_filters.TEXT
+    """Only typed answers and the form's own buttons are taken: photos, documents and text
+    outside a question go on to the other handlers (a liaison's materials, a workbook)."""
     states = {
         State.ASK: [
-            MessageHandler(answer_text, on_answer),
+            MessageHandler(tg_filters.TEXT & ~tg_filters.COMMAND, on_answer),
             CallbackQueryHandler(on_answer_button, pattern=r"^stats:(zero|yes|no|back|skip):"),
             CallbackQueryHandler(on_to_review, pattern=r"^stats:review$"),
-            MessageHandler(other, not_an_answer),
         ],
         State.REVIEW: [
             CallbackQueryHandler(on_review_button, pattern=r"^stats:(submit|item:\d+)$"),
             CallbackQueryHandler(on_resume, pattern=r"^stats:restart$"),
-            MessageHandler(answer_text | other, use_buttons),
         ],
         State.CHOOSE_FIGURE: [
             CallbackQueryHandler(on_choose_figure, pattern=r"^stats:(fig:\w+|review)$"),
-            MessageHandler(answer_text | other, use_buttons),
         ],
         State.RESUME: [
             CallbackQueryHandler(on_resume, pattern=r"^stats:(continue|restart)$"),
-            MessageHandler(answer_text | other, use_buttons),
         ],
     }
     with warnings.catch_warnings():
