@@ -489,9 +489,13 @@ def labels(context: BotContext) -> stats_workbook.Labels:
     )
 
 
+def _safe(name: str) -> str:
+    """A name usable as a file name on any system."""
+    return "".join("_" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in name)
+
+
 def _file_name(prefix: str, name: str) -> str:
-    safe = "".join("_" if ch in '\\/:*?"<>|' else ch for ch in name)
-    return f"{prefix}-{safe}.xlsx"
+    return f"{prefix}-{_safe(name)}.xlsx"
 
 
 @liaison_only
@@ -678,7 +682,7 @@ async def show_form(update: Update, context: BotContext, who: Who) -> None:
     version = await context.storage.stats.current_form()
     form = version.form
     await update.effective_message.reply_document(
-        InputFile(io.BytesIO(form.dumps().encode("utf-8")), filename=f"{form.key}.json"),
+        InputFile(io.BytesIO(form.dumps().encode("utf-8")), filename=f"{_safe(form.key)}.json"),
         caption=context.t("stats.form_caption", version=version.id,
                           title=text_in(form.title, context.lang), items=len(form.items),
                           figures=len(form.figures)))
