@@ -393,3 +393,27 @@ async def test_an_entry_belongs_to_the_campaign_and_lateness_is_by_message_date(
     assert entry.figures == {"drills": 2}
     assert entry.late_seconds == 25 * 3600
     assert await bot.storage.stats.current(unit.id, None) is None
+
+
+async def test_in_english_the_form_and_the_workbook_speak_english(bot, sandbox):
+    unit, _ = await seed_liaison(bot, sandbox, "Jilin", 4600)
+    await bot.storage.people.set_language(4600, "en")
+    user = sandbox.user(4600, "Li", language_code="en")
+    await user.command("stats")
+    _, question = await user.wait_reply(count=2)
+    assert "Form(s) in which the month was launched" in question.text
+    assert question.button_texts() == ["0 / none", "⬅ Back", "Skip item ⏭"]
+    data = await download(user)
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [sheet.cell(3, column).value for column in range(1, 6)] == [
+        "Item", "Standard", "What was done", "Value", "Unit"]
+    await user.send_document(fill(data, {"coverage_plan": "yes", "leaflets": "many"}),
+                             "statistics.xlsx")
+    refused = (await user.wait_reply())[-1].text
+    rows = rows_by_key(sheet)
+    assert (f"Cell D{rows['leaflets']} (item 4 “Safety consultation day, on- and offline” · "
+            "Leaflets and materials handed out): Please send a whole number") in refused
+    await user.send_document(fill(data, {"coverage_plan": "yes"}), "statistics.xlsx")
+    await user.wait_reply()
+    await answer(user, press="✅ Submit")
+    assert (await bot.storage.stats.current(unit.id, None)).figures == {"coverage_plan": True}
