@@ -12,9 +12,10 @@ from bot.texts import LANGUAGES, Texts
 log = logging.getLogger(__name__)
 
 EVERYONE = ("start", "help", "lang", "cancel")
-LIAISON = ("plan", "summary", "event", "mysubmissions", "profile")
+LIAISON = ("plan", "summary", "event", "mysubmissions", "stats", "stats_xlsx", "profile")
 COORDINATOR = ("units", "addunit", "invite", "addcoordinator",
-               "status", "missing", "roster", "export", "photos", "late")
+               "status", "missing", "roster", "export", "photos", "late",
+               "stats_total", "stats_unit", "stats_form")
 
 
 def command_names(roles: frozenset[str]) -> list[str]:

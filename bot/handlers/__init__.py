@@ -15,6 +15,7 @@ from bot.handlers import (
     events,
     guard,
     registration,
+    stats,
     submissions,
     units,
 )
@@ -23,6 +24,7 @@ from bot.handlers import (
 def register(app) -> None:
     guard.register(app)
     registration.register(app)
+    stats.register(app)
     events.register_conversation(app)
     submissions.register_conversation(app)
     common.register_commands(app)

@@ -1,8 +1,9 @@
 """The one router for documents.
 
-A coordinator's .xlsx/.csv is a unit list to import; an active liaison's document is a
-submission (plans, summaries, materials, spreadsheets, images sent as files); anyone else
-is told what the bot expects from them.
+Statistics come first: a form definition (.json) or a workbook the bot made (recognised by
+its marker, whoever sends it) goes to ``handlers.stats``. Then a coordinator's .xlsx/.csv is
+a unit list to import; an active liaison's document is a submission (plans, summaries,
+materials, spreadsheets, images sent as files); anyone else is told what the bot expects.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from telegram.ext import MessageHandler, filters
 
 from bot.access import who_is
 from bot.context import BotContext
-from bot.handlers import common, submissions, units
+from bot.handlers import common, stats, submissions, units
 
 UNIT_LIST_EXTENSIONS = (".xlsx", ".csv")
 
@@ -23,6 +24,8 @@ def is_unit_list(file_name: str | None) -> bool:
 
 async def route_document(update: Update, context: BotContext) -> None:
     who = await who_is(context, update.effective_user.id)
+    if await stats.take_document(update, context, who):
+        return
     unit_list = is_unit_list(update.effective_message.document.file_name)
     if who.is_coordinator and unit_list:
         await units.import_units(update, context, who)

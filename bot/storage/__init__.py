@@ -14,6 +14,7 @@ from bot.storage.liaisons import Liaisons
 from bot.storage.people import People
 from bot.storage.reminders import DeskReminders
 from bot.storage.state import ConversationStore
+from bot.storage.stats import Stats
 from bot.storage.submissions import Submissions
 from bot.storage.units import Units
 
@@ -34,6 +35,7 @@ class Storage:
         self.submissions = Submissions(self.db, clock)
         self.inbox = Inbox(self.db, clock)
         self.desk_reminders = DeskReminders(self.db, clock)
+        self.stats = Stats(self.db, clock)
 
     async def open(self) -> None:
         await self.db.open()
