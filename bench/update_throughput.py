@@ -1,0 +1,124 @@
+"""Updates handled per second: our bot against a bare PTB echo bot on the same sandbox.
+
+1,000 liaisons send 10,000 text submissions as fast as the sandbox hands them out; each
+is answered (a receipt, or the echo). Then again with the sandbox adding 50 ms to every
+API call, as a real network would.
+
+    python bench/update_throughput.py [--liaisons 1000] [--messages 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from common import ROOT, machine, seed_liaisons
+
+from bot.sandbox import FakeTelegram
+from bot.schedule import default_rules
+from bot.storage import Storage
+from tests.processes import BotProcess
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def seed(data_dir: Path, liaisons: int) -> list[int]:
+    ids = await seed_liaisons(data_dir / "bot.sqlite3", liaisons)
+    storage = Storage(data_dir / "bot.sqlite3")
+    await storage.open()
+    today = date.today()
+    rules = default_rules(today.year)
+    for rule in rules:             # a weekly period open today, whatever the date
+        if rule["key"] == "weekly":
+            rule.update(first_date=today - timedelta(days=7), last_date=today + timedelta(days=60),
+                        weekday=(today.weekday() + 1) % 7)
+    await storage.campaigns.create(today.year, "bench", "", today - timedelta(days=7),
+                                   today + timedelta(days=60), "Asia/Shanghai", rules, None)
+    await storage.close()
+    return ids
+
+
+async def flood(sandbox: FakeTelegram, user_ids: list[int], messages: int) -> None:
+    users = [sandbox.user(user_id, f"联络员{n}") for n, user_id in enumerate(user_ids)]
+    for n in range(messages):
+        await users[n % len(users)].send(f"第{n}条：本周开展安全检查 {n} 次")
+
+
+async def wait_replies(sandbox: FakeTelegram, before: int, count: int, limit: float) -> float:
+    started = time.monotonic()
+    while len(sandbox.sent) - before < count:
+        if time.monotonic() - started > limit:
+            raise SystemExit(f"only {len(sandbox.sent) - before} of {count} replies")
+        await asyncio.sleep(0.05)
+    return time.monotonic()
+
+
+async def run_echo(sandbox: FakeTelegram, user_ids: list[int], messages: int) -> tuple[float, float]:
+    env = dict(os.environ, TELEGRAM_BOT_TOKEN=sandbox.token,
+               TELEGRAM_API_BASE_URL=sandbox.api_base_url, PYTHONPATH=str(ROOT))
+    polls = sandbox.stats["getUpdates"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bench" / "echo_bot.py"), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    while sandbox.stats["getUpdates"] == polls:
+        await asyncio.sleep(0.05)
+    before, cpu = len(sandbox.sent), cpu_seconds(process.pid)
+    started = time.monotonic()
+    await flood(sandbox, user_ids, messages)
+    finished = await wait_replies(sandbox, before, messages, 600)
+    used = cpu_seconds(process.pid) - cpu
+    process.terminate()
+    await process.wait()
+    return messages / (finished - started), used / messages
+
+
+async def run_ours(sandbox: FakeTelegram, data_dir: Path, user_ids: list[int],
+                   messages: int) -> tuple[float, float]:
+    process = BotProcess(sandbox, data_dir, [1])
+    await process.start()
+    before, cpu = len(sandbox.sent), cpu_seconds(process.process.pid)
+    started = time.monotonic()
+    await flood(sandbox, user_ids, messages)
+    finished = await wait_replies(sandbox, before, messages, 900)
+    used = cpu_seconds(process.process.pid) - cpu
+    await process.stop()
+    return messages / (finished - started), used / messages
+
+
+async def main(liaisons: int, messages: int) -> None:
+    print(f"machine: {machine()}; {liaisons} liaisons, {messages} text submissions")
+    for latency in (0.0, 0.05):
+        sandbox = FakeTelegram()
+        sandbox.record_requests = False
+        sandbox.record_transcript = False
+        await sandbox.start()
+        sandbox.latency = latency
+        with tempfile.TemporaryDirectory() as tmp:
+            data_dir = Path(tmp) / "data"
+            data_dir.mkdir()
+            user_ids = await seed(data_dir, liaisons)
+            echo_rate, echo_cpu = await run_echo(sandbox, user_ids, messages)
+            ours_rate, ours_cpu = await run_ours(sandbox, data_dir, user_ids, messages)
+        await sandbox.stop()
+        print(f"latency {latency * 1000:.0f} ms: echo bot {echo_rate:.0f} updates/s "
+              f"({echo_cpu * 1000:.2f} ms CPU each); ours {ours_rate:.0f} updates/s "
+              f"({ours_cpu * 1000:.2f} ms CPU each); ratio {ours_rate / echo_rate:.2f} "
+              f"(goal >= 0.7)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--liaisons", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=10_000)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.liaisons, arguments.messages))
