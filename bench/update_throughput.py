@@ -63,7 +63,8 @@ async def wait_replies(sandbox: FakeTelegram, before: int, count: int, limit: fl
     return time.monotonic()
 
 
-async def run_echo(sandbox: FakeTelegram, user_ids: list[int], messages: int) -> tuple[float, float]:
+async def run_echo(sandbox: FakeTelegram, user_ids: list[int],
+                   messages: int) -> tuple[float, float]:
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=sandbox.token,
                TELEGRAM_API_BASE_URL=sandbox.api_base_url, PYTHONPATH=str(ROOT))
     polls = sandbox.stats["getUpdates"]

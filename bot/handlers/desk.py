@@ -16,16 +16,18 @@ import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import desk_files
+if TYPE_CHECKING:
+    from bot.desk_files import Column
+
 from bot.access import Who, coordinator_only
 from bot.context import BotContext
 from bot.desk import LATE, MISSING, ON_TIME, Desk, Words, delivered, load_desk, standings
-from bot.desk_files import Column, Tile
 from bot.desk_reminders import Reminder, send_reminders
 from bot.keyboards import inline
 from bot.media_paths import media_file
@@ -314,6 +316,7 @@ def _scope_line(words: Words, desk: Desk, who: Who) -> str:
 @coordinator_only
 async def roster(update: Update, context: BotContext, who: Who) -> None:
     """The liaisons as an .xlsx in the attachment 1 layout, one row per unit."""
+    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
     storage = context.storage
     units = await storage.units.all_in_scope(who.scope_unit_id)
     if not units:
@@ -332,11 +335,13 @@ async def roster(update: Update, context: BotContext, who: Who) -> None:
                                         liaisons=len(liaisons)))
 
 
-async def _columns(context: BotContext, desk: Desk, found: Sequence[Deadline]) -> list[Column]:
+async def _columns(context: BotContext, desk: Desk, found: Sequence[Deadline]
+                   ) -> list[Column]:
+    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
     columns = []
     for deadline in found:
         groups = standings(desk.units, await delivered(context.storage, desk, deadline))
-        columns.append(Column(deadline, {standing.unit.id: standing
+        columns.append(desk_files.Column(deadline, {standing.unit.id: standing
                                          for group in groups.values() for standing in group}))
     return columns
 
@@ -344,6 +349,7 @@ async def _columns(context: BotContext, desk: Desk, found: Sequence[Deadline]) -
 @coordinator_only
 async def late(update: Update, context: BotContext, who: Who) -> None:
     """The late and missing list for the committee meeting: a short text and a .docx."""
+    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
     desk, refusal = await _open_desk(context, who)
     if desk is None:
         await update.effective_message.reply_text(refusal)
@@ -421,6 +427,7 @@ async def _weekly_target(update: Update, context: BotContext, desk: Desk, words:
 @coordinator_only
 async def export(update: Update, context: BotContext, who: Who) -> None:
     """``/export [week|all|<date>]``: a zip of the units' materials, split when too big."""
+    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
     desk, refusal = await _open_desk(context, who)
     if desk is None:
         await update.effective_message.reply_text(refusal)
@@ -470,6 +477,7 @@ async def export(update: Update, context: BotContext, who: Who) -> None:
 @coordinator_only
 async def photos(update: Update, context: BotContext, who: Who) -> None:
     """``/photos [<date>]``: the week's photos as contact sheets, each tile labelled."""
+    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
     desk, refusal = await _open_desk(context, who)
     if desk is None:
         await update.effective_message.reply_text(refusal)
@@ -489,7 +497,7 @@ async def photos(update: Update, context: BotContext, who: Who) -> None:
             words.html("desk.photos_none", target=words.target(week)))
         return
     media_dir = context.settings.media_dir
-    tiles = [Tile(names[item.unit_id],
+    tiles = [desk_files.Tile(names[item.unit_id],
                   _tile_source(media_dir, item.thumb_sha256, item.media_sha256))
              for item in items]
     sheets = await asyncio.to_thread(lambda: list(desk_files.contact_sheets(tiles)))

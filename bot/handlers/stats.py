@@ -14,12 +14,15 @@ import logging
 import warnings
 from datetime import datetime
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
-from bot import stats_workbook
+if TYPE_CHECKING:
+    from bot.stats_workbook import Labels, Marker
+
 from bot.access import Who, coordinator_only, liaison_only, who_is
 from bot.clock import from_iso, to_iso
 from bot.context import BotContext
@@ -475,7 +478,8 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 # ------------------------------------------------------------------ the workbook
 
-def labels(context: BotContext) -> stats_workbook.Labels:
+def labels(context: BotContext) -> Labels:
+    from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
     t = context.t
     return stats_workbook.Labels(
         language=context.lang, table_sheet=t("stats.xlsx_sheet"), unit=t("stats.xlsx_unit"),
@@ -501,6 +505,7 @@ def _file_name(prefix: str, name: str) -> str:
 @liaison_only
 async def send_workbook(update: Update, context: BotContext, who: Who) -> None:
     """``/stats_xlsx``: the unit's table to fill on a computer, previous values in."""
+    from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
     liaison = who.active_liaison
     storage = context.storage
     version = await storage.stats.current_form()
@@ -518,6 +523,7 @@ async def send_workbook(update: Update, context: BotContext, who: Who) -> None:
 async def take_document(update: Update, context: BotContext, who: Who) -> bool:
     """For the documents router: a form definition (.json) or a statistics workbook.
     Returns False when the document is something else (left to the other handlers)."""
+    from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
     document = update.effective_message.document
     name = (document.file_name or "").lower()
     if name.endswith(".json"):
@@ -543,7 +549,8 @@ async def take_document(update: Update, context: BotContext, who: Who) -> bool:
 
 
 async def _read_workbook(update: Update, context: BotContext, liaison: Liaison, workbook,
-                         marker: stats_workbook.Marker) -> None:
+                         marker: Marker) -> None:
+    from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
     message = update.effective_message
     storage = context.storage
     if marker.kind != "unit":
@@ -693,6 +700,7 @@ async def show_form(update: Update, context: BotContext, who: Who) -> None:
 @coordinator_only
 async def totals(update: Update, context: BotContext, who: Who) -> None:
     """``/stats_total``: headline totals over the units in scope, and the workbook."""
+    from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
     storage = context.storage
     units = await storage.units.listing(who.scope_unit_id, 0, 1_000_000)
     if not units:
