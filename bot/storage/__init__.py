@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import Clock, system_clock
+from bot.storage.audience import Audience
+from bot.storage.broadcasts import Broadcasts
 from bot.storage.campaigns import Campaigns
 from bot.storage.coordinators import Coordinators
 from bot.storage.db import Database
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
+from bot.storage.outbox import Outbox
 from bot.storage.people import People
+from bot.storage.scheduler import SchedulerMarks
 from bot.storage.state import ConversationStore
 from bot.storage.submissions import Submissions
 from bot.storage.units import Units
@@ -30,6 +34,10 @@ class Storage:
         self.conversations = ConversationStore(self.db)
         self.campaigns = Campaigns(self.db, clock)
         self.submissions = Submissions(self.db, clock)
+        self.outbox = Outbox(self.db, clock)
+        self.audience = Audience(self.db)
+        self.broadcasts = Broadcasts(self.db, clock)
+        self.scheduler = SchedulerMarks(self.db)
 
     async def open(self) -> None:
         await self.db.open()
