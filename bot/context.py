@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
@@ -12,6 +13,7 @@ from bot.config import Settings
 from bot.storage.models import Person
 
 if TYPE_CHECKING:
+    from bot.sender import Sender
     from bot.storage import Storage
     from bot.texts import Texts
 
@@ -24,6 +26,8 @@ class Services:
     texts: Texts | None = None
     storage: Storage | None = None
     clock: Clock = system_clock
+    sender: Sender | None = None
+    schedule_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
@@ -51,6 +55,11 @@ class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
     @property
     def clock(self) -> Clock:
         return self.bot_data.clock
+
+    @property
+    def sender(self) -> Sender:
+        assert self.bot_data.sender is not None
+        return self.bot_data.sender
 
     @property
     def lang(self) -> str:
