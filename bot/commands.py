@@ -12,8 +12,9 @@ from bot.texts import LANGUAGES, Texts
 log = logging.getLogger(__name__)
 
 EVERYONE = ("start", "help", "lang", "cancel")
-LIAISON = ("profile",)
-COORDINATOR = ("units", "addunit", "invite", "addcoordinator")
+LIAISON = ("profile", "mystatus")
+COORDINATOR = ("units", "addunit", "invite", "addcoordinator", "campaign", "deadline",
+               "broadcast")
 
 
 def command_names(roles: frozenset[str]) -> list[str]:
