@@ -85,9 +85,10 @@ async def tick(app: BotApplication, at: datetime | None = None) -> Plan | None:
             since = created or now
         result = schedule.plan(await campaign_notices(services, calendar), since, now)
         for notice in result.skipped:
-            log.warning("not sent: %s of %s %s (due %s, closed %s) — the bot was not running "
-                        "or a later message covers it", notice.kind, notice.key or "campaign",
-                        notice.period, notice.at.isoformat(), notice.closes.isoformat())
+            log.warning("not sent: %s of %s %s (came due %s, closed %s) — the bot was not "
+                        "running, or a later message covers it", notice.kind,
+                        notice.key or "campaign", notice.period, notice.at.isoformat(),
+                        notice.closes.isoformat())
         written = 0
         for notice in result.send:
             written += await enqueue(services, calendar, notice)
