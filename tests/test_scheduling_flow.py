@@ -87,3 +87,55 @@ async def test_prompt_to_every_liaison_reminders_only_to_the_missing_digest_name
         assert all(len(scheduled(sandbox, liaison.person_id)) == 2 for liaison in missing)
     finally:
         await bot.stop()
+
+
+async def test_a_restart_after_the_prompt_went_out_sends_nothing_again(sandbox, tmp_path):
+    liaisons = await seed(tmp_path / "data", liaisons=3)
+    for liaison in liaisons:
+        sandbox.user(liaison.person_id, liaison.name)
+    clock = SetClock(local(2026, 6, 4, 8, 0, 5))
+    bot = await start_bot(sandbox, tmp_path, clock)
+    try:
+        await bot.app.bot_data.sender.settled()
+        before = {liaison.person_id: len(sandbox.messages_to(liaison.person_id))
+                  for liaison in liaisons}
+        assert all(len(scheduled(sandbox, liaison.person_id)) == 1 for liaison in liaisons)
+        clock.set(local(2026, 6, 4, 8, 30))
+        await bot.restart()
+        await jobs.tick(bot.app)
+        await bot.app.bot_data.sender.settled()
+        await asyncio.sleep(0.3)
+        assert {liaison.person_id: len(sandbox.messages_to(liaison.person_id))
+                for liaison in liaisons} == before
+        rows = await bot.storage.outbox.rows(period="2026-06-04", kind="prompt")
+        assert sorted(row.person_id for row in rows) == [one.person_id for one in liaisons]
+        assert {row.state for row in rows} == {"sent"}
+    finally:
+        await bot.stop()
+
+
+async def test_down_at_eight_and_started_at_nine_sends_the_prompt_once(sandbox, tmp_path):
+    liaisons = await seed(tmp_path / "data", liaisons=2)
+    for liaison in liaisons:
+        sandbox.user(liaison.person_id, liaison.name)
+    # the bot last ran on Wednesday evening, then was down over 08:00
+    clock = SetClock(local(2026, 6, 3, 20, 0))
+    bot = await start_bot(sandbox, tmp_path, clock)
+    await bot.app.bot_data.sender.settled()
+    await bot.stop()
+    assert all(scheduled(sandbox, liaison.person_id) == [] for liaison in liaisons)
+
+    clock.set(local(2026, 6, 4, 9, 0))
+    await bot.start()
+    try:
+        await bot.app.bot_data.sender.settled()
+        for liaison in liaisons:
+            (prompt,) = scheduled(sandbox, liaison.person_id)
+            assert "请于 6月4日（周四）10:00 前报送" in prompt.plain_text   # not a reminder
+        clock.set(local(2026, 6, 4, 9, 10))
+        await bot.restart()
+        await jobs.tick(bot.app)
+        await bot.app.bot_data.sender.settled()
+        assert all(len(scheduled(sandbox, liaison.person_id)) == 1 for liaison in liaisons)
+    finally:
+        await bot.stop()
