@@ -46,9 +46,11 @@ class SeededLiaison:
 
 async def seed(data_dir: Path, *, liaisons: int, first_person: int = 50_000,
                units_without_liaison: int = 0, year: int = 2026,
-               created_at: datetime | None = None) -> list[SeededLiaison]:
+               created_at: datetime | None = None,
+               only: tuple[str, ...] | None = None) -> list[SeededLiaison]:
     """A campaign with the default calendar, units and active liaisons, written through the
-    storage layer into the bot's database file (storage.open() applies the migrations)."""
+    storage layer into the bot's database file (storage.open() applies the migrations).
+    ``only``: keep just these deliverables of the default calendar."""
     created = created_at or local(year, 5, 20, 9)
     storage = Storage(data_dir / "bot.sqlite3", clock=lambda: created)
     await storage.open()
@@ -56,7 +58,9 @@ async def seed(data_dir: Path, *, liaisons: int, first_person: int = 50_000,
         if await storage.campaigns.current() is None:
             await storage.campaigns.create(
                 year, f"{year}年安全生产月", "人人讲安全、个个会应急", date(year, 6, 1),
-                date(year, 12, 31), "Asia/Shanghai", default_rules(year), created_by=None)
+                date(year, 12, 31), "Asia/Shanghai",
+                [rule for rule in default_rules(year) if only is None or rule["key"] in only],
+                created_by=None)
         seeded = []
         for number in range(liaisons):
             person_id = first_person + number
