@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import jobs
-from tests.conftest import ADMIN_ID, BotUnderTest
+from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
 from tests.schedule_support import SetClock, deliver, local, seed
 
 PROMPT_BUTTONS = ["submit:start:weekly:2026-06-04", "submit:nil:weekly:2026-06-04"]
@@ -137,5 +137,30 @@ async def test_down_at_eight_and_started_at_nine_sends_the_prompt_once(sandbox, 
         await jobs.tick(bot.app)
         await bot.app.bot_data.sender.settled()
         assert all(len(scheduled(sandbox, liaison.person_id)) == 1 for liaison in liaisons)
+    finally:
+        await bot.stop()
+
+
+async def test_one_time_deliverables_are_announced_at_start_and_to_a_liaison_registering_later(
+        sandbox, tmp_path, admin):
+    (first,) = await seed(tmp_path / "data", liaisons=1)
+    sandbox.user(first.person_id, first.name)
+    clock = SetClock(local(2026, 6, 1, 8, 59, 58))
+    bot = await start_bot(sandbox, tmp_path, clock)
+    try:
+        await wait_for(lambda: any("已开始" in text
+                                   for text in texts_to(sandbox, first.person_id)))
+        (announcement,) = [text for text in texts_to(sandbox, first.person_id)
+                           if "已开始" in text]
+        assert "联络员推荐表 — 6月2日（周二）18:00" in announcement
+        assert "活动总结 — 7月2日（周四）18:00" in announcement
+
+        code = await add_unit(admin, "宽城区应急局")
+        newcomer = sandbox.user(2101, "周敏")
+        await register_liaison(newcomer, code, name="周敏", mobile="13700001111")
+        await jobs.tick(bot.app)          # what the JobQueue's periodic tick does
+        await bot.app.bot_data.sender.settled()
+        assert sum("已开始" in text for text in texts_to(sandbox, 2101)) == 1
+        assert sum("已开始" in text for text in texts_to(sandbox, first.person_id)) == 1
     finally:
         await bot.stop()
