@@ -7,8 +7,6 @@ import asyncio
 import logging
 import sys
 
-from telegram import Update
-
 from bot.config import ConfigError, load_settings
 
 
@@ -36,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     from bot.app import build_app
+    from bot.runtime import serve
 
-    build_app(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(serve(build_app(settings)))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults
@@ -13,6 +14,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication
 from bot.handlers import register
+from bot.media import MediaStore
 from bot.persistence import SQLitePersistence
 from bot.ratelimit import PacedRateLimiter, Pacer
 from bot.sender import Sender
@@ -45,6 +47,7 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
+        .updater(None)  # bot.runtime.DurablePoller fetches updates
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
@@ -66,7 +69,13 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
 async def on_startup(app: BotApplication) -> None:
     services = app.bot_data
     await services.storage.open()
-    services.settings.media_dir.mkdir(parents=True, exist_ok=True)
+    settings = services.settings
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    # file downloads stream through their own client: PTB's download_to_drive reads a
+    # whole file into memory
+    http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
+    services.media = MediaStore(settings.media_dir, http, settings.local_api)
+    services.media.prepare()
     await commands.publish_defaults(app.bot, services.texts, services.settings.language)
     await services.sender.start()
     await jobs.rebuild(app)
@@ -80,4 +89,6 @@ async def on_stop(app: BotApplication) -> None:
 
 
 async def on_shutdown(app: BotApplication) -> None:
+    if app.bot_data.media is not None:
+        await app.bot_data.media.http.aclose()
     await app.bot_data.storage.close()

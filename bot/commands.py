@@ -12,9 +12,11 @@ from bot.texts import LANGUAGES, Texts
 log = logging.getLogger(__name__)
 
 EVERYONE = ("start", "help", "lang", "cancel")
-LIAISON = ("profile", "mystatus")
-COORDINATOR = ("units", "addunit", "invite", "addcoordinator", "campaign", "deadline",
-               "broadcast")
+LIAISON = ("plan", "summary", "event", "mysubmissions", "stats", "stats_xlsx", "profile",
+           "mystatus")
+COORDINATOR = ("units", "addunit", "invite", "addcoordinator",
+               "status", "missing", "roster", "export", "photos", "late",
+               "stats_total", "stats_unit", "stats_form", "campaign", "deadline", "broadcast")
 
 
 def command_names(roles: frozenset[str]) -> list[str]:

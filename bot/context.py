@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.storage.models import Person
 
 if TYPE_CHECKING:
+    from bot.media import MediaStore
     from bot.sender import Sender
     from bot.storage import Storage
     from bot.texts import Texts
@@ -28,6 +29,8 @@ class Services:
     clock: Clock = system_clock
     sender: Sender | None = None
     schedule_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    export_part_bytes: int = 49 * 1024 * 1024   # uploads stay under Telegram's 50 MB
+    media: MediaStore | None = None
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
@@ -51,6 +54,11 @@ class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
     def storage(self) -> Storage:
         assert self.bot_data.storage is not None
         return self.bot_data.storage
+
+    @property
+    def media(self) -> MediaStore:
+        assert self.bot_data.media is not None
+        return self.bot_data.media
 
     @property
     def clock(self) -> Clock:

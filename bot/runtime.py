@@ -1,31 +1,138 @@
-"""Running the application inside an existing event loop (the demo and the tests).
+"""Running the application: durable long polling, in production, the demo and the tests.
 
-The same steps, in the same order, as ``Application.run_polling``.
+python-telegram-bot's own Updater confirms a batch's offset as soon as it has queued the
+updates, so a crash loses whatever was queued but not handled. Here each batch is stored in
+the ``inbox`` table before the next ``getUpdates`` confirms it, marked handled afterwards, and
+replayed at start-up; a repeated ``update_id`` is ignored. Updates of one chat are handled in
+order; different chats are handled concurrently.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.context import BotApplication
+from bot.storage.inbox import StoredUpdate
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_UPDATES = 64
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class DurablePoller:
+    def __init__(self, app: BotApplication, poll_timeout: int = 10) -> None:
+        self.app = app
+        self.poll_timeout = poll_timeout
+        self._task: asyncio.Task | None = None
+        self._in_flight: set[asyncio.Task] = set()
+        self._chats: dict[int | None, _ChatTurn] = {}
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
+
+    @property
+    def inbox(self):
+        return self.app.bot_data.storage.inbox
+
+    async def start(self) -> None:
+        await self.inbox.prune()
+        for stored in await self.inbox.unhandled():
+            log.info("replaying update %s stored before a stop", stored.update_id)
+            self._dispatch(stored)
+        self._task = asyncio.create_task(self._poll(), name="durable-poller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _poll(self) -> None:
+        offset = await self.inbox.next_offset()
+        backoff = 0.5
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES,
+                    read_timeout=self.poll_timeout + 10,
+                )
+            except RetryAfter as error:
+                await asyncio.sleep(float(error.retry_after))
+                continue
+            except InvalidToken:
+                log.critical("the bot token was refused; stopping to poll")
+                raise
+            except (NetworkError, Conflict, TelegramError) as error:
+                log.warning("getUpdates failed (%s); retrying in %.1f s", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            backoff = 0.5
+            if not updates:
+                continue
+            batch = [StoredUpdate(update.update_id,
+                                  update.effective_chat.id if update.effective_chat else None,
+                                  json.dumps(update.to_dict(), ensure_ascii=False))
+                     for update in updates]
+            for stored in await self.inbox.store(batch):
+                self._dispatch(stored)
+            offset = updates[-1].update_id + 1
+
+    def _dispatch(self, stored: StoredUpdate) -> None:
+        task = asyncio.create_task(self._handle(stored))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _handle(self, stored: StoredUpdate) -> None:
+        """In order within the chat (the chat lock first, so waiting holds no slot)."""
+        chat = self._chats.setdefault(stored.chat_id, _ChatTurn())
+        chat.waiting += 1
+        try:
+            async with chat.lock, self._slots:
+                update = Update.de_json(json.loads(stored.raw), self.app.bot)
+                try:
+                    await self.app.process_update(update)
+                except Exception:
+                    log.exception("update %s could not be handled", stored.update_id)
+                await self.inbox.mark_handled(stored.update_id)
+        finally:
+            chat.waiting -= 1
+            if chat.waiting == 0:
+                self._chats.pop(stored.chat_id, None)
+
+
+class _ChatTurn:
+    """One chat's lock and how many of its updates are waiting or running."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.waiting = 0
 
 
 @asynccontextmanager
 async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[BotApplication]:
+    """Initialise, start and (on exit) stop the application with the durable poller."""
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
-                                    allowed_updates=Update.ALL_TYPES)
     await app.start()
+    poller = DurablePoller(app, poll_timeout)
+    await poller.start()
     try:
         yield app
     finally:
-        if app.updater.running:
-            await app.updater.stop()
+        await poller.stop()
         if app.running:
             await app.stop()
         if app.post_stop:
@@ -33,3 +140,14 @@ async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[B
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+async def serve(app: BotApplication) -> None:
+    """Run until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running(app, poll_timeout=30):
+        await stop.wait()
+    log.info("stopped")

@@ -303,3 +303,23 @@ def unit_state(deadline: Deadline, delivered: Mapping[int, int | None], unit_id:
     if unit_id in delivered:
         return ON_TIME if delivered[unit_id] is None else LATE
     return MISSING if now >= deadline.due else NOT_DUE
+
+
+CHASE_WINDOW = timedelta(hours=24)
+
+
+def chased_deadline(found: Sequence[Deadline], now: datetime,
+                    window: timedelta = CHASE_WINDOW) -> Deadline | None:
+    """The deadline coordinators are chasing at ``now``: the most recent one that has passed,
+    when it passed less than ``window`` ago; otherwise the next one to come; after the last
+    one, the last. Deadlines due at the same instant keep the order given (first wins)."""
+    if not found:
+        return None
+    passed = [deadline for deadline in found if deadline.due <= now]
+    latest = max(passed, key=lambda deadline: deadline.due) if passed else None
+    if latest is not None and now - latest.due < window:
+        return latest
+    upcoming = [deadline for deadline in found if deadline.due > now]
+    if upcoming:
+        return min(upcoming, key=lambda deadline: deadline.due)
+    return latest

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,23 @@ async def register_liaison(user: SimUser, code: str, name: str = "李明",
     for _ in range(5):                    # fax, qq, wechat, email, address
         await answer(user, press="跳过")
     return await answer(user, press="✅ 确认提交")
+
+
+@dataclass
+class World:
+    """The bot with a seeded campaign (tests/desk_seed.py) and its settable clock."""
+    bot: BotUnderTest
+    clock: object
+    seeded: object
+
+
+@pytest.fixture
+async def desk(sandbox: FakeTelegram, tmp_path: Path) -> AsyncIterator[World]:
+    from tests.desk_seed import TZ, Clock, seed
+
+    clock = Clock(datetime(2026, 5, 20, 9, 0, tzinfo=TZ))
+    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
+    await under_test.start()
+    seeded = await seed(under_test, clock, sandbox)
+    yield World(under_test, clock, seeded)
+    await under_test.stop()

@@ -29,6 +29,16 @@ async def test_the_pacer_spaces_sends_evenly_and_never_bursts():
     assert time.monotonic() - paused_at >= 0.45
 
 
+async def test_replies_go_at_once_until_the_second_is_full():
+    pacer = Pacer(per_second=25, window_cap=28)
+    started = time.monotonic()
+    for _ in range(28):
+        await pacer.acquire(smooth=False)
+    assert time.monotonic() - started < 0.2          # a reply does not wait behind pacing
+    await pacer.acquire(smooth=False)                # the 29th waits for the window
+    assert time.monotonic() - started >= 0.95
+
+
 async def test_prompt_to_300_liaisons_arrives_exactly_once_despite_429_403_5xx_and_timeout(
         sandbox, tmp_path, admin):
     liaisons = await seed(tmp_path / "data", liaisons=300, only=("weekly",))

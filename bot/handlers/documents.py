@@ -1,6 +1,9 @@
-"""Documents from a coordinator: a unit list (.xlsx/.csv) is imported.
+"""The one router for documents.
 
-Liaisons' documents belong to submissions; this router is the one place that decides.
+Statistics come first: a form definition (.json) or a workbook the bot made (recognised by
+its marker, whoever sends it) goes to ``handlers.stats``. Then a coordinator's .xlsx/.csv is
+a unit list to import; an active liaison's document is a submission (plans, summaries,
+materials, spreadsheets, images sent as files); anyone else is told what the bot expects.
 """
 
 from __future__ import annotations
@@ -10,18 +13,29 @@ from telegram.ext import MessageHandler, filters
 
 from bot.access import who_is
 from bot.context import BotContext
-from bot.handlers import units
+from bot.handlers import common, stats, submissions, units
 
-UNIT_LIST = filters.Document.FileExtension("xlsx") | filters.Document.FileExtension("csv")
+UNIT_LIST_EXTENSIONS = (".xlsx", ".csv")
 
 
-async def coordinator_document(update: Update, context: BotContext) -> None:
+def is_unit_list(file_name: str | None) -> bool:
+    return (file_name or "").lower().endswith(UNIT_LIST_EXTENSIONS)
+
+
+async def route_document(update: Update, context: BotContext) -> None:
     who = await who_is(context, update.effective_user.id)
-    if not who.is_coordinator:
-        await update.effective_message.reply_text(context.t("units.import_coordinators_only"))
+    if await stats.take_document(update, context, who):
         return
-    await units.import_units(update, context, who)
+    unit_list = is_unit_list(update.effective_message.document.file_name)
+    if who.is_coordinator and unit_list:
+        await units.import_units(update, context, who)
+    elif who.active_liaison is not None:
+        await submissions.take(update, context)
+    elif unit_list and who.liaison is None:
+        await update.effective_message.reply_text(context.t("units.import_coordinators_only"))
+    else:
+        await common.anything_else(update, context)
 
 
 def register(app) -> None:
-    app.add_handler(MessageHandler(UNIT_LIST, coordinator_document))
+    app.add_handler(MessageHandler(filters.Document.ALL, route_document))

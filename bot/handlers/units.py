@@ -12,6 +12,7 @@ from bot.access import Who, coordinator_only
 from bot.context import BotContext
 from bot.keyboards import deep_link, inline, pager
 from bot.storage.models import Unit
+from bot.texts import Raw
 from bot.unit_import import UnitFileError, read_unit_rows
 
 PAGE_SIZE = 10
@@ -124,7 +125,7 @@ async def _units_page(context: BotContext, who: Who, page: int) -> tuple[str, ob
         parent = context.t("units.parent", name=item.parent_name) if item.parent_name else ""
         link = deep_link(context.bot.username, item.invite_code) if item.invite_code else "-"
         lines.append(context.t("units.list_line", number=number, name=item.unit.name,
-                               parent=parent, liaison=liaison, link=link))
+                               parent=Raw(parent), liaison=Raw(liaison), link=link))
     buttons = pager("units", page, pages, context.t("general.previous"), context.t("general.next"))
     return "\n".join(lines), inline([buttons]) if buttons else None
 

@@ -10,12 +10,15 @@ from bot.storage.broadcasts import Broadcasts
 from bot.storage.campaigns import Campaigns
 from bot.storage.coordinators import Coordinators
 from bot.storage.db import Database
+from bot.storage.inbox import Inbox
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
+from bot.storage.reminders import DeskReminders
 from bot.storage.scheduler import SchedulerMarks
 from bot.storage.state import ConversationStore
+from bot.storage.stats import Stats
 from bot.storage.submissions import Submissions
 from bot.storage.units import Units
 
@@ -38,6 +41,9 @@ class Storage:
         self.audience = Audience(self.db)
         self.broadcasts = Broadcasts(self.db, clock)
         self.scheduler = SchedulerMarks(self.db)
+        self.inbox = Inbox(self.db, clock)
+        self.desk_reminders = DeskReminders(self.db, clock)
+        self.stats = Stats(self.db, clock)
 
     async def open(self) -> None:
         await self.db.open()

@@ -106,3 +106,21 @@ class Liaisons:
     async def all_active(self) -> list[Liaison]:
         rows = await self.db.fetchall("SELECT * FROM liaison WHERE status = 'active'")
         return [row_to(Liaison, row) for row in rows]
+
+    async def active_by_unit(self, unit_ids: list[int]) -> dict[int, Liaison]:
+        """unit id -> its active liaison, for the units that have one."""
+        if not unit_ids:
+            return {}
+        rows = await self.db.fetchall(
+            f"SELECT * FROM liaison WHERE status = 'active' AND unit_id IN "
+            f"({', '.join('?' for _ in unit_ids)})", unit_ids,
+        )
+        return {row["unit_id"]: row_to(Liaison, row) for row in rows}
+
+    async def first_registered(self) -> dict[int, str]:
+        """unit id -> when its first liaison registered (rejected requests do not count)."""
+        rows = await self.db.fetchall(
+            "SELECT unit_id, min(registered_at) AS first FROM liaison "
+            "WHERE status != 'rejected' GROUP BY unit_id"
+        )
+        return {row["unit_id"]: row["first"] for row in rows}

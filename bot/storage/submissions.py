@@ -1,15 +1,128 @@
-"""submission and item: what units delivered."""
+"""submission and item: what units delivered.
+
+A submission is one unit's delivery for one (deliverable, period); its items are what the
+liaison sent, each with Telegram's message date. Nothing here deletes a row: a withdrawal
+sets ``item.withdrawn_at``; a nil report is a submission in state 'nil' that a later real
+item turns into 'open'.
+"""
 
 from __future__ import annotations
 
-from bot.clock import Clock
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.clock import Clock, to_iso
 from bot.storage.db import Database
+from bot.storage.models import row_to
 
 # A submission counts as delivered when it is a nil report or holds an item not withdrawn.
 DELIVERED = """
     (s.state = 'nil' OR (s.state = 'open' AND EXISTS (
         SELECT 1 FROM item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL)))
 """
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    unit_id: int
+    deliverable_id: int
+    period: str
+    state: str
+    nil_reason: str | None
+    meta: str | None
+    first_received_at: str
+    last_received_at: str
+    late_seconds: int | None
+    liaison_id: int | None
+
+    @property
+    def details(self) -> dict:
+        return json.loads(self.meta) if self.meta else {}
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    submission_id: int
+    kind: str
+    text: str | None
+    media_sha256: str | None
+    thumb_sha256: str | None
+    file_id: str | None
+    file_unique_id: str | None
+    file_name: str | None
+    mime_type: str | None
+    size: int | None
+    archived: str
+    media_group_id: str | None
+    message_id: int | None
+    received_at: str
+    late_seconds: int | None
+    withdrawn_at: str | None
+    liaison_id: int | None
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item about to be recorded (``archived`` is 'pending' for files, 'none' for text)."""
+    kind: str
+    received_at: datetime
+    text: str | None = None
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    media_group_id: str | None = None
+    message_id: int | None = None
+    late_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Added:
+    submission: Submission
+    item_ids: list[int]
+    replaced_nil: bool
+
+
+@dataclass(frozen=True)
+class NilOutcome:
+    submission: Submission
+    recorded: bool          # False: the unit already delivered real items for the period
+
+
+@dataclass(frozen=True)
+class ArchivedItem:
+    """An item whose media is already in the store (seeding, imports): see
+    :meth:`Submissions.record_archived`."""
+    kind: str                      # text, photo, video, document
+    received_at: datetime
+    text: str | None = None
+    media_sha256: str | None = None
+    thumb_sha256: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    file_unique_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeskItem:
+    """An item as the desk's exports see it: with its unit and deliverable."""
+    id: int
+    unit_id: int
+    deliverable_key: str
+    period: str
+    kind: str
+    text: str | None
+    media_sha256: str | None
+    thumb_sha256: str | None
+    file_name: str | None
+    mime_type: str | None
+    received_at: str
 
 
 class Submissions:
@@ -25,3 +138,265 @@ class Submissions:
             (deliverable_id, period),
         )
         return {row["unit_id"]: row["late_seconds"] for row in rows}
+
+    async def nil_units(self, deliverable_id: int, period: str) -> dict[int, str | None]:
+        """unit id -> reason for the units whose delivery is an explicit "nothing" report
+        (they are in :meth:`delivered_units` too: delivered, but distinct from materials)."""
+        rows = await self.db.fetchall(
+            "SELECT unit_id, nil_reason FROM submission WHERE deliverable_id = ? "
+            "AND period = ? AND state = 'nil'", (deliverable_id, period),
+        )
+        return {row["unit_id"]: row["nil_reason"] for row in rows}
+
+    async def delivered_periods(self, unit_id: int, deliverable_id: int) -> set[str]:
+        """Periods of the deliverable this unit delivered (nil reports count)."""
+        rows = await self.db.fetchall(
+            f"SELECT s.period FROM submission s WHERE s.unit_id = ? AND s.deliverable_id = ? "
+            f"AND {DELIVERED}", (unit_id, deliverable_id),
+        )
+        return {row["period"] for row in rows}
+
+    async def get(self, submission_id: int) -> Submission | None:
+        row = await self.db.fetchone("SELECT * FROM submission WHERE id = ?", (submission_id,))
+        return row_to(Submission, row) if row else None
+
+    async def find(self, unit_id: int, deliverable_id: int, period: str) -> Submission | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM submission WHERE unit_id = ? AND deliverable_id = ? AND period = ?",
+            (unit_id, deliverable_id, period),
+        )
+        return row_to(Submission, row) if row else None
+
+    async def add_items(self, unit_id: int, deliverable_id: int, period: str,
+                        liaison_id: int | None, items: list[NewItem],
+                        meta: dict | None = None) -> Added:
+        """Create or extend the submission and record the items, in one transaction.
+
+        A nil report (or a fully withdrawn submission) is replaced: the submission becomes
+        'open' and its first delivery and lateness are those of these items.
+        """
+        first = min(items, key=lambda item: item.received_at)
+        last = max(items, key=lambda item: item.received_at)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT * FROM submission WHERE unit_id = ? AND deliverable_id = ? AND period = ?",
+                (unit_id, deliverable_id, period),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            replaced_nil = False
+            if row is None:
+                cursor = await conn.execute(
+                    "INSERT INTO submission (unit_id, deliverable_id, period, state, meta, "
+                    "first_received_at, last_received_at, late_seconds, liaison_id) "
+                    "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+                    (unit_id, deliverable_id, period,
+                     json.dumps(meta, ensure_ascii=False) if meta else None,
+                     to_iso(first.received_at), to_iso(last.received_at), first.late_seconds,
+                     liaison_id),
+                )
+                submission_id = int(cursor.lastrowid)
+                await cursor.close()
+            else:
+                submission_id = row["id"]
+                if row["state"] in ("nil", "withdrawn"):
+                    replaced_nil = row["state"] == "nil"
+                    await conn.execute(
+                        "UPDATE submission SET state = 'open', nil_reason = NULL, "
+                        "first_received_at = ?, last_received_at = ?, late_seconds = ?, "
+                        "liaison_id = ? WHERE id = ?",
+                        (to_iso(first.received_at), to_iso(last.received_at),
+                         first.late_seconds, liaison_id, submission_id),
+                    )
+                else:
+                    await conn.execute(
+                        "UPDATE submission SET last_received_at = max(last_received_at, ?) "
+                        "WHERE id = ?", (to_iso(last.received_at), submission_id),
+                    )
+            item_ids = []
+            for item in items:
+                cursor = await conn.execute(
+                    "INSERT INTO item (submission_id, kind, text, file_id, file_unique_id, "
+                    "file_name, mime_type, size, archived, media_group_id, message_id, "
+                    "received_at, late_seconds, liaison_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (submission_id, item.kind, item.text, item.file_id, item.file_unique_id,
+                     item.file_name, item.mime_type, item.size,
+                     "pending" if item.file_id else "none", item.media_group_id,
+                     item.message_id, to_iso(item.received_at), item.late_seconds, liaison_id),
+                )
+                item_ids.append(int(cursor.lastrowid))
+                await cursor.close()
+        submission = await self.get(submission_id)
+        assert submission is not None
+        return Added(submission, item_ids, replaced_nil)
+
+    async def record_nil(self, unit_id: int, deliverable_id: int, period: str,
+                         liaison_id: int | None, at: datetime,
+                         late_seconds: int | None) -> NilOutcome:
+        """An explicit "nothing this period"; refused when real items are already there."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"SELECT s.*, {DELIVERED} AS delivered FROM submission s "
+                f"WHERE s.unit_id = ? AND s.deliverable_id = ? AND s.period = ?",
+                (unit_id, deliverable_id, period),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is not None and row["state"] == "open" and row["delivered"]:
+                return NilOutcome(row_to(Submission, row), False)
+            if row is None:
+                await conn.execute(
+                    "INSERT INTO submission (unit_id, deliverable_id, period, state, "
+                    "first_received_at, last_received_at, late_seconds, liaison_id) "
+                    "VALUES (?, ?, ?, 'nil', ?, ?, ?, ?)",
+                    (unit_id, deliverable_id, period, to_iso(at), to_iso(at), late_seconds,
+                     liaison_id),
+                )
+            elif row["state"] != "nil":
+                await conn.execute(
+                    "UPDATE submission SET state = 'nil', first_received_at = ?, "
+                    "last_received_at = ?, late_seconds = ?, liaison_id = ? WHERE id = ?",
+                    (to_iso(at), to_iso(at), late_seconds, liaison_id, row["id"]),
+                )
+        submission = await self.find(unit_id, deliverable_id, period)
+        assert submission is not None
+        return NilOutcome(submission, True)
+
+    async def set_nil_reason(self, submission_id: int, reason: str) -> bool:
+        changed = await self.db.execute(
+            "UPDATE submission SET nil_reason = ? WHERE id = ? AND state = 'nil'",
+            (reason, submission_id),
+        )
+        return changed > 0
+
+    async def items(self, submission_id: int) -> list[Item]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM item WHERE submission_id = ? ORDER BY received_at, id",
+            (submission_id,),
+        )
+        return [row_to(Item, row) for row in rows]
+
+    async def item(self, item_id: int) -> Item | None:
+        row = await self.db.fetchone("SELECT * FROM item WHERE id = ?", (item_id,))
+        return row_to(Item, row) if row else None
+
+    async def of_unit(self, unit_id: int) -> list[Submission]:
+        """The unit's submissions, by deliverable position then period."""
+        rows = await self.db.fetchall(
+            "SELECT s.* FROM submission s JOIN deliverable d ON d.id = s.deliverable_id "
+            "WHERE s.unit_id = ? ORDER BY d.position, s.period, s.id", (unit_id,),
+        )
+        return [row_to(Submission, row) for row in rows]
+
+    async def set_archived(self, item_id: int, archived: str, media_sha256: str | None = None,
+                           thumb_sha256: str | None = None, size: int | None = None) -> None:
+        await self.db.execute(
+            "UPDATE item SET archived = ?, media_sha256 = ?, thumb_sha256 = ?, "
+            "size = coalesce(?, size) WHERE id = ?",
+            (archived, media_sha256, thumb_sha256, size, item_id),
+        )
+
+    async def archived_copy(self, file_unique_id: str) -> Item | None:
+        """An item already archived with this Telegram file: its bytes need no new download."""
+        row = await self.db.fetchone(
+            "SELECT * FROM item WHERE file_unique_id = ? AND archived = 'yes' "
+            "AND media_sha256 IS NOT NULL ORDER BY id LIMIT 1", (file_unique_id,),
+        )
+        return row_to(Item, row) if row else None
+
+    async def withdraw(self, item_id: int) -> bool:
+        """Soft withdrawal; a submission left without live items turns 'withdrawn'."""
+        now = to_iso(self.clock())
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE item SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL "
+                "RETURNING submission_id", (now, item_id),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                return False
+            await conn.execute(
+                "UPDATE submission SET state = 'withdrawn' WHERE id = ? AND state = 'open' "
+                "AND NOT EXISTS (SELECT 1 FROM item WHERE submission_id = submission.id "
+                "AND withdrawn_at IS NULL)", (row["submission_id"],),
+            )
+        return True
+
+    async def next_event_period(self, unit_id: int, deliverable_id: int) -> str:
+        """'event-<n>': each event report is its own submission, numbered per unit."""
+        row = await self.db.fetchone(
+            "SELECT count(*) FROM submission WHERE unit_id = ? AND deliverable_id = ?",
+            (unit_id, deliverable_id),
+        )
+        number = int(row[0]) + 1
+        while await self.find(unit_id, deliverable_id, f"event-{number}"):
+            number += 1
+        return f"event-{number}"
+
+    async def record_archived(self, unit_id: int, deliverable_id: int, period: str,
+                              items: Sequence[ArchivedItem], late_seconds: int | None = None,
+                              liaison_id: int | None = None, state: str = "open") -> int:
+        """Store a submission with its items (created, or extended when it exists)."""
+        received = sorted(item.received_at for item in items) or [self.clock()]
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO submission (unit_id, deliverable_id, period, state, "
+                "first_received_at, last_received_at, late_seconds, liaison_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(unit_id, deliverable_id, period) DO UPDATE SET "
+                "last_received_at = max(last_received_at, excluded.last_received_at) "
+                "RETURNING id",
+                (unit_id, deliverable_id, period, state, to_iso(received[0]),
+                 to_iso(received[-1]), late_seconds, liaison_id),
+            )
+            submission_id = (await cursor.fetchone())["id"]
+            await cursor.close()
+            for item in items:
+                await conn.execute(
+                    "INSERT INTO item (submission_id, kind, text, media_sha256, thumb_sha256, "
+                    "file_unique_id, file_name, mime_type, size, archived, received_at, "
+                    "late_seconds, liaison_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (submission_id, item.kind, item.text, item.media_sha256, item.thumb_sha256,
+                     item.file_unique_id, item.file_name, item.mime_type, item.size,
+                     "yes" if item.media_sha256 else "none", to_iso(item.received_at),
+                     late_seconds, liaison_id),
+                )
+        return int(submission_id)
+
+    async def delivered_by_period(self, deliverable_id: int) -> dict[str, dict[int, int | None]]:
+        """period -> (unit id -> seconds late, None when on time), for every delivery."""
+        rows = await self.db.fetchall(
+            f"SELECT s.period, s.unit_id, s.late_seconds FROM submission s "
+            f"WHERE s.deliverable_id = ? AND {DELIVERED}", (deliverable_id,),
+        )
+        found: dict[str, dict[int, int | None]] = {}
+        for row in rows:
+            found.setdefault(row["period"], {})[row["unit_id"]] = row["late_seconds"]
+        return found
+
+    async def desk_items(self, unit_ids: Sequence[int], deliverable_id: int | None = None,
+                         period: str | None = None, kind: str | None = None
+                         ) -> list[DeskItem]:
+        """Items not withdrawn of the units' submissions (not withdrawn either), optionally
+        of one deliverable, one period and one kind; by unit, then in order received."""
+        if not unit_ids:
+            return []
+        conditions = ["s.state != 'withdrawn'", "i.withdrawn_at IS NULL",
+                      f"s.unit_id IN ({', '.join('?' for _ in unit_ids)})"]
+        params: list[object] = list(unit_ids)
+        for column, value in (("s.deliverable_id", deliverable_id), ("s.period", period),
+                              ("i.kind", kind)):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                params.append(value)
+        rows = await self.db.fetchall(
+            "SELECT i.id, s.unit_id, d.key AS deliverable_key, s.period, i.kind, i.text, "
+            "i.media_sha256, i.thumb_sha256, i.file_name, i.mime_type, i.received_at "
+            "FROM item i JOIN submission s ON s.id = i.submission_id "
+            "JOIN deliverable d ON d.id = s.deliverable_id "
+            f"WHERE {' AND '.join(conditions)} ORDER BY s.unit_id, i.received_at, i.id",
+            params,
+        )
+        return [row_to(DeskItem, row) for row in rows]

@@ -70,6 +70,17 @@ class Units:
         )
         return row is not None
 
+    async def all_in_scope(self, scope_unit_id: int | None) -> list[Unit]:
+        """Every unit the scope holds (None: every unit), by name."""
+        if scope_unit_id is None:
+            rows = await self.db.fetchall("SELECT * FROM unit ORDER BY name")
+        else:
+            rows = await self.db.fetchall(
+                SUBTREE + "SELECT unit.* FROM unit JOIN subtree ON subtree.id = unit.id "
+                "ORDER BY unit.name", {"root": scope_unit_id},
+            )
+        return [row_to(Unit, row) for row in rows]
+
     async def count(self, scope_unit_id: int | None) -> int:
         if scope_unit_id is None:
             row = await self.db.fetchone("SELECT count(*) FROM unit")

@@ -1,0 +1,60 @@
+"""Shared pieces of the benchmark scripts: seeding, the bot process, machine facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.storage import Storage  # noqa: E402
+
+
+def machine() -> str:
+    memory_kb = 0
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                memory_kb = int(line.split()[1])
+    return (f"{os.cpu_count()} cores, {memory_kb / 1024 / 1024:.0f} GiB, "
+            f"Python {platform.python_version()}, {platform.machine()}")
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def peak_rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+async def seed_liaisons(database: Path, count: int, first_user_id: int = 100_000) -> list[int]:
+    """``count`` units, each with an active liaison; returns the liaisons' user ids."""
+    storage = Storage(database)
+    await storage.open()
+    ids = []
+    try:
+        async with storage.db.transaction():
+            for n in range(count):
+                unit = await storage.units.create(f"单位{n:05d}", None, None)
+                await storage.invites.issue_unit_code(unit.id, None)
+                user_id = first_user_id + n
+                await storage.people.seen(user_id, user_id, f"联络员{n}", None, "zh")
+                await storage.liaisons.register(unit.id, user_id, {
+                    "name": f"联络员{n}", "gender": "male", "position": "科员",
+                    "mobile": f"139{n:08d}"})
+                ids.append(user_id)
+    finally:
+        await storage.close()
+    return ids

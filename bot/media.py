@@ -1,0 +1,190 @@
+"""The media store: files named by their sha256 under ``BOT_DATA_DIR/media``.
+
+A file is fetched with getFile and streamed to a temporary name (``media/tmp/*.part``) while
+it is hashed, then renamed to ``media/<first two hex>/<sha256>``: a final name only ever
+holds a complete file, and the same content is stored once. Nothing is read whole into
+memory. Thumbnails (JPEG, EXIF orientation respected) are stored the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import io
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from PIL import Image, ImageOps
+from telegram import Bot
+from telegram.error import BadRequest, TelegramError
+
+from bot.media_paths import media_file
+
+log = logging.getLogger(__name__)
+
+CLOUD_DOWNLOAD_LIMIT = 20 * 1024 * 1024   # getFile refuses bigger files on Telegram's cloud
+CHUNK = 64 * 1024
+THUMBNAIL_SIDE = 320
+DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class MediaError(Exception):
+    """A file could not be archived; the subclass says why."""
+
+
+class TooBig(MediaError):
+    """Telegram will not hand the file out (over 20 MB on the cloud API)."""
+
+
+class DownloadBroken(MediaError):
+    """The download failed or was cut off part-way: nothing was stored."""
+
+
+class DiskFull(MediaError):
+    """The disk (or quota) is full: nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    sha256: str
+    size: int
+
+
+class MediaStore:
+    def __init__(self, root: Path, http: httpx.AsyncClient, local_api: bool) -> None:
+        self.root = root
+        self.http = http
+        self.local_api = local_api
+        self.tmp_dir = root / "tmp"
+
+    def path_of(self, sha256: str) -> Path:
+        return media_file(self.root, sha256)
+
+    def has(self, sha256: str | None) -> bool:
+        return bool(sha256) and self.path_of(sha256).is_file()
+
+    def prepare(self) -> None:
+        """Create the folders; leftovers of interrupted downloads are removed."""
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        for leftover in self.tmp_dir.glob("*.part"):
+            leftover.unlink(missing_ok=True)
+
+    async def fetch(self, bot: Bot, file_id: str, size: int | None) -> Stored:
+        """getFile, then stream the bytes into the store."""
+        if size and size > CLOUD_DOWNLOAD_LIMIT and not self.local_api:
+            raise TooBig(file_id)
+        try:
+            telegram_file = await bot.get_file(file_id)
+        except BadRequest as error:
+            if "too big" in error.message.lower():
+                raise TooBig(file_id) from error
+            raise DownloadBroken(error.message) from error
+        except TelegramError as error:
+            raise DownloadBroken(str(error)) from error
+        source = telegram_file.file_path
+        if not source:
+            raise DownloadBroken("getFile gave no file path")
+        if Path(source).is_absolute() and Path(source).is_file():
+            # a local Bot API server in --local mode hands out paths on its own disk
+            return await asyncio.to_thread(self._copy_local, Path(source))
+        return await self._download(source)
+
+    async def _download(self, url: str) -> Stored:
+        temporary = self._temporary()
+        digest = hashlib.sha256()
+        received = 0
+        try:
+            async with self.http.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise DownloadBroken(f"HTTP {response.status_code}")
+                expected = response.headers.get("content-length")
+                with temporary.open("wb") as out:
+                    async for chunk in response.aiter_raw(CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        received += len(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+            if expected is not None and int(expected) != received:
+                raise DownloadBroken(f"got {received} of {expected} bytes")
+        except BaseException as error:
+            temporary.unlink(missing_ok=True)
+            if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
+                raise DiskFull(str(error)) from error
+            if isinstance(error, httpx.HTTPError):
+                raise DownloadBroken(type(error).__name__) from error
+            raise
+        return self._commit(temporary, digest.hexdigest(), received)
+
+    def _copy_local(self, source: Path) -> Stored:
+        temporary = self._temporary()
+        digest = hashlib.sha256()
+        received = 0
+        try:
+            with source.open("rb") as incoming, temporary.open("wb") as out:
+                while chunk := incoming.read(CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            if error.errno in DISK_FULL_ERRNOS:
+                raise DiskFull(str(error)) from error
+            raise DownloadBroken(str(error)) from error
+        return self._commit(temporary, digest.hexdigest(), received)
+
+    def store_bytes(self, data: bytes) -> Stored:
+        """Small content (a thumbnail) into the store."""
+        temporary = self._temporary()
+        try:
+            with temporary.open("wb") as out:
+                out.write(data)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            if error.errno in DISK_FULL_ERRNOS:
+                raise DiskFull(str(error)) from error
+            raise
+        return self._commit(temporary, hashlib.sha256(data).hexdigest(), len(data))
+
+    async def thumbnail(self, sha256: str) -> str | None:
+        """A JPEG thumbnail of a stored image, stored itself; None when it is no image."""
+        data = await asyncio.to_thread(make_thumbnail, self.path_of(sha256))
+        if data is None:
+            return None
+        return self.store_bytes(data).sha256
+
+    def _temporary(self) -> Path:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        return self.tmp_dir / f"{secrets.token_hex(8)}.part"
+
+    def _commit(self, temporary: Path, sha256: str, size: int) -> Stored:
+        final = self.path_of(sha256)
+        if final.is_file():
+            temporary.unlink(missing_ok=True)   # the same content is already stored
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, final)
+        return Stored(sha256, size)
+
+
+def make_thumbnail(path: Path, side: int = THUMBNAIL_SIDE) -> bytes | None:
+    """JPEG bytes at most ``side`` px, upright per EXIF; None when Pillow cannot read it."""
+    try:
+        with Image.open(path) as image:
+            image.draft("RGB", (side * 2, side * 2))   # JPEG: decode at reduced scale
+            upright = ImageOps.exif_transpose(image)
+            upright = upright.convert("RGB")
+            upright.thumbnail((side, side))
+            out = io.BytesIO()
+            upright.save(out, format="JPEG", quality=80)
+            return out.getvalue()
+    except Exception as error:  # any unreadable or hostile image: no thumbnail
+        log.info("no thumbnail for %s: %s", path.name, error)
+        return None

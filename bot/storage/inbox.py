@@ -1,0 +1,64 @@
+"""inbox: updates stored before they are confirmed to Telegram, so none is lost in a crash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock, to_iso
+from bot.storage.db import Database
+
+
+@dataclass(frozen=True)
+class StoredUpdate:
+    update_id: int
+    chat_id: int | None
+    raw: str
+
+
+class Inbox:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def next_offset(self) -> int | None:
+        row = await self.db.fetchone("SELECT max(update_id) FROM inbox")
+        return int(row[0]) + 1 if row and row[0] is not None else None
+
+    async def store(self, batch: list[StoredUpdate]) -> list[StoredUpdate]:
+        """Store a fetched batch in one transaction; returns the updates not seen before."""
+        if not batch:
+            return []
+        now = to_iso(self.clock())
+        fresh = []
+        async with self.db.transaction() as conn:
+            for update in batch:
+                cursor = await conn.execute(
+                    "INSERT INTO inbox (update_id, chat_id, raw, received_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(update_id) DO NOTHING",
+                    (update.update_id, update.chat_id, update.raw, now),
+                )
+                if cursor.rowcount:
+                    fresh.append(update)
+                await cursor.close()
+        return fresh
+
+    async def unhandled(self) -> list[StoredUpdate]:
+        rows = await self.db.fetchall(
+            "SELECT update_id, chat_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id"
+        )
+        return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
+
+    async def mark_handled(self, update_id: int) -> None:
+        await self.db.execute(
+            "UPDATE inbox SET handled_at = ? WHERE update_id = ?",
+            (to_iso(self.clock()), update_id),
+        )
+
+    async def prune(self, keep: timedelta = timedelta(days=2)) -> None:
+        """Forget handled updates older than ``keep`` (the newest row is kept for the offset)."""
+        await self.db.execute(
+            "DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ? "
+            "AND update_id < (SELECT max(update_id) FROM inbox)",
+            (to_iso(self.clock() - keep),),
+        )
