@@ -15,8 +15,10 @@ from datetime import datetime
 
 from bot import notices as wording
 from bot import schedule
+from bot.clock import from_iso
 from bot.context import BotApplication, BotContext, Services
-from bot.schedule import ANNOUNCE, DIGEST, ONCE, WEEKLY, Notice, Plan
+from bot.schedule import ANNOUNCE, DIGEST, ONCE, WEEKLY, Deadline, Notice, Plan
+from bot.storage import Storage
 from bot.storage.campaigns import Calendar
 from bot.storage.outbox import Message
 
@@ -29,6 +31,16 @@ TICK_JOB = f"{JOB_PREFIX} tick"
 
 def due_job_name(at: datetime) -> str:
     return f"{JOB_PREFIX} due {at.isoformat()}"
+
+
+async def delivered(storage: Storage, deadline: Deadline) -> dict[int, int | None]:
+    """unit id -> seconds late (None: on time) for the units that delivered for a deadline.
+    The liaison registration is delivered by registering (as on the desk, bot/desk.py)."""
+    found = await storage.submissions.delivered_units(deadline.deliverable_id, deadline.period)
+    if deadline.key == "registration":
+        for unit_id, registered_at in (await storage.liaisons.first_registered()).items():
+            found.setdefault(unit_id, schedule.lateness(deadline, from_iso(registered_at)))
+    return found
 
 
 async def campaign_notices(services: Services, calendar: Calendar) -> list[Notice]:
@@ -116,11 +128,12 @@ async def _to_missing_liaisons(services: Services, calendar: Calendar,
     """Prompts, reminders and overdue notices go to liaisons whose unit has not delivered."""
     storage, texts = services.storage, services.texts
     rule = next(rule for rule in calendar.rules if rule.id == notice.deliverable_id)
-    delivered = await storage.submissions.delivered_units(rule.id, notice.period)
+    assert notice.deadline is not None
+    done = await delivered(storage, notice.deadline)
     already = await storage.outbox.people_with(rule.id, notice.period, notice.tag)
     messages = []
     for contact in await storage.audience.liaisons():
-        if contact.unit_id in delivered or contact.person_id in already:
+        if contact.unit_id in done or contact.person_id in already:
             continue
         language = contact.language or services.settings.language
         messages.append(Message(
@@ -139,15 +152,14 @@ async def _announcements(services: Services, calendar: Calendar,
     once = [(rule, deadline) for rule in calendar.rules if rule.kind == ONCE
             for deadline in schedule.deadlines(rule, tz)]
     weekly = [rule for rule in calendar.rules if rule.kind == WEEKLY]
-    delivered = {rule.id: await storage.submissions.delivered_units(rule.id, deadline.period)
-                 for rule, deadline in once}
+    done = {rule.id: await delivered(storage, deadline) for rule, deadline in once}
     already = await storage.outbox.people_with(0, notice.period, notice.tag)
     messages = []
     for contact in await storage.audience.liaisons():
         if contact.person_id in already:
             continue
         open_items = [(rule, deadline) for rule, deadline in once
-                      if contact.unit_id not in delivered[rule.id]]
+                      if contact.unit_id not in done[rule.id]]
         if not open_items and not weekly:
             continue
         language = contact.language or services.settings.language
@@ -163,7 +175,7 @@ async def _digests(services: Services, calendar: Calendar, notice: Notice) -> li
     storage, texts = services.storage, services.texts
     assert notice.deadline is not None
     rule = next(rule for rule in calendar.rules if rule.id == notice.deliverable_id)
-    delivered = await storage.submissions.delivered_units(rule.id, notice.period)
+    done = await delivered(storage, notice.deadline)
     units = await storage.audience.units()
     already = await storage.outbox.people_with(rule.id, notice.period, notice.tag)
     messages = []
@@ -176,7 +188,7 @@ async def _digests(services: Services, calendar: Calendar, notice: Notice) -> li
         if not mine:
             continue
         language = coordinator.language or services.settings.language
-        parts = wording.digest(texts, language, rule, notice.deadline, mine, delivered)
+        parts = wording.digest(texts, language, rule, notice.deadline, mine, done)
         for number, part in enumerate(parts, start=1):
             kind = notice.tag if number == 1 else f"{notice.tag}#{number}"
             messages.append(Message(rule.id, notice.period, coordinator.person_id, kind,

@@ -152,8 +152,9 @@ async def test_one_time_deliverables_are_announced_at_start_and_to_a_liaison_reg
                                    for text in texts_to(sandbox, first.person_id)))
         (announcement,) = [text for text in texts_to(sandbox, first.person_id)
                            if "已开始" in text]
-        assert "联络员推荐表 — 6月2日（周二）18:00" in announcement
+        assert "活动方案 — 6月2日（周二）18:00" in announcement
         assert "活动总结 — 7月2日（周四）18:00" in announcement
+        assert "联络员推荐表" not in announcement      # registering delivered it
 
         code = await add_unit(admin, "宽城区应急局")
         newcomer = sandbox.user(2101, "周敏")

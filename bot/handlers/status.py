@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
+from bot import jobs
 from bot import notices as wording
 from bot.access import Who, liaison_only
 from bot.context import BotContext
@@ -32,8 +33,8 @@ async def my_status(update: Update, context: BotContext, who: Who) -> None:
         if rule.kind == ANYTIME:
             continue
         for deadline in deadlines(rule, calendar.campaign.timezone):
-            delivered = await storage.submissions.delivered_units(rule.id, deadline.period)
-            state = unit_state(deadline, delivered, liaison.unit_id, now)
+            done = await jobs.delivered(storage, deadline)
+            state = unit_state(deadline, done, liaison.unit_id, now)
             lines.append(context.t(
                 "status.line", icon=ICONS[state],
                 deliverable=wording.deliverable_name(texts, language, rule.key),
