@@ -108,11 +108,11 @@ async def test_thursday_prompt_reminder_and_digest_from_a_process_under_faketime
     sandbox.user(ADMIN_ID, "王主任")
     bot = BotProcess(sandbox, data_dir, tmp_path / "bot.log")
 
-    # 1. started ten seconds before 08:00: nothing is due at start; the 08:00 job prompts
-    await bot.start("2026-06-04 07:59:50")
+    # 1. started seven seconds before 08:00: nothing is due at start; the 08:00 job prompts
+    await bot.start("2026-06-04 07:59:53")
     try:
         await wait_for(lambda: all(weekly(sandbox, one.person_id) for one in liaisons), bot)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(0.5)
     finally:
         assert await bot.stop() == 0, bot.logged()
     log = bot.logged()
@@ -130,13 +130,13 @@ async def test_thursday_prompt_reminder_and_digest_from_a_process_under_faketime
     await deliver(storage, delivered.unit_id, "weekly", "2026-06-04", local(2026, 6, 4, 9, 0))
     await storage.close()
 
-    # 2. restarted at 09:59:50: no second prompt; the 15-minute reminder (still open) goes to
+    # 2. restarted at 09:59:53: no second prompt; the 15-minute reminder (still open) goes to
     # the missing only; at 10:00 the digest names them with their mobiles
-    await bot.start("2026-06-04 09:59:50")
+    await bot.start("2026-06-04 09:59:53")
     try:
         await wait_for(lambda: any(sent.plain_text.startswith("📋 每周活动材料")
                                    for sent in sandbox.messages_to(ADMIN_ID)), bot)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(0.5)
     finally:
         assert await bot.stop() == 0, bot.logged()
     assert len(weekly(sandbox, delivered.person_id)) == 1
