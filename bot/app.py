@@ -9,13 +9,15 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults
 
-from bot import commands
+from bot import commands, jobs
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication
 from bot.handlers import register
 from bot.media import MediaStore
 from bot.persistence import SQLitePersistence
+from bot.ratelimit import PacedRateLimiter, Pacer
+from bot.sender import Sender
 from bot.storage import Storage
 from bot.texts import Texts
 
@@ -33,6 +35,7 @@ def file_base_url(settings: Settings) -> str | None:
 
 def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication:
     storage = Storage(settings.database_path, clock)
+    pacer = Pacer()
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -40,7 +43,9 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
         .persistence(SQLitePersistence(storage))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(PacedRateLimiter(pacer))
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .updater(None)  # bot.runtime.DurablePoller fetches updates
     )
@@ -55,6 +60,8 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
     services.texts = Texts.load(default=settings.language)
     services.storage = storage
     services.clock = clock
+    services.sender = Sender(app.bot, storage, pacer,
+                             on_idle=lambda: jobs.finish_broadcasts(services))
     register(app)
     return app
 
@@ -70,7 +77,15 @@ async def on_startup(app: BotApplication) -> None:
     services.media = MediaStore(settings.media_dir, http, settings.local_api)
     services.media.prepare()
     await commands.publish_defaults(app.bot, services.texts, services.settings.language)
+    await services.sender.start()
+    await jobs.rebuild(app)
+    await jobs.tick(app)   # catch up on what came due while the bot was not running
     log.info("bot @%s started", app.bot.username)
+
+
+async def on_stop(app: BotApplication) -> None:
+    """Before the bot's connection closes: let the sends under way finish."""
+    await app.bot_data.sender.stop()
 
 
 async def on_shutdown(app: BotApplication) -> None:

@@ -12,10 +12,11 @@ from bot.texts import LANGUAGES, Texts
 log = logging.getLogger(__name__)
 
 EVERYONE = ("start", "help", "lang", "cancel")
-LIAISON = ("plan", "summary", "event", "mysubmissions", "stats", "stats_xlsx", "profile")
+LIAISON = ("plan", "summary", "event", "mysubmissions", "stats", "stats_xlsx", "profile",
+           "mystatus")
 COORDINATOR = ("units", "addunit", "invite", "addcoordinator",
                "status", "missing", "roster", "export", "photos", "late",
-               "stats_total", "stats_unit", "stats_form")
+               "stats_total", "stats_unit", "stats_form", "campaign", "deadline", "broadcast")
 
 
 def command_names(roles: frozenset[str]) -> list[str]:

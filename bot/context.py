@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
@@ -13,6 +14,7 @@ from bot.storage.models import Person
 
 if TYPE_CHECKING:
     from bot.media import MediaStore
+    from bot.sender import Sender
     from bot.storage import Storage
     from bot.texts import Texts
 
@@ -25,6 +27,8 @@ class Services:
     texts: Texts | None = None
     storage: Storage | None = None
     clock: Clock = system_clock
+    sender: Sender | None = None
+    schedule_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     export_part_bytes: int = 49 * 1024 * 1024   # uploads stay under Telegram's 50 MB
     media: MediaStore | None = None
 
@@ -59,6 +63,11 @@ class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
     @property
     def clock(self) -> Clock:
         return self.bot_data.clock
+
+    @property
+    def sender(self) -> Sender:
+        assert self.bot_data.sender is not None
+        return self.bot_data.sender
 
     @property
     def lang(self) -> str:

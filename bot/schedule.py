@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar as month_calendar
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -161,6 +161,148 @@ def default_rules(year: int) -> list[dict]:
          "due_time": time(18, 0), "reminder_minutes": once_reminders},
         {"key": "event", "kind": ANYTIME, "position": 7, "reminder_minutes": []},
     ]
+
+
+# --- What is due when: notices (prompts, announcements, reminders, overdue notices, digests)
+
+PROMPT, ANNOUNCE, REMIND, OVERDUE, DIGEST = "prompt", "announce", "remind", "overdue", "digest"
+WEEKLY_PROMPT_TIME = time(8, 0)     # on the due day
+MONTHLY_PROMPT_TIME = time(9, 0)    # on the first day of the month
+ANNOUNCE_TIME = time(9, 0)          # on the campaign's first day
+ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to send at ``at`` while ``now < closes``.
+
+    Prompts and the announcement are *open windows*: every tick in [at, closes) sends them
+    to whoever has not had them yet (a liaison registering late included). Reminders,
+    overdue notices and digests are *moments*: handled once, at the first tick after ``at``;
+    if that tick comes only after ``closes`` (the bot was down), they are skipped.
+    """
+
+    kind: str
+    at: datetime
+    closes: datetime
+    deliverable_id: int          # 0 for the campaign announcement
+    key: str                     # the deliverable's key ('' for the announcement)
+    period: str
+    deadline: Deadline | None = None
+    offset: int = 0              # remind: minutes before the deadline; overdue: days after
+
+    @property
+    def tag(self) -> str:
+        """The outbox kind. Reminders, overdue notices and digests carry the due instant,
+        so that moving a deadline schedules them afresh."""
+        if self.kind in (PROMPT, ANNOUNCE) or self.deadline is None:
+            return self.kind
+        due = self.deadline.due.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+        if self.kind == DIGEST:
+            return f"digest@{due}"
+        return f"{self.kind}-{self.offset}@{due}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    send: tuple[Notice, ...]
+    skipped: tuple[Notice, ...]   # came due while the bot was down, period already closed
+
+
+def _at(day: date, moment: time, tz: ZoneInfo, due: datetime) -> datetime:
+    """A prompt time on a day, kept before the deadline (an early override)."""
+    at = datetime.combine(day, moment, tz)
+    return at if at < due else due - timedelta(hours=1)
+
+
+def rule_notices(rule: Rule, deadline: Deadline, tz: ZoneInfo) -> list[Notice]:
+    """The prompt, reminders, overdue notices and digest of one deadline."""
+    due = deadline.due
+    common = {"deliverable_id": rule.id, "key": rule.key, "period": deadline.period,
+              "deadline": deadline}
+    found: list[Notice] = []
+    if rule.kind == WEEKLY:
+        found.append(Notice(PROMPT, _at(due.date(), rule.prompt_time or WEEKLY_PROMPT_TIME,
+                                        tz, due), due, **common))
+    elif rule.kind == MONTHLY:
+        first = deadline.nominal.replace(day=1)
+        found.append(Notice(PROMPT, _at(first, rule.prompt_time or MONTHLY_PROMPT_TIME, tz,
+                                        due), due, **common))
+    offsets = sorted({minutes for minutes in rule.reminder_minutes if minutes > 0},
+                     reverse=True)
+    moments = [due - timedelta(minutes=minutes) for minutes in offsets] + [due]
+    for index, minutes in enumerate(offsets):
+        found.append(Notice(REMIND, moments[index], moments[index + 1], offset=minutes,
+                            **common))
+    for day in range(1, rule.overdue_days + 1):
+        at = due + timedelta(days=day)
+        found.append(Notice(OVERDUE, at, at + timedelta(days=1), offset=day, **common))
+    found.append(Notice(DIGEST, due, due + timedelta(days=max(rule.overdue_days, 1)),
+                        **common))
+    return found
+
+
+def notices(rules: Sequence[Rule], tz: ZoneInfo, starts_on: date,
+            created_at: datetime | None = None,
+            is_holiday: PublicHoliday = china_public_holiday,
+            is_working: WorkingDay = china_working_day) -> list[Notice]:
+    """Every notice of a campaign's calendar, in time order.
+
+    One-time deliverables are announced together on the campaign's first day (or when the
+    campaign is set up, if later), until the last of their deadlines.
+    """
+    found: list[Notice] = []
+    once_due: list[datetime] = []
+    for rule in rules:
+        for deadline in deadlines(rule, tz, is_holiday, is_working):
+            found += rule_notices(rule, deadline, tz)
+            if rule.kind == ONCE:
+                once_due.append(deadline.due)
+    if once_due:
+        at = datetime.combine(starts_on, ANNOUNCE_TIME, tz)
+        if created_at is not None and created_at > at:
+            at = created_at
+        if at < max(once_due):
+            found.append(Notice(ANNOUNCE, at, max(once_due), 0, "", str(starts_on.year)))
+    order = {PROMPT: 0, ANNOUNCE: 0, REMIND: 1, DIGEST: 2, OVERDUE: 3}
+    return sorted(found, key=lambda notice: (notice.at, order[notice.kind], notice.key))
+
+
+def plan(found: Sequence[Notice], since: datetime, now: datetime) -> Plan:
+    """What to send at ``now``, given that everything up to ``since`` was handled.
+
+    A reminder that comes due in the same tick as its period's prompt is dropped (the prompt
+    says the same, e.g. on a start-up after a downtime).
+    """
+    send: list[Notice] = []
+    skipped: list[Notice] = []
+    for notice in found:
+        if notice.kind in (PROMPT, ANNOUNCE):
+            if notice.at <= now < notice.closes:
+                send.append(notice)
+            elif since < notice.at and notice.closes <= now:
+                skipped.append(notice)
+        elif since < notice.at <= now:
+            (send if now < notice.closes else skipped).append(notice)
+    fresh_prompts = {(notice.deliverable_id, notice.period) for notice in send
+                     if notice.kind == PROMPT and notice.at > since}
+    superseded = [notice for notice in send if notice.kind == REMIND
+                  and (notice.deliverable_id, notice.period) in fresh_prompts]
+    return Plan(tuple(notice for notice in send if notice not in superseded),
+                tuple(skipped + superseded))
+
+
+def next_times(found: Sequence[Notice], after: datetime) -> list[datetime]:
+    """The distinct instants after ``after`` at which something comes due."""
+    return sorted({notice.at for notice in found if notice.at > after})
+
+
+def unit_state(deadline: Deadline, delivered: Mapping[int, int | None], unit_id: int,
+               now: datetime) -> str:
+    """A unit's state for one period: on time, late, missing or not yet due."""
+    if unit_id in delivered:
+        return ON_TIME if delivered[unit_id] is None else LATE
+    return MISSING if now >= deadline.due else NOT_DUE
 
 
 CHASE_WINDOW = timedelta(hours=24)

@@ -8,6 +8,8 @@ router and the liaisons' intake, and the catch-alls last.
 from __future__ import annotations
 
 from bot.handlers import (
+    broadcast,
+    campaign,
     common,
     coordinators,
     desk,
@@ -16,6 +18,7 @@ from bot.handlers import (
     guard,
     registration,
     stats,
+    status,
     submissions,
     units,
 )
@@ -24,6 +27,7 @@ from bot.handlers import (
 def register(app) -> None:
     guard.register(app)
     registration.register(app)
+    campaign.register(app)
     stats.register(app)
     events.register_conversation(app)
     submissions.register_conversation(app)
@@ -31,6 +35,8 @@ def register(app) -> None:
     coordinators.register(app)
     units.register(app)
     desk.register(app)
+    status.register(app)
+    broadcast.register(app)
     submissions.register(app)
     documents.register(app)
     submissions.register_intake(app)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import Clock, system_clock
+from bot.storage.audience import Audience
+from bot.storage.broadcasts import Broadcasts
 from bot.storage.campaigns import Campaigns
 from bot.storage.coordinators import Coordinators
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
+from bot.storage.outbox import Outbox
 from bot.storage.people import People
 from bot.storage.reminders import DeskReminders
+from bot.storage.scheduler import SchedulerMarks
 from bot.storage.state import ConversationStore
 from bot.storage.stats import Stats
 from bot.storage.submissions import Submissions
@@ -33,6 +37,10 @@ class Storage:
         self.conversations = ConversationStore(self.db)
         self.campaigns = Campaigns(self.db, clock)
         self.submissions = Submissions(self.db, clock)
+        self.outbox = Outbox(self.db, clock)
+        self.audience = Audience(self.db)
+        self.broadcasts = Broadcasts(self.db, clock)
+        self.scheduler = SchedulerMarks(self.db)
         self.inbox = Inbox(self.db, clock)
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)

@@ -1,0 +1,125 @@
+"""Pacing outgoing messages under Telegram's limits (30 messages/s overall).
+
+:class:`Pacer` spaces outbox sends evenly — it never bursts, unlike a token bucket that starts
+full (which lets 60 through in the first second and earns a flood wait) — and lets replies
+through at once while the last second holds fewer than ``WINDOW_CAP`` sends.
+:class:`PacedRateLimiter` plugs it into python-telegram-bot for every send/edit call and
+honours a 429's ``retry_after`` by pausing every paced request. Outbox sends take their slot
+themselves (the sender paces before it marks a row as being sent) and handle a 429 themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PER_SECOND = 25.0      # outbox pace: below Telegram's 30/s, with room for jitter
+WINDOW_CAP = 28                # at most this many sends of any kind in one second
+PREPACED = "prepaced"          # rate_limit_args key: the caller already took its slot
+PACED_PREFIXES = ("send", "edit", "copy", "forward")
+NOT_PACED = frozenset({"sendChatAction"})
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """``retry_after`` as seconds, whether PTB gives an int or a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Pacer:
+    """Two ways to take a send slot, sharing one count of the last second's sends:
+
+    - ``acquire()`` (broadcasts, the outbox): evenly spaced, one per ``1/per_second`` s, first
+      come first served — never a burst;
+    - ``acquire(smooth=False)`` (replies to someone who just wrote): at once, unless
+      ``window_cap`` sends already went out in the last second.
+    A 429's ``retry_after`` pauses both.
+    """
+
+    def __init__(self, per_second: float = DEFAULT_PER_SECOND, window_cap: int = WINDOW_CAP,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / per_second
+        self.window_cap = window_cap
+        self._monotonic = monotonic
+        self._last_smooth = float("-inf")
+        self._paused_until = float("-inf")
+        self._stamps: deque[float] = deque()
+        self._lock: asyncio.Lock | None = None
+
+    async def acquire(self, smooth: bool = True) -> None:
+        if not smooth:
+            await self._take(lambda now: 0.0)
+            return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            self._last_smooth = await self._take(
+                lambda now: self._last_smooth + self.interval - now)
+
+    async def _take(self, own_wait: Callable[[float], float]) -> float:
+        while True:
+            now = self._monotonic()
+            while self._stamps and self._stamps[0] <= now - 1.0:
+                self._stamps.popleft()
+            full = self._stamps[0] + 1.0 - now if len(self._stamps) >= self.window_cap else 0.0
+            wait = max(self._paused_until - now, own_wait(now), full)
+            if wait <= 0:
+                self._stamps.append(now)
+                return now
+            await asyncio.sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """Telegram asked to wait: no paced send before ``seconds`` from now."""
+        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+
+class PacedRateLimiter(BaseRateLimiter[dict]):
+    def __init__(self, pacer: Pacer, max_retries: int = 3) -> None:
+        self.pacer = pacer
+        self.max_retries = max_retries
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict | list[dict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict | None,
+    ) -> bool | dict | list[dict]:
+        paced = endpoint.startswith(PACED_PREFIXES) and endpoint not in NOT_PACED
+        prepaced = bool(rate_limit_args and rate_limit_args.get(PREPACED))
+        attempt = 0
+        while True:
+            if paced and not (prepaced and attempt == 0):
+                await self.pacer.acquire(smooth=False)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                seconds = retry_seconds(error)
+                self.pacer.pause(seconds)
+                if prepaced or attempt >= self.max_retries:
+                    raise
+                attempt += 1
+                log.warning("%s: flood control, retrying in %.0f s", endpoint, seconds)
+                if not paced:
+                    await asyncio.sleep(seconds)

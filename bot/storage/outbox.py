@@ -1,0 +1,154 @@
+"""outbox: every scheduled or broadcast message, written before it is sent (exactly once)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.clock import Clock, to_iso
+from bot.storage.db import Database
+
+PENDING, SENDING, SENT, FAILED, UNREACHABLE = (
+    "pending", "sending", "sent", "failed", "unreachable")
+
+Buttons = Sequence[Sequence[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to write: the unique key, the recipient and the rendered content."""
+    deliverable_id: int
+    period: str
+    person_id: int
+    kind: str
+    chat_id: int
+    text: str
+    buttons: Buttons | None = None
+    broadcast_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    deliverable_id: int
+    period: str
+    person_id: int
+    kind: str
+    chat_id: int
+    text: str
+    buttons: list[list[tuple[str, str]]] | None
+    broadcast_id: int | None
+    state: str
+    attempts: int
+    error: str | None
+    sent_at: str | None
+
+
+def _row(row) -> OutboxRow:
+    buttons = None
+    if row["markup"]:
+        buttons = [[(label, data) for label, data in line] for line in json.loads(row["markup"])]
+    return OutboxRow(row["id"], row["deliverable_id"], row["period"], row["person_id"],
+                     row["kind"], row["chat_id"], row["text"], buttons, row["broadcast_id"],
+                     row["state"], row["attempts"], row["error"], row["sent_at"])
+
+
+class Outbox:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def add(self, messages: Iterable[Message]) -> int:
+        """Write messages as pending; one already written (same key) is left alone.
+        Returns how many were new."""
+        now = to_iso(self.clock())
+        added = 0
+        async with self.db.transaction() as conn:
+            for message in messages:
+                markup = json.dumps([[list(button) for button in line]
+                                     for line in message.buttons],
+                                    ensure_ascii=False) if message.buttons else None
+                cursor = await conn.execute(
+                    "INSERT INTO outbox (deliverable_id, period, person_id, kind, chat_id, text, "
+                    "markup, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (message.deliverable_id, message.period, message.person_id, message.kind,
+                     message.chat_id, message.text, markup, message.broadcast_id, now),
+                )
+                added += cursor.rowcount
+                await cursor.close()
+        return added
+
+    async def people_with(self, deliverable_id: int, period: str, kind: str) -> set[int]:
+        """Who already has this message (in any state)."""
+        rows = await self.db.fetchall(
+            "SELECT person_id FROM outbox WHERE deliverable_id = ? AND period = ? AND kind = ?",
+            (deliverable_id, period, kind),
+        )
+        return {row["person_id"] for row in rows}
+
+    async def pending(self, limit: int = 200, skip: Iterable[int] = ()) -> list[OutboxRow]:
+        """The oldest pending rows (those in ``skip`` left out: being sent or waiting a retry)."""
+        skipped = sorted(set(skip))
+        marks = ", ".join("?" for _ in skipped)
+        where = f" AND id NOT IN ({marks})" if skipped else ""
+        rows = await self.db.fetchall(
+            f"SELECT * FROM outbox WHERE state = 'pending'{where} ORDER BY id LIMIT ?",
+            (*skipped, limit),
+        )
+        return [_row(row) for row in rows]
+
+    async def claim(self, row_id: int) -> bool:
+        """pending -> sending (one more attempt); False when someone else has it."""
+        changed = await self.db.execute(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+            "WHERE id = ? AND state = 'pending'", (row_id,),
+        )
+        return changed == 1
+
+    async def finish(self, row_id: int, state: str, error: str | None = None) -> None:
+        """sending -> sent / failed / unreachable, or back to pending for a retry."""
+        sent_at = to_iso(self.clock()) if state == SENT else None
+        await self.db.execute(
+            "UPDATE outbox SET state = ?, error = ?, sent_at = ? WHERE id = ?",
+            (state, error, sent_at, row_id),
+        )
+
+    async def recover_interrupted(self) -> int:
+        """Rows left in 'sending' by a stop mid-send: Telegram may have delivered them, so
+        they are marked failed rather than sent twice. Returns how many."""
+        return await self.db.execute(
+            "UPDATE outbox SET state = 'failed', error = 'interrupted while sending' "
+            "WHERE state = 'sending'"
+        )
+
+    async def get(self, row_id: int) -> OutboxRow | None:
+        row = await self.db.fetchone("SELECT * FROM outbox WHERE id = ?", (row_id,))
+        return _row(row) if row else None
+
+    async def rows(self, deliverable_id: int | None = None, period: str | None = None,
+                   kind: str | None = None) -> list[OutboxRow]:
+        """Rows matching what is given, in order of writing (for reports and tests)."""
+        parts, values = [], []
+        for column, value in (("deliverable_id", deliverable_id), ("period", period),
+                              ("kind", kind)):
+            if value is not None:
+                parts.append(f"{column} = ?")
+                values.append(value)
+        where = f"WHERE {' AND '.join(parts)}" if parts else ""
+        rows = await self.db.fetchall(f"SELECT * FROM outbox {where} ORDER BY id", values)
+        return [_row(row) for row in rows]
+
+    async def states_of_broadcast(self, broadcast_id: int) -> Counter[str]:
+        rows = await self.db.fetchall(
+            "SELECT state, count(*) AS n FROM outbox WHERE broadcast_id = ? AND kind = 'broadcast' "
+            "GROUP BY state", (broadcast_id,),
+        )
+        return Counter({row["state"]: row["n"] for row in rows})
+
+    async def open_count(self) -> int:
+        row = await self.db.fetchone(
+            "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')")
+        return int(row[0]) if row else 0
