@@ -58,3 +58,34 @@ async def seed_liaisons(database: Path, count: int, first_user_id: int = 100_000
     finally:
         await storage.close()
     return ids
+
+
+class LoopStallMeter:
+    """The longest time the event loop was late to wake a 5 ms sleeper (a stall)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task = None
+
+    async def _run(self) -> None:
+        import asyncio
+        import time
+
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.longest = max(self.longest, time.perf_counter() - before - 0.005)
+
+    def start(self) -> None:
+        import asyncio
+
+        self._task = asyncio.create_task(self._run())
+
+    def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
