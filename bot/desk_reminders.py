@@ -1,27 +1,24 @@
-"""Sending "remind them now" reminders: the one function to switch to the outbox later.
+"""Sending "remind them now" reminders through the outbox and its rate-limited sender.
 
-For now a small paced loop sends directly: one person's failure never stops it (403 marks
-the person unreachable, flood control is waited out, other errors are logged).
+Each press writes one outbox row per liaison (kind ``remind-now-<press>``, so a press is
+sent once even across a restart), wakes the sender, and waits for the rows to settle to
+report who was not reached (blocked the bot, or failed after the sender's retries).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from telegram.error import Forbidden, RetryAfter, TelegramError
-
 from bot.context import BotContext
 from bot.desk import Words
 from bot.schedule import Deadline
+from bot.storage.outbox import PENDING, SENDING, SENT, Message
 
-log = logging.getLogger(__name__)
-
-PACE_SECONDS = 1 / 25      # under Telegram's ~30 messages a second to different chats
-MAX_ATTEMPTS = 3
+SETTLE_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -32,37 +29,32 @@ class Reminder:
 
 
 async def send_reminders(context: BotContext, deadline: Deadline, timezone: ZoneInfo,
-                         reminders: Sequence[Reminder]) -> list[Reminder]:
-    """Send each reminder once, in its person's language; returns those not reached."""
-    unreached = []
-    for index, reminder in enumerate(reminders):
-        if index:
-            await asyncio.sleep(PACE_SECONDS)
-        if not await _send_one(context, deadline, timezone, reminder):
-            unreached.append(reminder)
-    return unreached
+                         reminders: Sequence[Reminder], press_id: int) -> list[Reminder]:
+    """Queue each reminder once, in its person's language; returns those not reached."""
+    kind = f"remind-now-{press_id}"
+    storage = context.storage
+    messages = []
+    for reminder in reminders:
+        person = await storage.people.get(reminder.person_id)
+        words = Words(context.texts, person.language if person else context.settings.language,
+                      timezone)
+        messages.append(Message(
+            deadline.deliverable_id, deadline.period, reminder.person_id, kind,
+            person.chat_id if person else reminder.person_id,
+            words.html("desk.reminder", unit=reminder.unit_name,
+                       target=words.target(deadline), due=words.moment(deadline.due))))
+    await storage.outbox.add(messages)
+    context.sender.wake()
+    states = await _settled_states(context, deadline, kind)
+    return [reminder for reminder in reminders if states.get(reminder.person_id) != SENT]
 
 
-async def _send_one(context: BotContext, deadline: Deadline, timezone: ZoneInfo,
-                    reminder: Reminder) -> bool:
-    language = await context.storage.people.language_of(reminder.person_id,
-                                                        context.settings.language)
-    words = Words(context.texts, language, timezone)
-    text = words.html("desk.reminder", unit=reminder.unit_name, target=words.target(deadline),
-                      due=words.moment(deadline.due))
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            await context.bot.send_message(reminder.person_id, text)
-            return True
-        except RetryAfter as flood:
-            delay = flood.retry_after
-            await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds")
-                                else float(delay))
-        except Forbidden:
-            log.info("person %s blocked the bot", reminder.person_id)
-            await context.storage.people.set_reachable(reminder.person_id, False)
-            return False
-        except TelegramError as error:
-            log.warning("could not remind person %s: %s", reminder.person_id, error)
-            return False
-    return False
+async def _settled_states(context: BotContext, deadline: Deadline, kind: str) -> dict[int, str]:
+    """person id -> final state of their row (waits while any is pending or being sent)."""
+    give_up = time.monotonic() + SETTLE_SECONDS
+    while True:
+        rows = await context.storage.outbox.rows(deadline.deliverable_id, deadline.period, kind)
+        if all(row.state not in (PENDING, SENDING) for row in rows) or \
+                time.monotonic() > give_up:
+            return {row.person_id: row.state for row in rows}
+        await asyncio.sleep(0.2)

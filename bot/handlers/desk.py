@@ -269,7 +269,7 @@ async def on_remind(update: Update, context: BotContext, who: Who) -> None:
 
 async def _remind_and_report(context: BotContext, who: Who, desk: Desk, deadline: Deadline,
                              reminders: list[Reminder], press_id: int) -> None:
-    unreached = await send_reminders(context, deadline, desk.timezone, reminders)
+    unreached = await send_reminders(context, deadline, desk.timezone, reminders, press_id)
     await context.storage.desk_reminders.finish(press_id, len(reminders),
                                                 len(reminders) - len(unreached))
     words = words_for(context, desk)
