@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
@@ -17,6 +18,7 @@ from bot.handlers import register
 from bot.media import MediaStore
 from bot.persistence import SQLitePersistence
 from bot.ratelimit import PacedRateLimiter, Pacer
+from bot.schedule import warm_holidays
 from bot.sender import Sender
 from bot.storage import Storage
 from bot.texts import Texts
@@ -35,7 +37,7 @@ def file_base_url(settings: Settings) -> str | None:
 
 def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication:
     storage = Storage(settings.database_path, clock)
-    pacer = Pacer()
+    pacer = Pacer(per_second=settings.send_rate - 1, window_cap=int(settings.send_rate))
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -76,6 +78,8 @@ async def on_startup(app: BotApplication) -> None:
     http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
     services.media = MediaStore(settings.media_dir, http, settings.local_api)
     services.media.prepare()
+    # the holiday calendars take ~0.3 s to build: not on the event loop at the first deadline
+    await asyncio.to_thread(warm_holidays, services.clock().year)
     await commands.publish_defaults(app.bot, services.texts, services.settings.language)
     await services.sender.start()
     await jobs.rebuild(app)

@@ -26,6 +26,7 @@ class Settings:
     language: str = "zh"
     api_base_url: str | None = None
     file_base_url: str | None = None
+    send_rate: float = 30.0   # messages a second, all chats together (Telegram: about 30)
 
     @property
     def database_path(self) -> Path:
@@ -89,8 +90,18 @@ def load_settings(
     if language not in LANGUAGES:
         raise ConfigError(f"BOT_LANGUAGE must be one of {', '.join(LANGUAGES)}, got {language!r}")
 
+    raw_rate = merged.get("BOT_SEND_RATE", "").strip() or "30"
+    try:
+        send_rate = float(raw_rate)
+    except ValueError:
+        send_rate = 0.0
+    if not 1 <= send_rate <= 1000:
+        raise ConfigError(f"BOT_SEND_RATE must be a number of messages a second from 1 to 1000, "
+                          f"got {raw_rate!r}")
+
     return Settings(
         token=token,
+        send_rate=send_rate,
         data_dir=Path(merged.get("BOT_DATA_DIR", "").strip() or "data"),
         timezone=timezone,
         admin_ids=frozenset(admin_ids),

@@ -56,8 +56,20 @@ def _china(year: int):
     return holidays.China(years=range(year - 1, year + 2))
 
 
+@lru_cache(maxsize=16)
+def _china_holiday_dates(year: int) -> frozenset[date]:
+    """The year's public holidays as a plain set (a holidays lookup is ~30 µs, this ~0.1)."""
+    return frozenset(day for day in _china(year) if day.year == year)
+
+
 def china_public_holiday(day: date) -> bool:
-    return day in _china(day.year)
+    return day in _china_holiday_dates(day.year)
+
+
+def warm_holidays(year: int) -> None:
+    """Build the calendars ahead (at start-up, in a thread): the first build takes ~0.3 s."""
+    _china_holiday_dates(year)
+    _china(year).is_working_day(date(year, 6, 1))
 
 
 def china_working_day(day: date) -> bool:

@@ -18,15 +18,19 @@ ERROR_TEXT = "抱歉，处理时出了问题"
 NASTY = ["<b>", "</i>&amp;", "'; DROP TABLE unit; --", "\x00\x01\x07", "🙂" * 50,
          "a" * 4096, " ", "<a href='x'>", "{name}", "%s%d", "\u202e反转"]
 
-# Telegram never delivers an empty message; the bot must survive anything else.
+# Telegram never delivers an empty message; the bot must survive anything else. Commands that
+# leave or restart the form on purpose (/cancel, /start, /profile) are not noise.
+LEAVING = ("/cancel", "/start", "/profile")
 any_text = st.one_of(
     st.sampled_from(NASTY),
-    st.text(min_size=1, max_size=300).filter(lambda text: text.strip(" ") != ""),
+    st.text(min_size=1, max_size=300).filter(
+        lambda text: text.strip(" ") != "" and not text.startswith(LEAVING)),
 )
 
 CATALOG = Texts.load().catalogs["zh"]
 REFUSALS = {text for key, text in CATALOG.items()
-            if key.startswith("validation.") or key == "registration.text_please"}
+            if key.startswith("validation.") or key in ("registration.text_please",
+                                                           "registration.busy")}
 
 VALID_ANSWERS = [("李明", None), (None, "男"), ("科长", None), (None, "跳过"),
                  ("13912345678", None), (None, "跳过"), (None, "跳过"), (None, "跳过"),

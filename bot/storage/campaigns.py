@@ -48,9 +48,17 @@ def _campaign(row) -> Campaign:
 
 
 class Campaigns:
+    """Writes to the calendar go through this class only, so the current calendar is cached
+    here (it is read on every submission) and dropped on every write."""
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._current: Calendar | None = None
+        self._current_loaded = False
+
+    def _forget(self) -> None:
+        self._current, self._current_loaded = None, False
 
     async def create(self, year: int, name: str, theme: str, starts_on: date, ends_on: date,
                      timezone: str, rules: list[dict], created_by: int | None) -> Campaign:
@@ -78,6 +86,7 @@ class Campaigns:
                      json.dumps(rule.get("reminder_minutes", [])),
                      rule.get("overdue_days", 3), int(rule.get("shift_holidays", True)), now),
                 )
+        self._forget()
         campaign = await self.current()
         assert campaign is not None and campaign.id == campaign_id
         return campaign
@@ -88,9 +97,16 @@ class Campaigns:
         return _campaign(row) if row else None
 
     async def calendar(self, campaign: Campaign | None = None) -> Calendar | None:
-        campaign = campaign or await self.current()
+        """The given campaign's calendar, or the current one's (cached until a write)."""
         if campaign is None:
-            return None
+            if not self._current_loaded:
+                current = await self.current()
+                self._current = await self._load(current) if current else None
+                self._current_loaded = True
+            return self._current
+        return await self._load(campaign)
+
+    async def _load(self, campaign: Campaign) -> Calendar:
         rows = await self.db.fetchall(
             "SELECT * FROM deliverable WHERE campaign_id = ? ORDER BY position, id",
             (campaign.id,),
@@ -133,6 +149,7 @@ class Campaigns:
             f"UPDATE deliverable SET {', '.join(parts)}, updated_at = ? WHERE id = ?",
             (*values, to_iso(self.clock()), deliverable_id),
         )
+        self._forget()
 
     async def override_date(self, deliverable_id: int, nominal: date, due_local: datetime,
                             set_by: int | None) -> None:
@@ -145,6 +162,7 @@ class Campaigns:
             (deliverable_id, nominal.isoformat(), due_local.replace(tzinfo=None).isoformat(
                 timespec="minutes"), set_by, to_iso(self.clock())),
         )
+        self._forget()
 
 
 def _iso(value: date | None) -> str | None:
