@@ -60,8 +60,8 @@ class Sender:
     async def start(self) -> None:
         interrupted = await self.storage.outbox.recover_interrupted()
         if interrupted:
-            log.warning("%d message(s) were being sent when the bot stopped; marked failed "
-                        "rather than risk sending them twice", interrupted)
+            log.warning("%d message(s) were being sent when the bot stopped; sending them "
+                        "again (Telegram may have delivered them already)", interrupted)
         self._stopping = False
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(self.concurrency)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
+from collections import Counter
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.storage import Storage
 from bot.storage.inbox import StoredUpdate
 from tests.conftest import ADMIN_ID, add_unit, answer
 from tests.processes import BotProcess
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 async def test_kill_after_fetching_before_handling_loses_no_update(sandbox, tmp_path):
@@ -100,3 +108,167 @@ async def test_a_repeated_update_id_is_not_handled_again(bot, sandbox, admin):
     last_id = await bot.storage.inbox.next_offset() - 1
     again = await bot.storage.inbox.store([StoredUpdate(last_id, admin.id, "{}")])
     assert again == []          # already seen: the poller does not dispatch it again
+
+
+async def seed_prompt_due_now(database, liaisons: int) -> list[int]:
+    """``liaisons`` active liaisons and a weekly deliverable whose prompt (00:00 today) has
+    passed while its period (until 23:59 today) is open: the bot sends it on start-up."""
+    storage = Storage(database)
+    await storage.open()
+    ids = []
+    try:
+        async with storage.db.transaction():
+            for n in range(liaisons):
+                unit = await storage.units.create(f"单位{n:03d}", None, None)
+                await storage.people.seen(6000 + n, 6000 + n, f"联络员{n}", None, "zh")
+                await storage.liaisons.register(unit.id, 6000 + n, {
+                    "name": f"联络员{n}", "gender": "male", "position": "科员",
+                    "mobile": f"139{n:08d}"})
+                ids.append(6000 + n)
+        today = datetime.now(SHANGHAI).date()
+        await storage.campaigns.create(
+            today.year, "2026年安全生产月", "", today, today, "Asia/Shanghai",
+            [{"key": "weekly", "kind": "weekly", "weekday": today.weekday(),
+              "due_time": time(23, 59), "first_date": today, "last_date": today,
+              "prompt_time": time(0, 0), "reminder_minutes": []}], None)
+    finally:
+        await storage.close()
+    return ids
+
+
+async def test_kill_half_way_through_a_prompt_to_300_liaisons(sandbox, tmp_path):
+    if datetime.now(SHANGHAI).time() > time(23, 50):
+        pytest.skip("the prompt's period closes at 23:59 China time")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(parents=True)
+    ids = await seed_prompt_due_now(data_dir / "bot.sqlite3", 300)
+    blocked = set(ids[:3])
+    for user_id in ids:
+        sandbox.user(user_id, "联络员")
+    for user_id in blocked:
+        sandbox.block_chat(user_id)
+    sandbox.rate_limit_per_second = 30
+    process = BotProcess(sandbox, data_dir, [ADMIN_ID])
+    await process.start()
+    while len(sandbox.sent) < 100:
+        await asyncio.sleep(0.01)
+    await process.kill()                    # kill -9 with about a third sent
+    sent_at_kill = len(sandbox.sent)
+    assert sent_at_kill < 300
+    await process.start()
+    reachable = set(ids) - blocked
+    try:
+        for _ in range(1200):
+            if reachable <= {sent.chat_id for sent in sandbox.sent}:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+    finally:
+        await process.stop()
+    per_chat = Counter(sent.chat_id for sent in sandbox.sent)
+    assert set(per_chat) == reachable       # every reachable liaison has the prompt
+    # Rows caught in 'sending' by the kill are sent again on restart (the Bot API has no
+    # idempotency key): only those few, at most the sender's 8 sends in flight, may be twice.
+    duplicates = sum(count - 1 for count in per_chat.values())
+    assert duplicates <= 8
+    storage = Storage(data_dir / "bot.sqlite3")
+    await storage.open()
+    try:
+        for user_id in blocked:
+            assert not (await storage.people.get(user_id)).reachable
+        states = Counter(row.state for row in await storage.outbox.rows(kind="prompt"))
+        assert states == {"sent": 297, "unreachable": 3}
+    finally:
+        await storage.close()
+
+
+async def seed_liaison_with_open_week(database, user_id: int) -> None:
+    """One unit with an active liaison and a weekly period open now (due tonight)."""
+    storage = Storage(database)
+    await storage.open()
+    try:
+        unit = await storage.units.create("长春市工信局", None, None)
+        await storage.people.seen(user_id, user_id, "李明", None, "zh")
+        await storage.liaisons.register(unit.id, user_id, {
+            "name": "李明", "gender": "male", "position": "科长", "mobile": "13912345678"})
+        today = datetime.now(SHANGHAI).date()
+        await storage.campaigns.create(
+            today.year, "2026年安全生产月", "", today, today, "Asia/Shanghai",
+            [{"key": "weekly", "kind": "weekly", "weekday": today.weekday(),
+              "due_time": time(23, 59), "first_date": today, "last_date": today,
+              "prompt_time": time(23, 58), "reminder_minutes": []}], None)
+    finally:
+        await storage.close()
+
+
+async def test_kill_during_a_media_download_then_restart_completes_it(sandbox, tmp_path):
+    if datetime.now(SHANGHAI).time() > time(23, 50):
+        pytest.skip("the week's period closes at 23:59 China time")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(parents=True)
+    await seed_liaison_with_open_week(data_dir / "bot.sqlite3", 4100)
+    process = BotProcess(sandbox, data_dir, [ADMIN_ID])
+    await process.start()
+    liaison = sandbox.user(4100, "李明")
+    data = bytes(range(256)) * (5 * 1024 * 4)          # 5 MB
+    await liaison.send_document(data, "活动方案.pdf", "application/pdf")
+    await sandbox.wait_fetched(timeout=10)
+    sandbox.latency = 5.0                               # getFile now hangs: the download waits
+    await asyncio.sleep(1.5)
+    await process.kill()
+    sandbox.latency = 0.0
+
+    storage = Storage(data_dir / "bot.sqlite3")
+    await storage.open()
+    try:
+        rows = await storage.db.fetchall("SELECT archived, media_sha256 FROM item")
+    finally:
+        await storage.close()
+    assert [(row["archived"], row["media_sha256"]) for row in rows] == [("pending", None)]
+    assert not [path for path in (data_dir / "media").rglob("*") if path.is_file()
+                and path.parent.name != "tmp"]          # nothing under a final name
+
+    await process.start()
+    try:
+        receipt = await liaison.wait_reply(timeout=30)
+    finally:
+        await process.stop()
+    assert "已收到" in receipt[-1].plain_text
+    storage = Storage(data_dir / "bot.sqlite3")
+    await storage.open()
+    try:
+        rows = await storage.db.fetchall("SELECT archived, media_sha256 FROM item")
+    finally:
+        await storage.close()
+    assert len(rows) == 1                               # the replay did not record it twice
+    sha = hashlib.sha256(data).hexdigest()
+    assert (rows[0]["archived"], rows[0]["media_sha256"]) == ("yes", sha)
+    assert (data_dir / "media" / sha[:2] / sha).read_bytes() == data
+
+
+async def test_kill_half_way_through_the_statistics_form_resumes(sandbox, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(parents=True)
+    await seed_liaison_with_open_week(data_dir / "bot.sqlite3", 4200)
+    process = BotProcess(sandbox, data_dir, [ADMIN_ID])
+    await process.start()
+    try:
+        liaison = sandbox.user(4200, "李明")
+        await liaison.command("stats")
+        await liaison.wait_reply(count=2)
+        await answer(liaison, "线上线下结合")
+        await answer(liaison, "3")
+        await process.kill()
+        await process.start()
+        question = await answer(liaison, "2")
+        assert "企业主要负责人宣讲" in question[-1].plain_text   # the form went on
+    finally:
+        await process.stop()
+    storage = Storage(data_dir / "bot.sqlite3")
+    await storage.open()
+    try:
+        draft = await storage.conversations.user_data()
+    finally:
+        await storage.close()
+    values = draft[4200]["stats"]["values"]
+    assert sorted(values.values(), key=str) == sorted(["线上线下结合", 3, 2], key=str)

@@ -202,6 +202,9 @@ async def deliver(context: BotContext, chat_id: int, liaison: Liaison, calendar:
 async def archive(context: BotContext, item: Incoming, item_id: int) -> str | None:
     """Store the item's file (and thumbnail); the name of the problem text, if any."""
     storage, media = context.storage, context.media
+    recorded = await storage.submissions.item(item_id)
+    if recorded is not None and recorded.archived != "pending":
+        return None          # done before a crash (the update is being replayed)
     known = await storage.submissions.archived_copy(item.file_unique_id) \
         if item.file_unique_id else None
     if known is not None and media.has(known.media_sha256):

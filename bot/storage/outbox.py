@@ -117,10 +117,12 @@ class Outbox:
         )
 
     async def recover_interrupted(self) -> int:
-        """Rows left in 'sending' by a stop mid-send: Telegram may have delivered them, so
-        they are marked failed rather than sent twice. Returns how many."""
+        """Rows left in 'sending' by a crash mid-send go back to 'pending': the Bot API has no
+        idempotency key, so Telegram may already have delivered them, and such a row is then
+        sent twice — a duplicate of the few in flight is better than a lost prompt. (A clean
+        stop lets the sends in flight finish first.) Returns how many."""
         return await self.db.execute(
-            "UPDATE outbox SET state = 'failed', error = 'interrupted while sending' "
+            "UPDATE outbox SET state = 'pending', error = 'interrupted while sending' "
             "WHERE state = 'sending'"
         )
 

@@ -172,6 +172,9 @@ class Submissions:
                         meta: dict | None = None) -> Added:
         """Create or extend the submission and record the items, in one transaction.
 
+        An item already recorded for the same liaison and Telegram message id (an update
+        replayed after a crash) is not recorded again; its id is returned as it is.
+
         A nil report (or a fully withdrawn submission) is replaced: the submission becomes
         'open' and its first delivery and lateness are those of these items.
         """
@@ -215,6 +218,16 @@ class Submissions:
                     )
             item_ids = []
             for item in items:
+                if item.message_id is not None and liaison_id is not None:
+                    cursor = await conn.execute(
+                        "SELECT id FROM item WHERE liaison_id = ? AND message_id = ?",
+                        (liaison_id, item.message_id),
+                    )
+                    known = await cursor.fetchone()
+                    await cursor.close()
+                    if known is not None:      # the same message again: a replayed update
+                        item_ids.append(int(known["id"]))
+                        continue
                 cursor = await conn.execute(
                     "INSERT INTO item (submission_id, kind, text, file_id, file_unique_id, "
                     "file_name, mime_type, size, archived, media_group_id, message_id, "

@@ -1,0 +1,80 @@
+"""200 liaisons each send a 230 KB photo at once: bot CPU per photo end to end (download,
+hash, store, thumbnail, receipt; goal <= 5 ms), photos per second, receipt latency p50/p95.
+
+    python bench/photo_intake.py [--liaisons 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from common import machine, percentile
+from PIL import Image
+from update_throughput import cpu_seconds, seed
+
+from bot.sandbox import FakeTelegram
+from tests.processes import BotProcess
+
+
+def photo(seed_value: int, size: int = 230 * 1024) -> bytes:
+    """A JPEG of about ``size`` bytes (noise compresses badly, so the size is easy to hit)."""
+    randomness = random.Random(seed_value)
+    side = 280
+    while True:
+        image = Image.frombytes("RGB", (side, side), randomness.randbytes(side * side * 3))
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=85)
+        if buffer.tell() >= size:
+            return buffer.getvalue()
+        side += 20
+
+
+async def main(liaisons: int) -> None:
+    print(f"machine: {machine()}; {liaisons} liaisons, one photo each")
+    photos = [photo(n) for n in range(liaisons)]
+    print(f"photo size: {sum(map(len, photos)) / len(photos) / 1024:.0f} KB average")
+    sandbox = FakeTelegram()
+    sandbox.record_requests = False
+    await sandbox.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        data_dir.mkdir()
+        user_ids = await seed(data_dir, liaisons)
+        process = BotProcess(sandbox, data_dir, [1])
+        await process.start()
+        users = [sandbox.user(user_id, f"联络员{n}") for n, user_id in enumerate(user_ids)]
+        cpu_before = cpu_seconds(process.process.pid)
+        sent_at = {}
+        started = time.monotonic()
+        for user, data in zip(users, photos, strict=True):
+            sent_at[user.id] = time.monotonic()
+            await user.send_photo(data, caption="安全检查现场")
+        latencies = {}
+        while len(latencies) < liaisons and time.monotonic() - started < 600:
+            for user in users:
+                if user.id not in latencies and user.messages:
+                    latencies[user.id] = time.monotonic() - sent_at[user.id]
+            await asyncio.sleep(0.005)
+        finished = time.monotonic()
+        cpu = cpu_seconds(process.process.pid) - cpu_before
+        stored = len(list((data_dir / "media").glob("??/*")))
+        await process.stop()
+    await sandbox.stop()
+    values = list(latencies.values())
+    print(f"receipts {len(values)} of {liaisons}; files in the store: {stored} "
+          f"(photos and thumbnails)")
+    print(f"{liaisons / (finished - started):.1f} photos/s; receipt latency p50 "
+          f"{percentile(values, 0.5) * 1000:.0f} ms, p95 {percentile(values, 0.95) * 1000:.0f} ms")
+    print(f"bot CPU: {cpu / liaisons * 1000:.1f} ms per photo (goal <= 5 ms)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--liaisons", type=int, default=200)
+    asyncio.run(main(parser.parse_args().liaisons))
