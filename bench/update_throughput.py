@@ -84,8 +84,8 @@ async def run_echo(sandbox: FakeTelegram, user_ids: list[int],
 
 
 async def run_ours(sandbox: FakeTelegram, data_dir: Path, user_ids: list[int],
-                   messages: int) -> tuple[float, float]:
-    process = BotProcess(sandbox, data_dir, [1])
+                   messages: int, send_rate: int) -> tuple[float, float]:
+    process = BotProcess(sandbox, data_dir, [1], extra_env={"BOT_SEND_RATE": str(send_rate)})
     await process.start()
     before, cpu = len(sandbox.sent), cpu_seconds(process.process.pid)
     started = time.monotonic()
@@ -109,12 +109,17 @@ async def main(liaisons: int, messages: int) -> None:
             data_dir.mkdir()
             user_ids = await seed(data_dir, liaisons)
             echo_rate, echo_cpu = await run_echo(sandbox, user_ids, messages)
-            ours_rate, ours_cpu = await run_ours(sandbox, data_dir, user_ids, messages)
+            # Telegram's 30 messages/s cap binds a bot that answers every update; the
+            # capacity is measured with it raised (BOT_SEND_RATE, as with paid broadcasts)
+            ours_rate, ours_cpu = await run_ours(sandbox, data_dir, user_ids, messages, 1000)
+            capped = min(messages, 600)
+            capped_rate, _ = await run_ours(sandbox, data_dir, user_ids, capped, 30)
         await sandbox.stop()
         print(f"latency {latency * 1000:.0f} ms: echo bot {echo_rate:.0f} updates/s "
               f"({echo_cpu * 1000:.2f} ms CPU each); ours {ours_rate:.0f} updates/s "
               f"({ours_cpu * 1000:.2f} ms CPU each); ratio {ours_rate / echo_rate:.2f} "
-              f"(goal >= 0.7)")
+              f"(goal >= 0.7); ours under the default 30/s send cap: {capped_rate:.0f} "
+              f"updates/s ({capped} updates)")
 
 
 if __name__ == "__main__":

@@ -83,12 +83,14 @@ async def add_unit(coordinator: SimUser, name: str) -> str:
     return match.group(1)
 
 
-async def answer(user: SimUser, text: str | None = None, press: str | None = None) -> list:
+async def answer(user: SimUser, text: str | None = None, press: str | None = None,
+                 count: int = 1) -> list:
+    """Type ``text`` or press ``press``; wait for ``count`` messages (sent or edited)."""
     if press is not None:
         await user.press(press)
     else:
         await user.send(text)
-    return await user.wait_reply()
+    return await user.wait_reply(count=count)
 
 
 async def register_liaison(user: SimUser, code: str, name: str = "李明",
@@ -97,14 +99,15 @@ async def register_liaison(user: SimUser, code: str, name: str = "李明",
     await user.command("start", code)
     await user.wait_reply(count=2)
     await answer(user, name)
-    await answer(user, press="男")
+    # a form button edits its question (the button goes) and the next question follows
+    await answer(user, press="男", count=2)
     await answer(user, "科长")
-    await answer(user, press="跳过")      # office phone
+    await answer(user, press="跳过", count=2)      # office phone
     await user.send(mobile)
     await user.wait_reply(count=2)
-    for _ in range(5):                    # fax, qq, wechat, email, address
-        await answer(user, press="跳过")
-    return await answer(user, press="✅ 确认提交")
+    for _ in range(5):                             # fax, qq, wechat, email, address
+        await answer(user, press="跳过", count=2)
+    return await answer(user, press="✅ 确认提交", count=2)
 
 
 @dataclass

@@ -30,7 +30,7 @@ async def route_document(update: Update, context: BotContext) -> None:
     if who.is_coordinator and unit_list:
         await units.import_units(update, context, who)
     elif who.active_liaison is not None:
-        await submissions.take(update, context)
+        await submissions.take(update, context, liaison=who.active_liaison)
     elif unit_list and who.liaison is None:
         await update.effective_message.reply_text(context.t("units.import_coordinators_only"))
     else:

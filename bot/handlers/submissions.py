@@ -97,28 +97,22 @@ async def _active_liaison(context: BotContext, person_id: int) -> Liaison | None
     return liaison if liaison and liaison.status == "active" else None
 
 
-async def _delivered_keys(context: BotContext, calendar: Calendar, unit_id: int) -> set[str]:
-    keys = set()
-    for key in ("plan", "summary"):
-        rule = calendar.rule(key)
-        if rule and await context.storage.submissions.delivered_periods(unit_id, rule.id):
-            keys.add(key)
-    return keys
-
-
 async def _decide(context: BotContext, calendar: Calendar, unit_id: int,
                   burst: list[Incoming]) -> Target | Ask:
-    weekly = calendar.rule("weekly")
-    delivered_weeks = (await context.storage.submissions.delivered_periods(unit_id, weekly.id)
-                       if weekly else set())
-    return intake.route(calendar, burst, delivered_weeks,
-                        await _delivered_keys(context, calendar, unit_id))
+    rules = {key: calendar.rule(key) for key in ("weekly", "plan", "summary")}
+    delivered = await context.storage.submissions.delivered_periods_of(
+        unit_id, [rule.id for rule in rules.values() if rule])
+    delivered_weeks = delivered[rules["weekly"].id] if rules["weekly"] else set()
+    delivered_keys = {key for key in ("plan", "summary")
+                      if rules[key] and delivered[rules[key].id]}
+    return intake.route(calendar, burst, delivered_weeks, delivered_keys)
 
 
 async def handle_burst(context: BotContext, chat_id: int, person_id: int,
-                       burst: list[Incoming], target: Target | None = None) -> None:
-    """Route (or ask), record, archive and answer once."""
-    liaison = await _active_liaison(context, person_id)
+                       burst: list[Incoming], target: Target | None = None,
+                       liaison: Liaison | None = None) -> None:
+    """Route (or ask), record, archive and answer once (``liaison``: when already known)."""
+    liaison = liaison or await _active_liaison(context, person_id)
     if liaison is None:
         return
     calendar = await context.storage.campaigns.calendar()
@@ -126,8 +120,9 @@ async def handle_burst(context: BotContext, chat_id: int, person_id: int,
         await context.bot.send_message(chat_id, context.t("submissions.no_campaign"))
         return
     group = burst[0].media_group_id
-    user_data = context.user_data
     if target is None and group:
+        # only albums look at user_data: touching it costs a persistence write per update
+        user_data = context.user_data
         remembered = user_data.get("album_choice", {}).get(group)
         if remembered:
             target = intake.target_for(calendar, remembered, None, burst[0].received_at)
@@ -289,12 +284,13 @@ async def on_message(update: Update, context: BotContext) -> None:
     if who.active_liaison is None:
         await common.anything_else(update, context)
         return
-    await take(update, context)
+    await take(update, context, liaison=who.active_liaison)
 
 
-async def take(update: Update, context: BotContext, target: tuple[str, str] | None = None
-               ) -> None:
-    """Intake of one message from an active liaison (``target``: (key, period) fixed)."""
+async def take(update: Update, context: BotContext, target: tuple[str, str] | None = None,
+               liaison: Liaison | None = None) -> None:
+    """Intake of one message from an active liaison (``target``: (key, period) fixed;
+    ``liaison``: when the caller already looked it up)."""
     message = update.effective_message
     incoming = intake.from_message(message)
     if incoming is None:
@@ -310,7 +306,7 @@ async def take(update: Update, context: BotContext, target: tuple[str, str] | No
         fixed = intake.target_for(calendar, target[0], target[1], incoming.received_at) \
             if calendar else None
     await handle_burst(context, update.effective_chat.id, update.effective_user.id,
-                       [incoming], fixed)
+                       [incoming], fixed, liaison)
 
 
 async def on_choice(update: Update, context: BotContext) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cache
 
 LIAISON_FORM_FIELDS = (
     "name", "gender", "position", "office_phone", "mobile",
@@ -79,12 +80,24 @@ class Liaison:
         return {name: getattr(self, name) for name in LIAISON_FORM_FIELDS}
 
 
+@cache
+def _layout(cls: type) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """A dataclass's field names and the positions of its booleans (read once per class)."""
+    found = fields(cls)
+    return (tuple(f.name for f in found),
+            tuple(index for index, f in enumerate(found) if f.type == "bool"))
+
+
 def row_to(cls: type, row) -> object:
-    """Build a dataclass from a sqlite row, taking the columns the dataclass names."""
-    names = [f.name for f in fields(cls)]
-    keys = row.keys()
-    values = {name: row[name] for name in names if name in keys}
-    for f in fields(cls):
-        if f.type in ("bool",) and f.name in values:
-            values[f.name] = bool(values[f.name])
-    return cls(**values)
+    """Build a dataclass from a sqlite row, taking the columns the dataclass names (in the
+    desk's views this runs for every unit, so the common case avoids building a dict)."""
+    names, booleans = _layout(cls)
+    try:
+        values = [row[name] for name in names]
+    except IndexError:             # a column the dataclass names is not selected
+        keys = row.keys()
+        return cls(**{name: (bool(row[name]) if index in booleans else row[name])
+                      for index, name in enumerate(names) if name in keys})
+    for index in booleans:
+        values[index] = bool(values[index])
+    return cls(*values)

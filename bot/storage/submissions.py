@@ -150,11 +150,22 @@ class Submissions:
 
     async def delivered_periods(self, unit_id: int, deliverable_id: int) -> set[str]:
         """Periods of the deliverable this unit delivered (nil reports count)."""
+        return (await self.delivered_periods_of(unit_id, [deliverable_id]))[deliverable_id]
+
+    async def delivered_periods_of(self, unit_id: int, deliverable_ids: Sequence[int]
+                                   ) -> dict[int, set[str]]:
+        """deliverable id -> periods this unit delivered, for several deliverables at once."""
+        found: dict[int, set[str]] = {deliverable_id: set() for deliverable_id in deliverable_ids}
+        if not found:
+            return found
+        marks = ", ".join("?" for _ in found)
         rows = await self.db.fetchall(
-            f"SELECT s.period FROM submission s WHERE s.unit_id = ? AND s.deliverable_id = ? "
-            f"AND {DELIVERED}", (unit_id, deliverable_id),
+            f"SELECT s.deliverable_id, s.period FROM submission s WHERE s.unit_id = ? "
+            f"AND s.deliverable_id IN ({marks}) AND {DELIVERED}", (unit_id, *found),
         )
-        return {row["period"] for row in rows}
+        for row in rows:
+            found[row["deliverable_id"]].add(row["period"])
+        return found
 
     async def get(self, submission_id: int) -> Submission | None:
         row = await self.db.fetchone("SELECT * FROM submission WHERE id = ?", (submission_id,))

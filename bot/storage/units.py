@@ -28,15 +28,20 @@ class UnitListing:
 
 
 class Units:
+    """Units are only ever created through this class, so the lists per scope (read by every
+    desk view, 10,000 rows on a big campaign) are cached here and dropped on each create."""
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._in_scope: dict[int | None, tuple[Unit, ...]] = {}
 
     async def create(self, name: str, parent_id: int | None, created_by: int | None) -> Unit:
         unit_id = await self.db.execute(
             "INSERT INTO unit (name, parent_id, created_at, created_by) VALUES (?, ?, ?, ?)",
             (name, parent_id, to_iso(self.clock()), created_by),
         )
+        self._in_scope.clear()
         unit = await self.get(unit_id)
         assert unit is not None
         return unit
@@ -72,6 +77,8 @@ class Units:
 
     async def all_in_scope(self, scope_unit_id: int | None) -> list[Unit]:
         """Every unit the scope holds (None: every unit), by name."""
+        if scope_unit_id in self._in_scope:
+            return list(self._in_scope[scope_unit_id])
         if scope_unit_id is None:
             rows = await self.db.fetchall("SELECT * FROM unit ORDER BY name")
         else:
@@ -79,7 +86,9 @@ class Units:
                 SUBTREE + "SELECT unit.* FROM unit JOIN subtree ON subtree.id = unit.id "
                 "ORDER BY unit.name", {"root": scope_unit_id},
             )
-        return [row_to(Unit, row) for row in rows]
+        found = tuple(row_to(Unit, row) for row in rows)
+        self._in_scope[scope_unit_id] = found
+        return list(found)
 
     async def count(self, scope_unit_id: int | None) -> int:
         if scope_unit_id is None:
