@@ -110,9 +110,10 @@ async def test_a_repeated_update_id_is_not_handled_again(bot, sandbox, admin):
     assert again == []          # already seen: the poller does not dispatch it again
 
 
-async def seed_prompt_due_now(database, liaisons: int) -> list[int]:
-    """``liaisons`` active liaisons and a weekly deliverable whose prompt (00:00 today) has
-    passed while its period (until 23:59 today) is open: the bot sends it on start-up."""
+async def seed_open_week(database, liaisons: int, first_id: int, prompt_at: time) -> list[int]:
+    """``liaisons`` units with an active liaison each, and a weekly deliverable whose period
+    runs until 23:59 today (China time) with its prompt at ``prompt_at`` today: a prompt time
+    already passed is sent by the bot on start-up (catch-up)."""
     storage = Storage(database)
     await storage.open()
     ids = []
@@ -120,17 +121,17 @@ async def seed_prompt_due_now(database, liaisons: int) -> list[int]:
         async with storage.db.transaction():
             for n in range(liaisons):
                 unit = await storage.units.create(f"单位{n:03d}", None, None)
-                await storage.people.seen(6000 + n, 6000 + n, f"联络员{n}", None, "zh")
-                await storage.liaisons.register(unit.id, 6000 + n, {
+                await storage.people.seen(first_id + n, first_id + n, f"联络员{n}", None, "zh")
+                await storage.liaisons.register(unit.id, first_id + n, {
                     "name": f"联络员{n}", "gender": "male", "position": "科员",
                     "mobile": f"139{n:08d}"})
-                ids.append(6000 + n)
+                ids.append(first_id + n)
         today = datetime.now(SHANGHAI).date()
         await storage.campaigns.create(
             today.year, "2026年安全生产月", "", today, today, "Asia/Shanghai",
             [{"key": "weekly", "kind": "weekly", "weekday": today.weekday(),
               "due_time": time(23, 59), "first_date": today, "last_date": today,
-              "prompt_time": time(0, 0), "reminder_minutes": []}], None)
+              "prompt_time": prompt_at, "reminder_minutes": []}], None)
     finally:
         await storage.close()
     return ids
@@ -141,7 +142,7 @@ async def test_kill_half_way_through_a_prompt_to_300_liaisons(sandbox, tmp_path)
         pytest.skip("the prompt's period closes at 23:59 China time")
     data_dir = tmp_path / "data"
     data_dir.mkdir(parents=True)
-    ids = await seed_prompt_due_now(data_dir / "bot.sqlite3", 300)
+    ids = await seed_open_week(data_dir / "bot.sqlite3", 300, 6000, time(0, 0))
     blocked = set(ids[:3])
     for user_id in ids:
         sandbox.user(user_id, "联络员")
@@ -182,31 +183,12 @@ async def test_kill_half_way_through_a_prompt_to_300_liaisons(sandbox, tmp_path)
         await storage.close()
 
 
-async def seed_liaison_with_open_week(database, user_id: int) -> None:
-    """One unit with an active liaison and a weekly period open now (due tonight)."""
-    storage = Storage(database)
-    await storage.open()
-    try:
-        unit = await storage.units.create("长春市工信局", None, None)
-        await storage.people.seen(user_id, user_id, "李明", None, "zh")
-        await storage.liaisons.register(unit.id, user_id, {
-            "name": "李明", "gender": "male", "position": "科长", "mobile": "13912345678"})
-        today = datetime.now(SHANGHAI).date()
-        await storage.campaigns.create(
-            today.year, "2026年安全生产月", "", today, today, "Asia/Shanghai",
-            [{"key": "weekly", "kind": "weekly", "weekday": today.weekday(),
-              "due_time": time(23, 59), "first_date": today, "last_date": today,
-              "prompt_time": time(23, 58), "reminder_minutes": []}], None)
-    finally:
-        await storage.close()
-
-
 async def test_kill_during_a_media_download_then_restart_completes_it(sandbox, tmp_path):
     if datetime.now(SHANGHAI).time() > time(23, 50):
         pytest.skip("the week's period closes at 23:59 China time")
     data_dir = tmp_path / "data"
     data_dir.mkdir(parents=True)
-    await seed_liaison_with_open_week(data_dir / "bot.sqlite3", 4100)
+    await seed_open_week(data_dir / "bot.sqlite3", 1, 4100, time(23, 58))
     process = BotProcess(sandbox, data_dir, [ADMIN_ID])
     await process.start()
     liaison = sandbox.user(4100, "李明")
@@ -249,7 +231,7 @@ async def test_kill_during_a_media_download_then_restart_completes_it(sandbox, t
 async def test_kill_half_way_through_the_statistics_form_resumes(sandbox, tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir(parents=True)
-    await seed_liaison_with_open_week(data_dir / "bot.sqlite3", 4200)
+    await seed_open_week(data_dir / "bot.sqlite3", 1, 4200, time(23, 58))
     process = BotProcess(sandbox, data_dir, [ADMIN_ID])
     await process.start()
     try:
