@@ -99,7 +99,7 @@ async def run_ours(sandbox: FakeTelegram, data_dir: Path, user_ids: list[int],
 async def main(liaisons: int, messages: int, latency_messages: int) -> None:
     print(f"machine: {machine()}; {liaisons} liaisons, {messages} text submissions "
           f"({latency_messages} with 50 ms latency)")
-    for latency, messages in ((0.0, messages), (0.05, latency_messages)):
+    for latency, count in ((0.0, messages), (0.05, latency_messages)):
         sandbox = FakeTelegram()
         sandbox.record_requests = False
         sandbox.record_transcript = False
@@ -109,11 +109,11 @@ async def main(liaisons: int, messages: int, latency_messages: int) -> None:
             data_dir = Path(tmp) / "data"
             data_dir.mkdir()
             user_ids = await seed(data_dir, liaisons)
-            echo_rate, echo_cpu = await run_echo(sandbox, user_ids, messages)
+            echo_rate, echo_cpu = await run_echo(sandbox, user_ids, count)
             # Telegram's 30 messages/s cap binds a bot that answers every update; the
             # capacity is measured with it raised (BOT_SEND_RATE, as with paid broadcasts)
-            ours_rate, ours_cpu = await run_ours(sandbox, data_dir, user_ids, messages, 1000)
-            capped = min(messages, 600)
+            ours_rate, ours_cpu = await run_ours(sandbox, data_dir, user_ids, count, 1000)
+            capped = min(count, 600)
             capped_rate, _ = await run_ours(sandbox, data_dir, user_ids, capped, 30)
         await sandbox.stop()
         print(f"latency {latency * 1000:.0f} ms: echo bot {echo_rate:.0f} updates/s "
