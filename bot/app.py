@@ -37,7 +37,7 @@ def file_base_url(settings: Settings) -> str | None:
 
 def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication:
     storage = Storage(settings.database_path, clock)
-    pacer = Pacer(per_second=settings.send_rate - 1, window_cap=int(settings.send_rate))
+    pacer = Pacer(per_second=settings.send_rate - 0.5, window_cap=int(settings.send_rate))
     builder = (
         ApplicationBuilder()
         .token(settings.token)
