@@ -410,3 +410,17 @@ async def test_a_coordinators_unit_list_is_still_imported(bot, sandbox, admin, l
     await admin.send_document("名称\n长春市应急局\n".encode(), "units.csv")
     reply = await admin.wait_reply()
     assert "新增 1 个单位" in reply[-1].text
+
+
+async def test_an_image_file_that_is_not_an_image_is_stored_without_a_thumbnail(
+        bot, sandbox, liaison):
+    garbage = b"\xff\xd8\xff\xe0 not really a JPEG " * 100
+    await liaison.send_document(garbage, "现场照片.jpg", "image/jpeg")
+    await liaison.wait_reply(timeout=10)            # the plan is due too: which is it for?
+    await liaison.press("每周材料")
+    receipt = await liaison.wait_reply(count=2, timeout=10)
+    assert "1 个文件" in receipt[-1].text
+    found = await submission(bot, liaison, "weekly", "2026-06-04")
+    item = (await bot.storage.submissions.items(found.id))[0]
+    assert (item.archived, item.thumb_sha256) == ("yes", None)
+    assert bot.app.bot_data.media.path_of(item.media_sha256).read_bytes() == garbage

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 
 from openpyxl import Workbook
 
@@ -171,3 +172,15 @@ async def test_lang_switches_per_user(bot, sandbox, admin):
     chinese = sandbox.user(3009, "王", language_code="zh-hans")
     await chinese.command("help")
     assert "邀请链接" in (await chinese.wait_reply())[-1].text
+
+
+async def test_a_zip_renamed_xlsx_and_a_huge_sheet_are_refused(bot, sandbox, admin):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    await admin.send_document(buffer.getvalue(), "units.xlsx")
+    assert "无法读取" in (await admin.wait_reply())[-1].text
+    huge = "\n".join(f"单位{n}" for n in range(5002)).encode()
+    await admin.send_document(huge, "units.csv")
+    assert "行数太多" in (await admin.wait_reply())[-1].text
+    assert await bot.storage.units.count(None) == 0
