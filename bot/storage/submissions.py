@@ -23,6 +23,15 @@ DELIVERED = """
         SELECT 1 FROM item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL)))
 """
 
+# The statistics table is delivered through its own form (stats_entry), not as items: a unit
+# has delivered it once it has an entry for the campaign; its first entry's lateness counts.
+STATISTICS_DELIVERED = """
+    SELECT e.unit_id, e.late_seconds FROM stats_entry e
+    JOIN deliverable d ON d.campaign_id = e.campaign_id AND d.key = 'statistics'
+    WHERE d.id = ? AND e.id = (SELECT min(f.id) FROM stats_entry f
+                               WHERE f.unit_id = e.unit_id AND f.campaign_id = e.campaign_id)
+"""
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -137,7 +146,11 @@ class Submissions:
             f"WHERE s.deliverable_id = ? AND s.period = ? AND {DELIVERED}",
             (deliverable_id, period),
         )
-        return {row["unit_id"]: row["late_seconds"] for row in rows}
+        found = {row["unit_id"]: row["late_seconds"] for row in rows}
+        if period == "once":
+            for row in await self.db.fetchall(STATISTICS_DELIVERED, (deliverable_id,)):
+                found.setdefault(row["unit_id"], row["late_seconds"])
+        return found
 
     async def nil_units(self, deliverable_id: int, period: str) -> dict[int, str | None]:
         """unit id -> reason for the units whose delivery is an explicit "nothing" report
@@ -398,6 +411,8 @@ class Submissions:
         found: dict[str, dict[int, int | None]] = {}
         for row in rows:
             found.setdefault(row["period"], {})[row["unit_id"]] = row["late_seconds"]
+        for row in await self.db.fetchall(STATISTICS_DELIVERED, (deliverable_id,)):
+            found.setdefault("once", {}).setdefault(row["unit_id"], row["late_seconds"])
         return found
 
     async def desk_items(self, unit_ids: Sequence[int], deliverable_id: int | None = None,
