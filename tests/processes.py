@@ -1,8 +1,10 @@
-"""The bot as a real process (``python -m bot``) against the in-test sandbox: for kill -9."""
+"""The bot as a real process (``python -m bot``) against the in-test sandbox: for kill -9 and
+for runs under Debian's faketime."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -15,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class BotProcess:
+    """``[prefix…] python -m bot`` with the sandbox's settings; the log goes to ``bot.log``
+    beside the data folder. ``prefix`` wraps the bot (e.g. ``faketime -f @…``)."""
+
     def __init__(self, sandbox: FakeTelegram, data_dir: Path, admin_ids: Sequence[int],
                  prefix: Sequence[str] = (), extra_env: dict[str, str] | None = None) -> None:
         self.sandbox = sandbox
@@ -22,11 +27,12 @@ class BotProcess:
         self.admin_ids = admin_ids
         self.prefix = list(prefix)
         self.extra_env = extra_env or {}
+        self.log_path = data_dir.parent / "bot.log"
         self.process: asyncio.subprocess.Process | None = None
 
     def env(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("TELEGRAM_", "BOT_"))}
+               if not key.startswith(("TELEGRAM_", "BOT_", "FAKETIME"))}
         env.update({
             "PYTHONPATH": str(ROOT),
             "TELEGRAM_BOT_TOKEN": self.sandbox.token,
@@ -38,36 +44,58 @@ class BotProcess:
         env.update(self.extra_env)
         return env
 
-    async def start(self, wait_ready: float = 20.0) -> None:
-        """Start and wait until the bot polls (its first getUpdates reached the sandbox)."""
+    async def start(self, wait_ready: float = 20.0, prefix: Sequence[str] | None = None) -> None:
+        """Start (``prefix``: this run's wrapper, else the one given at construction) and
+        wait until the bot polls (its first getUpdates reached the sandbox)."""
+        if prefix is not None:
+            self.prefix = list(prefix)
         polls_before = self.sandbox.stats["getUpdates"]
-        self.process = await asyncio.create_subprocess_exec(
-            *self.prefix, sys.executable, "-m", "bot", cwd=str(self.data_dir.parent),
-            env=self.env(), stdout=asyncio.subprocess.DEVNULL,
-            stderr=open(self.data_dir.parent / "bot.log", "ab"),  # noqa: SIM115
-        )
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.prefix, sys.executable, "-m", "bot", cwd=str(self.data_dir.parent),
+                env=self.env(), stdout=asyncio.subprocess.DEVNULL, stderr=log,
+            )
         deadline = asyncio.get_running_loop().time() + wait_ready
         while self.sandbox.stats["getUpdates"] <= polls_before:
             if self.process.returncode is not None:
-                raise AssertionError(f"bot exited with {self.process.returncode}: {self.log()}")
+                raise AssertionError(f"bot exited with {self.process.returncode}: "
+                                     + self.log()[-3000:])
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("bot did not start polling: " + self.log())
+                raise AssertionError("bot did not start polling: " + self.log()[-3000:])
             await asyncio.sleep(0.05)
 
     def log(self) -> str:
-        path = self.data_dir.parent / "bot.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _bot_pids(self) -> list[int]:
+        """The bot itself: a wrapper such as faketime runs it as a child and does not pass
+        signals on, so the child is signalled."""
+        assert self.process is not None
+        pid = self.process.pid
+        if not self.prefix:
+            return [pid]
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [int(child) for child in children] or [pid]
 
     async def kill(self) -> None:
         """kill -9: no clean-up of any kind."""
         if self.process and self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
+            for pid in {*self._bot_pids(), self.process.pid}:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             await self.process.wait()
 
-    async def stop(self) -> None:
+    async def stop(self) -> int | None:
+        """SIGTERM and wait (kill -9 after 30 s); returns the exit code."""
         if self.process and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
+            for pid in self._bot_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.process.wait(), 15)
+                await asyncio.wait_for(self.process.wait(), 30)
             except TimeoutError:
                 await self.kill()
+        return self.process.returncode if self.process else None

@@ -5,17 +5,14 @@ catches up on the reminder; the deadline's digest names the missing."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import shutil
-import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.storage import Storage
 from tests.conftest import ADMIN_ID
+from tests.processes import BotProcess
 from tests.schedule_support import deliver, local, seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,72 +22,17 @@ pytestmark = pytest.mark.skipif(FAKETIME is None,
                                 reason="faketime is not on PATH (apt-get install faketime)")
 
 
-class BotProcess:
-    """``faketime -f "@<local time>" python -m bot`` against the sandbox, logs to a file."""
-
-    def __init__(self, sandbox, data_dir: Path, log_path: Path) -> None:
-        self.sandbox = sandbox
-        self.data_dir = data_dir
-        self.log_path = log_path
-        self.process: asyncio.subprocess.Process | None = None
-
-    def env(self) -> dict[str, str]:
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("TELEGRAM_", "BOT_", "FAKETIME"))}
-        env.update({
-            "TZ": "Asia/Shanghai",   # an @ time is the process's local time
-            "PYTHONPATH": str(ROOT),
-            "TELEGRAM_BOT_TOKEN": self.sandbox.token,
-            "TELEGRAM_API_BASE_URL": self.sandbox.api_base_url,
-            "TELEGRAM_FILE_BASE_URL": self.sandbox.file_base_url,
-            "BOT_DATA_DIR": str(self.data_dir),
-            "BOT_ADMIN_IDS": str(ADMIN_ID),
-        })
-        return env
-
-    async def start(self, local_time: str) -> None:
-        self.log = self.log_path.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            FAKETIME, "-f", f"@{local_time}", sys.executable, "-m", "bot",
-            cwd=self.data_dir.parent, env=self.env(), stdout=self.log, stderr=self.log)
-
-    def bot_pids(self) -> list[int]:
-        """faketime runs the bot as its child and does not pass signals on: signal the child
-        (faketime then exits with the child's status)."""
-        assert self.process is not None
-        pid = self.process.pid
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return [int(child) for child in children] or [pid]
-
-    async def stop(self) -> int:
-        assert self.process is not None
-        if self.process.returncode is None:
-            pids = self.bot_pids()
-            for pid in pids:
-                os.kill(pid, signal.SIGINT)
-            try:
-                await asyncio.wait_for(self.process.wait(), 30)
-            except TimeoutError:
-                for pid in {*pids, self.process.pid}:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                await self.process.wait()
-        self.log.close()
-        return self.process.returncode
-
-    def logged(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
+def under_faketime(local_time: str) -> list[str]:
+    """An @ time is the process's local time (TZ is set to China time for the bot)."""
+    return [FAKETIME, "-f", f"@{local_time}"]
 
 
 async def wait_for(condition, process: BotProcess, timeout: float = 45.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
-        assert process.process.returncode is None, process.logged()
-        assert loop.time() < deadline, "not in time; the bot's log:\n" + process.logged()
+        assert process.process.returncode is None, process.log()
+        assert loop.time() < deadline, "not in time; the bot's log:\n" + process.log()
         await asyncio.sleep(0.2)
 
 
@@ -106,16 +48,16 @@ async def test_thursday_prompt_reminder_and_digest_from_a_process_under_faketime
     for liaison in liaisons:
         sandbox.user(liaison.person_id, liaison.name)
     sandbox.user(ADMIN_ID, "王主任")
-    bot = BotProcess(sandbox, data_dir, tmp_path / "bot.log")
+    bot = BotProcess(sandbox, data_dir, [ADMIN_ID], extra_env={"TZ": "Asia/Shanghai"})
 
     # 1. started seven seconds before 08:00: nothing is due at start; the 08:00 job prompts
-    await bot.start("2026-06-04 07:59:53")
+    await bot.start(prefix=under_faketime("2026-06-04 07:59:53"))
     try:
         await wait_for(lambda: all(weekly(sandbox, one.person_id) for one in liaisons), bot)
         await asyncio.sleep(0.5)
     finally:
-        assert await bot.stop() == 0, bot.logged()
-    log = bot.logged()
+        assert await bot.stop() == 0, bot.log()
+    log = bot.log()
     started = log.index("bot @safety_month_bot started")
     assert "message(s) written to the outbox" in log[started:], log   # by the job, not at start
     assert "message(s) written to the outbox" not in log[:started], log
@@ -132,13 +74,13 @@ async def test_thursday_prompt_reminder_and_digest_from_a_process_under_faketime
 
     # 2. restarted at 09:59:53: no second prompt; the 15-minute reminder (still open) goes to
     # the missing only; at 10:00 the digest names them with their mobiles
-    await bot.start("2026-06-04 09:59:53")
+    await bot.start(prefix=under_faketime("2026-06-04 09:59:53"))
     try:
         await wait_for(lambda: any(sent.plain_text.startswith("📋 每周活动材料")
                                    for sent in sandbox.messages_to(ADMIN_ID)), bot)
         await asyncio.sleep(0.5)
     finally:
-        assert await bot.stop() == 0, bot.logged()
+        assert await bot.stop() == 0, bot.log()
     assert len(weekly(sandbox, delivered.person_id)) == 1
     for liaison in missing:
         prompt, reminder = weekly(sandbox, liaison.person_id)
