@@ -25,6 +25,8 @@ from bot.schedule import default_rules
 from bot.storage import Storage
 from tests.processes import BotProcess
 
+REPLY_PREFIXES = ("✅", "第")     # our receipt ("✅ 已收到…"), the echo of "第n条…"
+
 
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as handle:
@@ -54,13 +56,28 @@ async def flood(sandbox: FakeTelegram, user_ids: list[int], messages: int) -> No
         await users[n % len(users)].send(f"第{n}条：本周开展安全检查 {n} 次")
 
 
+def replies_since(sandbox: FakeTelegram, before: int) -> int:
+    """Messages answering the flood: our receipts and the echo bot's echoes (a prompt or
+    reminder the scheduler sends meanwhile is not counted)."""
+    return sum(1 for sent in sandbox.sent[before:] if (sent.text or "").startswith(REPLY_PREFIXES))
+
+
 async def wait_replies(sandbox: FakeTelegram, before: int, count: int, limit: float) -> float:
     started = time.monotonic()
-    while len(sandbox.sent) - before < count:
+    while (replied := replies_since(sandbox, before)) < count:
         if time.monotonic() - started > limit:
-            raise SystemExit(f"only {len(sandbox.sent) - before} of {count} replies")
+            raise SystemExit(f"only {replied} of {count} replies")
         await asyncio.sleep(0.05)
     return time.monotonic()
+
+
+async def wait_quiet(sandbox: FakeTelegram, seconds: float = 1.5) -> None:
+    """Until the bot has sent nothing for ``seconds`` (the week's prompts went out)."""
+    while True:
+        count = len(sandbox.sent)
+        await asyncio.sleep(seconds)
+        if len(sandbox.sent) == count:
+            return
 
 
 async def run_echo(sandbox: FakeTelegram, user_ids: list[int],
@@ -87,6 +104,7 @@ async def run_ours(sandbox: FakeTelegram, data_dir: Path, user_ids: list[int],
                    messages: int, send_rate: int) -> tuple[float, float]:
     process = BotProcess(sandbox, data_dir, [1], extra_env={"BOT_SEND_RATE": str(send_rate)})
     await process.start()
+    await wait_quiet(sandbox)
     before, cpu = len(sandbox.sent), cpu_seconds(process.process.pid)
     started = time.monotonic()
     await flood(sandbox, user_ids, messages)
