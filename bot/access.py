@@ -45,13 +45,9 @@ class Who:
 
 
 async def who_is(context: BotContext, person_id: int) -> Who:
-    storage = context.storage
-    return Who(
-        person_id=person_id,
-        is_admin=person_id in context.settings.admin_ids,
-        coordinator=await storage.coordinators.get(person_id),
-        liaison=await storage.liaisons.open_for_person(person_id),
-    )
+    coordinator, liaison = await context.storage.roles.of(person_id)
+    return Who(person_id=person_id, is_admin=person_id in context.settings.admin_ids,
+               coordinator=coordinator, liaison=liaison)
 
 
 Handler = Callable[[Update, BotContext], Awaitable[object]]

@@ -1,16 +1,25 @@
 """python-telegram-bot persistence over our SQLite storage: conversation states and user drafts.
 
 The application flushes after every update (see ``handlers.guard``), so a half-filled form
-survives a crash, not only a clean restart.
+survives a crash, not only a clean restart. python-telegram-bot hands over the user data of
+every user it saw an update from; only data that changed since it was last stored is written.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
 from bot.storage import Storage
+
+EMPTY = "{}"
+
+
+def stored_form(data: dict) -> str:
+    """How a user's data compares with what is stored (key order does not matter)."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
 class SQLitePersistence(BasePersistence[dict, dict, dict]):
@@ -22,10 +31,13 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
             update_interval=5,
         )
         self.storage = storage
+        self._stored_user_data: dict[int, str] = {}
 
     async def get_user_data(self) -> dict[int, dict]:
         await self.storage.open()
-        return await self.storage.conversations.user_data()
+        user_data = await self.storage.conversations.user_data()
+        self._stored_user_data = {user_id: stored_form(data) for user_id, data in user_data.items()}
+        return user_data
 
     async def get_chat_data(self) -> dict[int, dict]:
         return {}
@@ -44,7 +56,11 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         await self.storage.conversations.set_conversation(name, key, new_state)
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
+        form = stored_form(data)
+        if self._stored_user_data.get(user_id, EMPTY) == form:
+            return
         await self.storage.conversations.set_user_data(user_id, data)
+        self._stored_user_data[user_id] = form
 
     async def update_chat_data(self, chat_id: int, data: dict) -> None:
         return None
@@ -60,6 +76,7 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
 
     async def drop_user_data(self, user_id: int) -> None:
         await self.storage.conversations.set_user_data(user_id, {})
+        self._stored_user_data.pop(user_id, None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
         return None

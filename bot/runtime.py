@@ -5,6 +5,10 @@ updates, so a crash loses whatever was queued but not handled. Here each batch i
 the ``inbox`` table before the next ``getUpdates`` confirms it, marked handled afterwards, and
 replayed at start-up; a repeated ``update_id`` is ignored. Updates of one chat are handled in
 order; different chats are handled concurrently.
+
+"Handled" marks are written together, at most ``MARK_DELAY`` seconds after the update was
+handled: one write for many updates under load. An update handled in the instant before a
+crash may therefore be handled again at start-up; intake ignores a message it has recorded.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 64
 MAX_BACKOFF_SECONDS = 30.0
+MARK_DELAY = 0.02
 
 
 class DurablePoller:
@@ -37,6 +42,8 @@ class DurablePoller:
         self._in_flight: set[asyncio.Task] = set()
         self._chats: dict[int | None, _ChatTurn] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
+        self._handled: list[int] = []
+        self._marking: asyncio.Task | None = None
 
     @property
     def inbox(self):
@@ -57,6 +64,9 @@ class DurablePoller:
             self._task = None
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if self._marking is not None:
+            await asyncio.gather(self._marking, return_exceptions=True)
+        await self._write_marks()
 
     async def _poll(self) -> None:
         offset = await self.inbox.next_offset()
@@ -81,35 +91,57 @@ class DurablePoller:
             backoff = 0.5
             if not updates:
                 continue
+            parsed = {update.update_id: update for update in updates}
             batch = [StoredUpdate(update.update_id,
                                   update.effective_chat.id if update.effective_chat else None,
                                   json.dumps(update.to_dict(), ensure_ascii=False))
                      for update in updates]
             for stored in await self.inbox.store(batch):
-                self._dispatch(stored)
+                self._dispatch(stored, parsed[stored.update_id])
             offset = updates[-1].update_id + 1
 
-    def _dispatch(self, stored: StoredUpdate) -> None:
-        task = asyncio.create_task(self._handle(stored))
+    def _dispatch(self, stored: StoredUpdate, update: Update | None = None) -> None:
+        task = asyncio.create_task(self._handle(stored, update))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _handle(self, stored: StoredUpdate) -> None:
+    async def _handle(self, stored: StoredUpdate, update: Update | None) -> None:
         """In order within the chat (the chat lock first, so waiting holds no slot)."""
         chat = self._chats.setdefault(stored.chat_id, _ChatTurn())
         chat.waiting += 1
         try:
             async with chat.lock, self._slots:
-                update = Update.de_json(json.loads(stored.raw), self.app.bot)
+                if update is None:        # replayed from the inbox
+                    update = Update.de_json(json.loads(stored.raw), self.app.bot)
                 try:
                     await self.app.process_update(update)
                 except Exception:
                     log.exception("update %s could not be handled", stored.update_id)
-                await self.inbox.mark_handled(stored.update_id)
+                self._mark_handled(stored.update_id)
         finally:
             chat.waiting -= 1
             if chat.waiting == 0:
                 self._chats.pop(stored.chat_id, None)
+
+    def _mark_handled(self, update_id: int) -> None:
+        self._handled.append(update_id)
+        if self._marking is None:
+            self._marking = asyncio.create_task(self._write_marks_soon())
+
+    async def _write_marks_soon(self) -> None:
+        await asyncio.sleep(MARK_DELAY)
+        self._marking = None
+        await self._write_marks()
+
+    async def _write_marks(self) -> None:
+        handled, self._handled = self._handled, []
+        if not handled:
+            return
+        try:
+            await self.inbox.mark_handled(handled)
+        except Exception:
+            log.exception("could not mark %d update(s) as handled; they will be handled "
+                          "again at the next start", len(handled))
 
 
 class _ChatTurn:

@@ -16,6 +16,7 @@ from bot.storage.liaisons import Liaisons
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
 from bot.storage.reminders import DeskReminders
+from bot.storage.roles import Roles
 from bot.storage.scheduler import SchedulerMarks
 from bot.storage.state import ConversationStore
 from bot.storage.stats import Stats
@@ -34,6 +35,7 @@ class Storage:
         self.invites = Invites(self.db, clock)
         self.coordinators = Coordinators(self.db, clock)
         self.liaisons = Liaisons(self.db, clock)
+        self.roles = Roles(self.db)
         self.conversations = ConversationStore(self.db)
         self.campaigns = Campaigns(self.db, clock)
         self.submissions = Submissions(self.db, clock)

@@ -11,15 +11,15 @@ class InviteUnusable(Exception):
     """The coordinator invite is unknown, revoked or already used."""
 
 
+ACTIVE_COORDINATOR = "SELECT * FROM coordinator WHERE person_id = ? AND active = 1"
+
 class Coordinators:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
 
     async def get(self, person_id: int) -> Coordinator | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM coordinator WHERE person_id = ? AND active = 1", (person_id,)
-        )
+        row = await self.db.fetchone(ACTIVE_COORDINATOR, (person_id,))
         return row_to(Coordinator, row) if row else None
 
     async def accept_invite(self, code: str, person_id: int) -> Coordinator:

@@ -145,8 +145,9 @@ class Database:
         return await self.run(statement)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """One statement for many rows, in one transaction."""
         rows = list(rows)
-        await self.run(lambda conn: conn.executemany(sql, rows))
+        await self.run(lambda conn: conn.executemany(sql, rows), write=True)
 
     async def fetchone(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()

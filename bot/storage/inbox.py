@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,18 +31,15 @@ class Inbox:
         if not batch:
             return []
         now = to_iso(self.clock())
-        fresh = []
-        async with self.db.transaction() as conn:
-            for update in batch:
-                cursor = await conn.execute(
-                    "INSERT INTO inbox (update_id, chat_id, raw, received_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(update_id) DO NOTHING",
-                    (update.update_id, update.chat_id, update.raw, now),
-                )
-                if cursor.rowcount:
-                    fresh.append(update)
-                await cursor.close()
-        return fresh
+
+        def insert_new(conn: sqlite3.Connection) -> list[StoredUpdate]:
+            return [update for update in batch if conn.execute(
+                "INSERT INTO inbox (update_id, chat_id, raw, received_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(update_id) DO NOTHING",
+                (update.update_id, update.chat_id, update.raw, now),
+            ).rowcount]
+
+        return await self.db.run(insert_new, write=True)
 
     async def unhandled(self) -> list[StoredUpdate]:
         rows = await self.db.fetchall(
@@ -49,11 +47,10 @@ class Inbox:
         )
         return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
 
-    async def mark_handled(self, update_id: int) -> None:
-        await self.db.execute(
-            "UPDATE inbox SET handled_at = ? WHERE update_id = ?",
-            (to_iso(self.clock()), update_id),
-        )
+    async def mark_handled(self, update_ids: list[int]) -> None:
+        now = to_iso(self.clock())
+        await self.db.executemany("UPDATE inbox SET handled_at = ? WHERE update_id = ?",
+                                  [(now, update_id) for update_id in update_ids])
 
     async def prune(self, keep: timedelta = timedelta(days=2)) -> None:
         """Forget handled updates older than ``keep`` (the newest row is kept for the offset)."""

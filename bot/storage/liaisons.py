@@ -19,6 +19,8 @@ class Decision:
     replaced: Liaison | None
 
 
+OPEN_LIAISON = "SELECT * FROM liaison WHERE person_id = ? AND status IN ('active', 'pending')"
+
 class Liaisons:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -36,10 +38,7 @@ class Liaisons:
 
     async def open_for_person(self, person_id: int) -> Liaison | None:
         """The person's active or pending liaison row, if any."""
-        row = await self.db.fetchone(
-            "SELECT * FROM liaison WHERE person_id = ? AND status IN ('active', 'pending')",
-            (person_id,),
-        )
+        row = await self.db.fetchone(OPEN_LIAISON, (person_id,))
         return row_to(Liaison, row) if row else None
 
     async def register(self, unit_id: int, person_id: int, form: dict[str, str | None]) -> Liaison:

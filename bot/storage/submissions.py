@@ -9,6 +9,7 @@ item turns into 'open'.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -204,16 +205,15 @@ class Submissions:
         """
         first = min(items, key=lambda item: item.received_at)
         last = max(items, key=lambda item: item.received_at)
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+
+        def record(conn: sqlite3.Connection) -> Added:
+            row = conn.execute(
                 "SELECT * FROM submission WHERE unit_id = ? AND deliverable_id = ? AND period = ?",
                 (unit_id, deliverable_id, period),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
+            ).fetchone()
             replaced_nil = False
             if row is None:
-                cursor = await conn.execute(
+                submission_id = conn.execute(
                     "INSERT INTO submission (unit_id, deliverable_id, period, state, meta, "
                     "first_received_at, last_received_at, late_seconds, liaison_id) "
                     "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
@@ -221,14 +221,12 @@ class Submissions:
                      json.dumps(meta, ensure_ascii=False) if meta else None,
                      to_iso(first.received_at), to_iso(last.received_at), first.late_seconds,
                      liaison_id),
-                )
-                submission_id = int(cursor.lastrowid)
-                await cursor.close()
+                ).lastrowid
             else:
                 submission_id = row["id"]
                 if row["state"] in ("nil", "withdrawn"):
                     replaced_nil = row["state"] == "nil"
-                    await conn.execute(
+                    conn.execute(
                         "UPDATE submission SET state = 'open', nil_reason = NULL, "
                         "first_received_at = ?, last_received_at = ?, late_seconds = ?, "
                         "liaison_id = ? WHERE id = ?",
@@ -236,23 +234,21 @@ class Submissions:
                          first.late_seconds, liaison_id, submission_id),
                     )
                 else:
-                    await conn.execute(
+                    conn.execute(
                         "UPDATE submission SET last_received_at = max(last_received_at, ?) "
                         "WHERE id = ?", (to_iso(last.received_at), submission_id),
                     )
             item_ids = []
             for item in items:
                 if item.message_id is not None and liaison_id is not None:
-                    cursor = await conn.execute(
+                    known = conn.execute(
                         "SELECT id FROM item WHERE liaison_id = ? AND message_id = ?",
                         (liaison_id, item.message_id),
-                    )
-                    known = await cursor.fetchone()
-                    await cursor.close()
+                    ).fetchone()
                     if known is not None:      # the same message again: a replayed update
                         item_ids.append(int(known["id"]))
                         continue
-                cursor = await conn.execute(
+                item_ids.append(int(conn.execute(
                     "INSERT INTO item (submission_id, kind, text, file_id, file_unique_id, "
                     "file_name, mime_type, size, archived, media_group_id, message_id, "
                     "received_at, late_seconds, liaison_id) "
@@ -261,12 +257,12 @@ class Submissions:
                      item.file_name, item.mime_type, item.size,
                      "pending" if item.file_id else "none", item.media_group_id,
                      item.message_id, to_iso(item.received_at), item.late_seconds, liaison_id),
-                )
-                item_ids.append(int(cursor.lastrowid))
-                await cursor.close()
-        submission = await self.get(submission_id)
-        assert submission is not None
-        return Added(submission, item_ids, replaced_nil)
+                ).lastrowid))
+            submission = conn.execute(
+                "SELECT * FROM submission WHERE id = ?", (submission_id,)).fetchone()
+            return Added(row_to(Submission, submission), item_ids, replaced_nil)
+
+        return await self.db.run(record, write=True)
 
     async def record_nil(self, unit_id: int, deliverable_id: int, period: str,
                          liaison_id: int | None, at: datetime,
