@@ -39,8 +39,11 @@ async def seed(data_dir: Path, liaisons: int) -> list[int]:
     storage = Storage(data_dir / "bot.sqlite3")
     await storage.open()
     today = date.today()
-    rules = default_rules(today.year)
-    for rule in rules:             # a weekly period open today, whatever the date
+    # a weekly period open today, whatever the date, due tomorrow (nothing is prompted or
+    # reminded during the run); the plan and summary are there for intake's routing
+    rules = [rule for rule in default_rules(today.year)
+             if rule["key"] in ("plan", "weekly", "summary")]
+    for rule in rules:
         if rule["key"] == "weekly":
             rule.update(first_date=today - timedelta(days=7), last_date=today + timedelta(days=60),
                         weekday=(today.weekday() + 1) % 7)

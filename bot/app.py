@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults
 
 from bot import commands, jobs
+from bot.aiohttp_request import AiohttpRequest
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication
@@ -24,6 +25,8 @@ from bot.storage import Storage
 from bot.texts import Texts
 
 log = logging.getLogger(__name__)
+
+BOT_API_CONNECTIONS = 64
 
 
 def file_base_url(settings: Settings) -> str | None:
@@ -46,6 +49,8 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(PacedRateLimiter(pacer))
+        .request(AiohttpRequest(connection_pool_size=BOT_API_CONNECTIONS))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)

@@ -1321,7 +1321,10 @@ class FakeTelegram:
                     filename = part.filename  # type: ignore[union-attr]
                     part_ctype = part.headers.get("Content-Type")
                     data = await part.read(decode=True)  # type: ignore[union-attr]
-                    if filename is not None or part_ctype:
+                    # a part with a file name is a file; a plain part (aiohttp labels its
+                    # text fields text/plain) is a value, as the real Bot API reads them
+                    if filename is not None or (part_ctype and
+                                                not part_ctype.startswith("text/plain")):
                         raw[name] = Upload(name, filename, part_ctype, bytes(data))
                     else:
                         raw[name] = bytes(data).decode("utf-8")
