@@ -29,7 +29,7 @@ from bot.storage.inbox import StoredUpdate
 
 log = logging.getLogger(__name__)
 
-MAX_CONCURRENT_UPDATES = 16
+MAX_CONCURRENT_UPDATES = 64
 MAX_BACKOFF_SECONDS = 30.0
 MARK_DELAY = 0.02
 
