@@ -64,9 +64,9 @@ async def main(liaisons: int) -> None:
             sandbox.user(user_id, "联络员")
         process = BotProcess(sandbox, data_dir, [1], extra_env={"TZ": "Asia/Shanghai"})
         await process.start()
-        cpu_before = cpu_seconds(process.process.pid)
         while datetime.now(TZ) < trigger:
             await asyncio.sleep(0.01)
+        cpu_before = cpu_seconds(process.process.pid)
         first_at = None
         started = time.monotonic()
         while len(sandbox.sent) < liaisons and time.monotonic() - started < 1200:
