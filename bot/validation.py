@@ -21,10 +21,16 @@ WECHAT = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")
 LANDLINE = re.compile(r"^\+?[\d\-\s()（）]+(?:(?:转|ext\.?|x|#)\s*\d{1,6})?$", re.IGNORECASE)
 
 
+def tidy(raw: str) -> str:
+    """Control characters dropped (line breaks and tabs are spaces), every run of whitespace
+    one space, the ends stripped."""
+    return " ".join("".join(ch for ch in raw
+                            if ch.isspace() or unicodedata.category(ch) != "Cc").split())
+
+
 def clean_text(raw: str, max_length: int) -> str:
     """Strip, drop control characters, refuse empty or over-long input."""
-    text = "".join(ch for ch in raw if unicodedata.category(ch) != "Cc" or ch == "\n")
-    text = " ".join(text.split())
+    text = tidy(raw)
     if not text:
         raise Invalid("validation.empty")
     if len(text) > max_length:

@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import jobs
+from bot import jobs, validation
 from bot import notices as wording
 from bot.access import Who, coordinator_only
 from bot.context import BotContext
@@ -233,7 +233,7 @@ async def _ask_theme(update: Update, context: BotContext) -> int:
 
 @full_scope_only
 async def on_name(update: Update, context: BotContext, who: Who) -> int:
-    name = " ".join((update.effective_message.text or "").split())
+    name = validation.tidy(update.effective_message.text or "")
     if not 2 <= len(name) <= 60:
         await update.effective_message.reply_text(context.t("campaign.name_bad"))
         return CampaignState.NAME
@@ -252,7 +252,7 @@ async def on_default_name(update: Update, context: BotContext, who: Who) -> int:
 
 @full_scope_only
 async def on_theme(update: Update, context: BotContext, who: Who) -> int:
-    theme = " ".join((update.effective_message.text or "").split())
+    theme = validation.tidy(update.effective_message.text or "")
     if len(theme) > 100:
         await update.effective_message.reply_text(context.t("campaign.theme_bad"))
         return CampaignState.THEME
