@@ -33,7 +33,7 @@ from bot.context import BotContext
 from bot.keyboards import inline
 from bot.schedule import ANYTIME, MONTHLY, ONCE, WEEKLY, Rule, deadlines, default_rules
 from bot.storage.campaigns import Calendar
-from bot.texts import Texts
+from bot.texts import Raw, Texts
 
 
 class CampaignState(IntEnum):
@@ -520,7 +520,7 @@ async def _changed(update: Update, context: BotContext, rule_id: int) -> int:
     context.user_data.pop("deadline", None)
     if rule is not None:
         await update.effective_message.reply_text(
-            context.t("campaign.changed", lines=_rule_view(context, calendar, rule)))
+            context.t("campaign.changed", lines=Raw(_rule_view(context, calendar, rule))))
     return ConversationHandler.END
 
 
