@@ -21,10 +21,26 @@ WECHAT = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")
 LANDLINE = re.compile(r"^\+?[\d\-\s()（）]+(?:(?:转|ext\.?|x|#)\s*\d{1,6})?$", re.IGNORECASE)
 
 
+def telegram_length(text: str) -> int:
+    """A text's length as Telegram counts it (UTF-16 code units: an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def drop_controls(raw: str) -> str:
+    """Control characters dropped, line breaks and tabs kept (a multi-line announcement)."""
+    return "".join(ch for ch in raw if unicodedata.category(ch) != "Cc" or ch in "\n\t")
+
+
+def tidy(raw: str) -> str:
+    """Control characters dropped (line breaks and tabs are spaces), every run of whitespace
+    one space, the ends stripped."""
+    return " ".join("".join(ch for ch in raw
+                            if ch.isspace() or unicodedata.category(ch) != "Cc").split())
+
+
 def clean_text(raw: str, max_length: int) -> str:
     """Strip, drop control characters, refuse empty or over-long input."""
-    text = "".join(ch for ch in raw if unicodedata.category(ch) != "Cc" or ch == "\n")
-    text = " ".join(text.split())
+    text = tidy(raw)
     if not text:
         raise Invalid("validation.empty")
     if len(text) > max_length:

@@ -41,3 +41,14 @@ def test_other_fields():
     assert validation.clean_text("  a\x00b  c ", 10) == "ab c"
     with pytest.raises(Invalid):
         validation.clean_text("\x01\x02", 10)
+
+
+def test_tidy_drops_control_characters_and_runs_of_spaces():
+    assert validation.tidy(" \x1b[31m红\x1b[0m \x00 <b>\n\t甲  乙 ") == "[31m红[0m <b> 甲 乙"
+    assert validation.clean_text("李\t明\r\n科长", 40) == "李 明 科长"
+    assert validation.tidy("\x00\x01\x07 ") == ""
+
+
+def test_lengths_as_telegram_counts_them_and_control_characters_in_announcements():
+    assert validation.telegram_length("通知🙂") == 4
+    assert validation.drop_controls("第一行\r\n\t第二行\x00\x1b") == "第一行\n\t第二行"

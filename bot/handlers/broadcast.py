@@ -6,13 +6,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot import validation
 from bot.access import Who, coordinator_only
 from bot.context import BotContext
 from bot.keyboards import inline
 from bot.storage.audience import UnitContact
 from bot.storage.outbox import Message
 
-MAX_TEXT = 3500
+MAX_TEXT = 3500      # UTF-16 units, as Telegram counts (its limit is 4,096)
 
 
 async def _recipients(context: BotContext, scope_unit_id: int | None) -> list[UnitContact]:
@@ -27,11 +28,11 @@ async def _recipients(context: BotContext, scope_unit_id: int | None) -> list[Un
 async def broadcast(update: Update, context: BotContext, who: Who) -> None:
     """``/broadcast <text>``: show who it goes to, with a confirm button."""
     parts = (update.effective_message.text or "").split(maxsplit=1)
-    text = parts[1].strip() if len(parts) > 1 else ""
+    text = validation.drop_controls(parts[1]).strip() if len(parts) > 1 else ""
     if not text:
         await update.effective_message.reply_text(context.t("broadcast.usage"))
         return
-    if len(text) > MAX_TEXT:
+    if validation.telegram_length(text) > MAX_TEXT:   # the preview must fit in one message
         await update.effective_message.reply_text(context.t("broadcast.too_long"))
         return
     recipients = await _recipients(context, who.scope_unit_id)

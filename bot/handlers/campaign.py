@@ -26,14 +26,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import jobs
+from bot import jobs, validation
 from bot import notices as wording
 from bot.access import Who, coordinator_only
 from bot.context import BotContext
 from bot.keyboards import inline
 from bot.schedule import ANYTIME, MONTHLY, ONCE, WEEKLY, Rule, deadlines, default_rules
 from bot.storage.campaigns import Calendar
-from bot.texts import Texts
+from bot.texts import Raw, Texts
 
 
 class CampaignState(IntEnum):
@@ -233,7 +233,7 @@ async def _ask_theme(update: Update, context: BotContext) -> int:
 
 @full_scope_only
 async def on_name(update: Update, context: BotContext, who: Who) -> int:
-    name = " ".join((update.effective_message.text or "").split())
+    name = validation.tidy(update.effective_message.text or "")
     if not 2 <= len(name) <= 60:
         await update.effective_message.reply_text(context.t("campaign.name_bad"))
         return CampaignState.NAME
@@ -252,7 +252,7 @@ async def on_default_name(update: Update, context: BotContext, who: Who) -> int:
 
 @full_scope_only
 async def on_theme(update: Update, context: BotContext, who: Who) -> int:
-    theme = " ".join((update.effective_message.text or "").split())
+    theme = validation.tidy(update.effective_message.text or "")
     if len(theme) > 100:
         await update.effective_message.reply_text(context.t("campaign.theme_bad"))
         return CampaignState.THEME
@@ -520,7 +520,7 @@ async def _changed(update: Update, context: BotContext, rule_id: int) -> int:
     context.user_data.pop("deadline", None)
     if rule is not None:
         await update.effective_message.reply_text(
-            context.t("campaign.changed", lines=_rule_view(context, calendar, rule)))
+            context.t("campaign.changed", lines=Raw(_rule_view(context, calendar, rule))))
     return ConversationHandler.END
 
 

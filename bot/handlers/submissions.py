@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import intake
+from bot import intake, validation
 from bot.access import Who, liaison_only, who_is
 from bot.clock import to_iso
 from bot.context import BotContext
@@ -37,6 +37,7 @@ from bot.schedule import Deadline, deadlines
 from bot.storage.campaigns import Calendar
 from bot.storage.models import Liaison
 from bot.storage.submissions import Item, NewItem, Submission
+from bot.texts import Raw
 
 log = logging.getLogger(__name__)
 
@@ -450,9 +451,14 @@ async def on_nil_button(update: Update, context: BotContext, who: Who) -> int:
 
 
 async def on_nil_reason(update: Update, context: BotContext) -> int:
+    """The reply to a nil report is its reason (control characters dropped; a reply of
+    nothing but those leaves the report without one)."""
     submission_id = context.user_data.pop("nil", None)
-    reason = " ".join(update.effective_message.text.split())[:500]
-    if submission_id and await context.storage.submissions.set_nil_reason(submission_id, reason):
+    reason = validation.tidy(update.effective_message.text)[:500]
+    if submission_id and not reason:
+        await update.effective_message.reply_text(context.t("submissions.nil_ok"))
+    elif submission_id and await context.storage.submissions.set_nil_reason(submission_id,
+                                                                            reason):
         await update.effective_message.reply_text(context.t("submissions.nil_reason_saved"))
     else:
         await on_message(update, context)
@@ -538,7 +544,7 @@ async def my_submissions(update: Update, context: BotContext, who: Who) -> None:
         lines.append(context.t(
             "submissions.mine_submission", deliverable=deliverable_name(context, key),
             period=period_text(context, calendar, submission.period, deadline),
-            state=_state_text(context, submission)))
+            state=Raw(_state_text(context, submission))))
         open_for_changes = deadline is None or now <= deadline.due
         for item in await storage.submissions.items(submission.id):
             if listed >= MAX_LISTED_ITEMS:
