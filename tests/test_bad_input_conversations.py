@@ -112,6 +112,12 @@ class Refused:
 REFUSED = Refused()
 
 
+def moment_in_2026(text: str) -> datetime | None:
+    """What /deadline takes for one period of the 2026 campaign: a date-time in 2026."""
+    moment = parse_local_datetime(text, 2026)
+    return moment if moment is not None and moment.year == 2026 else None
+
+
 def accepted_by(check: Callable[[str], object]) -> Callable[[str], object]:
     """An oracle from a checker that raises (validation.Invalid, BadValue) or returns None
     for a refusal."""
@@ -333,7 +339,7 @@ async def _walk_deadline(texts: list[str]) -> None:
         await walker.junk_at_buttons(buttons)                         # which period
         await admin.press(choice.button_texts()[2], choice)
         await admin.wait_reply(count=2)
-        moment = await walker.junk(accepted_by(lambda text: parse_local_datetime(text, 2026)))
+        moment = await walker.junk(accepted_by(moment_in_2026))
         if moment is REFUSED:
             moment = datetime(2026, periods[2].nominal.month, periods[2].nominal.day, 16, 30)
             await answer(admin, moment.strftime("%m-%d %H:%M"))

@@ -81,6 +81,8 @@ async def test_deadline_moves_a_single_date_and_the_prompt_follows_at_once(
         await pressed(admin, "📅 单独调整某一期")
         ask = await pressed(admin, "6月11日（周四）10:00")
         assert "原定 6月11日" in ask.plain_text
+        (refused,) = await answer(admin, "2030-06-10 16:00")
+        assert refused.plain_text == "日期应在 2026 年内。"
         (changed,) = await answer(admin, "06-10 16:00")
         assert "6月10日（周三）16:00（已调整，原定 6月11日）" in changed.plain_text
         assert "schedule due 2026-06-10T08:00:00+08:00" in job_names(bot)

@@ -557,6 +557,10 @@ async def on_deadline_one_due(update: Update, context: BotContext, who: Who) -> 
     if moment is None:
         await update.effective_message.reply_text(context.t("campaign.bad_datetime"))
         return DeadlineState.ONE
+    if moment.year != calendar.campaign.year:
+        await update.effective_message.reply_text(
+            context.t("campaign.out_of_year", year=calendar.campaign.year))
+        return DeadlineState.ONE
     await context.storage.campaigns.override_date(rule.id, deadline.nominal, moment,
                                                   set_by=who.person_id)
     return await _changed(update, context, rule.id)
