@@ -54,6 +54,11 @@ class Database:
     def is_open(self) -> bool:
         return self._conn is not None
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the running task is inside one of this database's transactions."""
+        return _in_transaction.get() is self
+
     async def open(self) -> None:
         """Open the file and apply pending migrations; calling it again does nothing."""
         async with self._open_lock:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+import aiosqlite
 
 from bot.clock import Clock, to_iso
 from bot.storage.db import Database
@@ -20,9 +24,38 @@ class Decision:
 
 
 class Liaisons:
+    """Liaison rows are only ever written through this class (:meth:`register`,
+    :meth:`update_form`, :meth:`decide`), so what every desk view reads of them — each unit's
+    active liaison and first registration, 10,000 rows on a big campaign — is cached here and
+    dropped around each write."""
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._active: dict[int, Liaison] | None = None          # unit id -> active liaison
+        self._first_registered: dict[int, str] | None = None    # unit id -> first registration
+        self._drops = 0       # cache drops so far: a load that overlapped a write is not kept
+
+    def _forget(self) -> None:
+        self._drops += 1
+        self._active = None
+        self._first_registered = None
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The transaction of a write to liaison: the caches are dropped before it begins and
+        after it ends, committed or not."""
+        self._forget()
+        try:
+            async with self.db.transaction() as conn:
+                yield conn
+        finally:
+            self._forget()
+
+    def _may_keep(self, drops_before_load: int) -> bool:
+        """Whether a load may be cached: no write began or ended while it ran, and it was not
+        read inside a transaction (which could still roll back)."""
+        return drops_before_load == self._drops and not self.db.in_transaction
 
     async def get(self, liaison_id: int) -> Liaison | None:
         row = await self.db.fetchone("SELECT * FROM liaison WHERE id = ?", (liaison_id,))
@@ -46,7 +79,7 @@ class Liaisons:
         """Active when the unit has no liaison yet, otherwise pending a coordinator's decision."""
         columns = ", ".join(LIAISON_FORM_FIELDS)
         marks = ", ".join("?" for _ in LIAISON_FORM_FIELDS)
-        async with self.db.transaction() as conn:
+        async with self._write() as conn:
             cursor = await conn.execute(
                 "SELECT 1 FROM liaison WHERE unit_id = ? AND status = 'active'", (unit_id,)
             )
@@ -66,10 +99,11 @@ class Liaisons:
 
     async def update_form(self, liaison_id: int, form: dict[str, str | None]) -> Liaison:
         assignments = ", ".join(f"{name} = ?" for name in LIAISON_FORM_FIELDS)
-        await self.db.execute(
-            f"UPDATE liaison SET {assignments} WHERE id = ?",
-            (*(form.get(name) for name in LIAISON_FORM_FIELDS), liaison_id),
-        )
+        async with self._write() as conn:
+            await conn.execute(
+                f"UPDATE liaison SET {assignments} WHERE id = ?",
+                (*(form.get(name) for name in LIAISON_FORM_FIELDS), liaison_id),
+            )
         liaison = await self.get(liaison_id)
         assert liaison is not None
         return liaison
@@ -77,7 +111,7 @@ class Liaisons:
     async def decide(self, liaison_id: int, approve: bool, decided_by: int) -> Decision:
         """Approve (the current liaison becomes 'replaced') or reject a pending registration."""
         now = to_iso(self.clock())
-        async with self.db.transaction() as conn:
+        async with self._write() as conn:
             cursor = await conn.execute(
                 "SELECT unit_id FROM liaison WHERE id = ? AND status = 'pending'", (liaison_id,)
             )
@@ -107,20 +141,27 @@ class Liaisons:
         rows = await self.db.fetchall("SELECT * FROM liaison WHERE status = 'active'")
         return [row_to(Liaison, row) for row in rows]
 
-    async def active_by_unit(self, unit_ids: list[int]) -> dict[int, Liaison]:
+    async def active_by_unit(self, unit_ids: Iterable[int]) -> dict[int, Liaison]:
         """unit id -> its active liaison, for the units that have one."""
-        if not unit_ids:
-            return {}
-        rows = await self.db.fetchall(
-            f"SELECT * FROM liaison WHERE status = 'active' AND unit_id IN "
-            f"({', '.join('?' for _ in unit_ids)})", unit_ids,
-        )
-        return {row["unit_id"]: row_to(Liaison, row) for row in rows}
+        active = self._active
+        if active is None:
+            drops = self._drops
+            rows = await self.db.fetchall("SELECT * FROM liaison WHERE status = 'active'")
+            active = {row["unit_id"]: row_to(Liaison, row) for row in rows}
+            if self._may_keep(drops):
+                self._active = active
+        return {unit_id: active[unit_id] for unit_id in unit_ids if unit_id in active}
 
     async def first_registered(self) -> dict[int, str]:
         """unit id -> when its first liaison registered (rejected requests do not count)."""
-        rows = await self.db.fetchall(
-            "SELECT unit_id, min(registered_at) AS first FROM liaison "
-            "WHERE status != 'rejected' GROUP BY unit_id"
-        )
-        return {row["unit_id"]: row["first"] for row in rows}
+        found = self._first_registered
+        if found is None:
+            drops = self._drops
+            rows = await self.db.fetchall(
+                "SELECT unit_id, min(registered_at) AS first FROM liaison "
+                "WHERE status != 'rejected' GROUP BY unit_id"
+            )
+            found = {row["unit_id"]: row["first"] for row in rows}
+            if self._may_keep(drops):
+                self._first_registered = found
+        return dict(found)
