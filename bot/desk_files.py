@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.clock import from_iso
-from bot.desk import LATE, MISSING, Standing, Words
+from bot.desk import GROUPS, Standing, Standings, Words
 from bot.media_paths import media_file
 from bot.schedule import Deadline
 from bot.storage.models import LIAISON_FORM_FIELDS, Liaison, Unit
@@ -37,6 +35,9 @@ COPY_CHUNK = 1024 * 1024
 
 def write_roster(path: Path, words: Words, rows: Sequence[tuple[Unit, Liaison | None]]) -> None:
     """Attachment 1's fields, one row per unit (units without a liaison too)."""
+    from openpyxl import Workbook  # heavy: loaded on first use, in the worker thread
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = words.plain("desk.roster_title")[:31]
@@ -71,12 +72,15 @@ def _widths(sheet) -> None:
 class Column:
     """One (deliverable, period) of the summary and every unit's standing in it."""
     deadline: Deadline
-    standings: dict[int, Standing]      # unit id -> standing
+    standings: Standings
 
 
 def write_summary(path: Path, words: Words, units: Sequence[Unit],
                   columns: Sequence[Column]) -> None:
     """Unit × period: on time, late by how long, missing; totals per unit and per period."""
+    from openpyxl import Workbook  # heavy: loaded on first use, in the worker thread
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = words.plain("desk.summary_sheet")[:31]
@@ -88,15 +92,14 @@ def write_summary(path: Path, words: Words, units: Sequence[Unit],
         cell.font = Font(bold=True)
     for unit in units:
         row = [unit.name]
-        counts = {"on_time": 0, LATE: 0, MISSING: 0}
+        counts = dict.fromkeys(GROUPS, 0)
         for column in columns:
-            standing = column.standings[unit.id]
+            standing = column.standings.standing(unit)
             counts[standing.group] += 1
             row.append(words.state(standing))
-        sheet.append([*row, counts["on_time"], counts[LATE], counts[MISSING]])
-    for label, group in zip(totals, ("on_time", LATE, MISSING), strict=True):
-        sheet.append([label, *(sum(1 for s in column.standings.values() if s.group == group)
-                               for column in columns)])
+        sheet.append([*row, *counts.values()])
+    for label, group in zip(totals, GROUPS, strict=True):
+        sheet.append([label, *(len(column.standings.members(group)) for column in columns)])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True)
     _widths(sheet)
     workbook.save(path)
