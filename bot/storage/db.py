@@ -154,6 +154,16 @@ class Database:
         async with self._statement() as conn, conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
+    async def fetch_values(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[tuple]:
+        """Rows as plain tuples, in the SELECT's column order: for loads of thousands of
+        rows. The collector stops tracking a tuple of plain values at its first pass, where a
+        Row object per row lives on into the old generation and brings on its full passes."""
+        async with self._statement() as conn, conn.execute(sql, params) as cursor:
+            cursor.row_factory = None
+            return list(await cursor.fetchall())
+
 
 def split_sql(script: str) -> list[str]:
     """Split a migration into statements: ``;`` and ``--`` comments count outside quotes only."""

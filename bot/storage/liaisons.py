@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.clock import Clock, to_iso
 from bot.storage.db import Database
-from bot.storage.models import LIAISON_FORM_FIELDS, Liaison, row_to
+from bot.storage.models import LIAISON_FORM_FIELDS, Liaison, build_all, column_list, row_to
 
 
 class DecisionStale(Exception):
@@ -146,8 +146,9 @@ class Liaisons:
         active = self._active
         if active is None:
             drops = self._drops
-            rows = await self.db.fetchall("SELECT * FROM liaison WHERE status = 'active'")
-            active = {row["unit_id"]: row_to(Liaison, row) for row in rows}
+            rows = await self.db.fetch_values(
+                f"SELECT {column_list(Liaison)} FROM liaison WHERE status = 'active'")
+            active = {liaison.unit_id: liaison for liaison in await build_all(Liaison, rows)}
             if self._may_keep(drops):
                 self._active = active
         return {unit_id: active[unit_id] for unit_id in unit_ids if unit_id in active}
@@ -157,11 +158,10 @@ class Liaisons:
         found = self._first_registered
         if found is None:
             drops = self._drops
-            rows = await self.db.fetchall(
-                "SELECT unit_id, min(registered_at) AS first FROM liaison "
+            found = dict(await self.db.fetch_values(
+                "SELECT unit_id, min(registered_at) FROM liaison "
                 "WHERE status != 'rejected' GROUP BY unit_id"
-            )
-            found = {row["unit_id"]: row["first"] for row in rows}
+            ))
             if self._may_keep(drops):
                 self._first_registered = found
         return dict(found)
