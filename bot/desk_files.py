@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from bot.clock import from_iso
 from bot.desk import GROUPS, Standing, Standings, Words
@@ -343,6 +343,8 @@ class Tile:
 
 
 def _font(candidates: Sequence[str], size: int):
+    from PIL import ImageFont
+
     for candidate in candidates:
         try:
             return ImageFont.truetype(candidate, size)
@@ -355,6 +357,8 @@ def contact_sheets(tiles: Sequence[Tile]) -> Iterator[tuple[bytes, list[tuple[in
     """JPEG grids of ``COLUMNS × ROWS`` tiles, each labelled with its number and, when a
     CJK font is found, its unit's name; yields (jpeg, [(number, unit name)]) per sheet so the
     caption can name the units whatever the fonts on the machine."""
+    from PIL import ImageDraw, ImageFont  # FreeType: loaded on first use, in the worker thread
+
     cjk = _font(CJK_FONTS, 18)
     font = cjk or _font(LATIN_FONTS, 18) or ImageFont.load_default()
     per_sheet = COLUMNS * ROWS
