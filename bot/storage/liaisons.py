@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,20 +26,21 @@ class Decision:
 
 class Liaisons:
     """Liaison rows are only ever written through this class (:meth:`register`,
-    :meth:`update_form`, :meth:`decide`), so what every desk view reads of them — each unit's
-    active liaison and first registration, 10,000 rows on a big campaign — is cached here and
+    :meth:`update_form`, :meth:`decide`), so what the desk views read of them — the active
+    liaison of the units they show, each unit's first registration — is cached here and
     dropped around each write."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self._active: dict[int, Liaison] | None = None          # unit id -> active liaison
+        # unit id -> its active liaison (None: it has none), for the units asked about so far
+        self._active: dict[int, Liaison | None] = {}
         self._first_registered: dict[int, str] | None = None    # unit id -> first registration
         self._drops = 0       # cache drops so far: a load that overlapped a write is not kept
 
     def _forget(self) -> None:
         self._drops += 1
-        self._active = None
+        self._active = {}
         self._first_registered = None
 
     @asynccontextmanager
@@ -142,16 +144,27 @@ class Liaisons:
         return [row_to(Liaison, row) for row in rows]
 
     async def active_by_unit(self, unit_ids: Iterable[int]) -> dict[int, Liaison]:
-        """unit id -> its active liaison, for the units that have one."""
-        active = self._active
-        if active is None:
+        """unit id -> its active liaison, for the units that have one. Only the units not
+        asked about before are read (and kept): /missing reads the missing units' liaisons,
+        not all 10,000."""
+        wanted = list(unit_ids)
+        known = self._active
+        unknown = [unit_id for unit_id in wanted if unit_id not in known]
+        found: dict[int, Liaison] = {}
+        if unknown:
             drops = self._drops
             rows = await self.db.fetch_values(
-                f"SELECT {column_list(Liaison)} FROM liaison WHERE status = 'active'")
-            active = {liaison.unit_id: liaison for liaison in await build_all(Liaison, rows)}
+                f"SELECT {column_list(Liaison)} FROM liaison WHERE status = 'active' "
+                "AND unit_id IN (SELECT value FROM json_each(?))", (json.dumps(unknown),))
+            found = {liaison.unit_id: liaison for liaison in await build_all(Liaison, rows)}
             if self._may_keep(drops):
-                self._active = active
-        return {unit_id: active[unit_id] for unit_id in unit_ids if unit_id in active}
+                known.update((unit_id, found.get(unit_id)) for unit_id in unknown)
+        answer = {}
+        for unit_id in wanted:
+            liaison = found.get(unit_id) or known.get(unit_id)
+            if liaison is not None:
+                answer[unit_id] = liaison
+        return answer
 
     async def first_registered(self) -> dict[int, str]:
         """unit id -> when its first liaison registered (rejected requests do not count)."""
