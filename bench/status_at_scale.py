@@ -64,11 +64,14 @@ async def seed(database: Path, units: int, periods: int) -> None:
             "INSERT INTO item (submission_id, kind, text, received_at) VALUES (?, ?, ?, ?)",
             items)
     print(f"seeded {len(unit_rows)} units, {periods} periods, {len(submissions)} submissions")
-    for sql in ("SELECT s.unit_id, s.late_seconds FROM submission s WHERE s.deliverable_id = 1 "
+    for sql in ("SELECT json_group_array(s.unit_id), json_group_array(s.late_seconds) "
+                "FROM submission s WHERE s.deliverable_id = 1 "
                 "AND s.period = '2026-06-04' AND (s.state = 'nil' OR (s.state = 'open' AND "
                 "EXISTS (SELECT 1 FROM item i WHERE i.submission_id = s.id AND "
                 "i.withdrawn_at IS NULL)))",
-                "SELECT * FROM liaison WHERE status = 'active'"):
+                "SELECT id, name, parent_id, created_at FROM unit ORDER BY name",
+                "SELECT * FROM liaison WHERE status = 'active' "
+                "AND unit_id IN (SELECT value FROM json_each('[1, 2, 3]'))"):
         plan = await storage.db.fetchall("EXPLAIN QUERY PLAN " + sql)
         print("plan:", " / ".join(row["detail"] for row in plan))
     await storage.close()

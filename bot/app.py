@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import httpx
@@ -89,6 +90,10 @@ async def on_startup(app: BotApplication) -> None:
     await services.sender.start()
     await jobs.rebuild(app)
     await jobs.tick(app)   # catch up on what came due while the bot was not running
+    # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
+    # bot: frozen out of the collector's full passes, which otherwise walk it all each time
+    # and stop every thread meanwhile (25 ms, and over 100 ms on a busy 2-core machine).
+    gc.freeze()
     log.info("bot @%s started", app.bot.username)
 
 
@@ -98,6 +103,7 @@ async def on_stop(app: BotApplication) -> None:
 
 
 async def on_shutdown(app: BotApplication) -> None:
+    gc.unfreeze()    # what start-up made may be collected again (tests start many bots)
     if app.bot_data.media is not None:
         await app.bot_data.media.http.aclose()
     await app.bot_data.storage.close()

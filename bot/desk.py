@@ -30,6 +30,43 @@ class Standing:
 
 
 @dataclass(frozen=True)
+class Standings:
+    """A scope's units for one deadline: on time, late, missing, each group in unit order.
+
+    Kept as three lists of the units (no object per unit): a view reads the counts and one
+    page; :meth:`standing` makes a unit's :class:`Standing` when a file needs it."""
+    on_time: list[Unit]
+    late: list[Unit]
+    missing: list[Unit]
+    delivered: Mapping[int, int | None]     # unit id -> seconds late (None: on time)
+
+    def members(self, group: str) -> list[Unit]:
+        return {ON_TIME: self.on_time, LATE: self.late, MISSING: self.missing}[group]
+
+    def group_of(self, unit_id: int) -> str:
+        if unit_id not in self.delivered:
+            return MISSING
+        return LATE if self.delivered[unit_id] else ON_TIME
+
+    def standing(self, unit: Unit) -> Standing:
+        group = self.group_of(unit.id)
+        return Standing(unit, group, self.delivered[unit.id] if group == LATE else None)
+
+    def page(self, start: int, stop: int) -> list[tuple[str, int, Unit]]:
+        """(group, number within the group from 1, unit) for positions ``start`` to ``stop``
+        of the groups one after the other (on time, late, missing)."""
+        found = []
+        offset = 0
+        for group in GROUPS:
+            members = self.members(group)
+            found += [(group, index + 1, members[index])
+                      for index in range(max(start - offset, 0),
+                                         min(stop - offset, len(members)))]
+            offset += len(members)
+        return found
+
+
+@dataclass(frozen=True)
 class Desk:
     """The calendar and the units one coordinator sees."""
     calendar: Calendar
@@ -106,18 +143,19 @@ async def delivered_all(storage: Storage, desk: Desk, rule: Rule
     return found
 
 
-def standings(units: Sequence[Unit], delivered_units: Mapping[int, int | None]
-              ) -> dict[str, list[Standing]]:
+def standings(units: Sequence[Unit], delivered_units: Mapping[int, int | None]) -> Standings:
     """The units grouped: on time, late (with how late), missing; each group in unit order."""
-    groups: dict[str, list[Standing]] = {group: [] for group in GROUPS}
+    on_time: list[Unit] = []
+    late: list[Unit] = []
+    missing: list[Unit] = []
     for unit in units:
         if unit.id not in delivered_units:
-            groups[MISSING].append(Standing(unit, MISSING))
+            missing.append(unit)
         elif delivered_units[unit.id]:
-            groups[LATE].append(Standing(unit, LATE, delivered_units[unit.id]))
+            late.append(unit)
         else:
-            groups[ON_TIME].append(Standing(unit, ON_TIME))
-    return groups
+            on_time.append(unit)
+    return Standings(on_time, late, missing, delivered_units)
 
 
 def duration_parts(seconds: int) -> tuple[int, int, int]:

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import math
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from bot.clock import from_iso
-from bot.desk import LATE, MISSING, Standing, Words
+from bot.desk import GROUPS, Standing, Standings, Words
 from bot.media_paths import media_file
 from bot.schedule import Deadline
 from bot.storage.models import LIAISON_FORM_FIELDS, Liaison, Unit
@@ -37,31 +36,59 @@ COPY_CHUNK = 1024 * 1024
 
 def write_roster(path: Path, words: Words, rows: Sequence[tuple[Unit, Liaison | None]]) -> None:
     """Attachment 1's fields, one row per unit (units without a liaison too)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = words.plain("desk.roster_title")[:31]
-    sheet.append([words.plain("desk.roster_number"), words.plain("desk.roster_unit"),
+    def body() -> Iterator[list[object]]:
+        for number, (unit, liaison) in enumerate(rows, start=1):
+            if liaison is None:
+                yield [number, unit.name]
+                continue
+            form = liaison.form()
+            if form.get("gender") in ("male", "female"):
+                form["gender"] = words.plain(f"desk.gender_{form['gender']}")
+            yield [number, unit.name, *(form[name] for name in LIAISON_FORM_FIELDS),
+                   words.moment(from_iso(liaison.registered_at))]
+
+    _write_table(path, words.plain("desk.roster_title"),
+                 [words.plain("desk.roster_number"), words.plain("desk.roster_unit"),
                   *(words.plain(f"desk.field_{name}") for name in LIAISON_FORM_FIELDS),
-                  words.plain("desk.roster_registered")])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for number, (unit, liaison) in enumerate(rows, start=1):
-        if liaison is None:
-            sheet.append([number, unit.name])
-            continue
-        form = liaison.form()
-        if form.get("gender") in ("male", "female"):
-            form["gender"] = words.plain(f"desk.gender_{form['gender']}")
-        sheet.append([number, unit.name, *(form[name] for name in LIAISON_FORM_FIELDS),
-                      words.moment(from_iso(liaison.registered_at))])
-    _widths(sheet)
+                  words.plain("desk.roster_registered")], body)
+
+
+def _write_table(path: Path, title: str, header: Sequence[object],
+                 body: Callable[[], Iterable[Sequence[object]]],
+                 footer: Sequence[Sequence[object]] = ()) -> None:
+    """A one-sheet workbook: the header in bold, the body's rows, the footer's rows with their
+    first cell in bold; each column as wide as its longest value (within bounds).
+
+    Written row by row in openpyxl's write-only mode: no cell is kept, so 10,000 rows hold
+    neither the memory nor the collector's time (whose full passes stop every thread) that a
+    workbook held whole does. The widths come before the rows, so ``body`` is called twice.
+    """
+    from openpyxl import Workbook  # heavy: loaded on first use, in the worker thread
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    longest: dict[int, int] = {}
+    for row in itertools.chain([header], body(), footer):
+        for index, value in enumerate(row, start=1):
+            longest[index] = max(longest.get(index, 0), len(str(value or "")))
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    for index, length in longest.items():
+        sheet.column_dimensions[get_column_letter(index)].width = min(8 + length * 1.6, 48)
+    bold = Font(bold=True)
+
+    def emphasised(value: object) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.font = bold
+        return cell
+
+    sheet.append([emphasised(value) for value in header])
+    for row in body():
+        sheet.append(row)
+    for first, *rest in footer:
+        sheet.append([emphasised(first), *rest])
     workbook.save(path)
-
-
-def _widths(sheet) -> None:
-    for column in sheet.columns:
-        longest = max(len(str(cell.value or "")) for cell in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(8 + longest * 1.6, 48)
 
 
 # ------------------------------------------------------------------ summary
@@ -71,35 +98,30 @@ def _widths(sheet) -> None:
 class Column:
     """One (deliverable, period) of the summary and every unit's standing in it."""
     deadline: Deadline
-    standings: dict[int, Standing]      # unit id -> standing
+    standings: Standings
 
 
 def write_summary(path: Path, words: Words, units: Sequence[Unit],
                   columns: Sequence[Column]) -> None:
     """Unit × period: on time, late by how long, missing; totals per unit and per period."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = words.plain("desk.summary_sheet")[:31]
+    def body() -> Iterator[list[object]]:
+        for unit in units:
+            row: list[object] = [unit.name]
+            counts = dict.fromkeys(GROUPS, 0)
+            for column in columns:
+                standing = column.standings.standing(unit)
+                counts[standing.group] += 1
+                row.append(words.state(standing))
+            yield [*row, *counts.values()]
+
     totals = [words.plain("desk.summary_total_on_time"), words.plain("desk.summary_total_late"),
               words.plain("desk.summary_total_missing")]
-    sheet.append([words.plain("desk.summary_unit"),
-                  *(words.target(column.deadline) for column in columns), *totals])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for unit in units:
-        row = [unit.name]
-        counts = {"on_time": 0, LATE: 0, MISSING: 0}
-        for column in columns:
-            standing = column.standings[unit.id]
-            counts[standing.group] += 1
-            row.append(words.state(standing))
-        sheet.append([*row, counts["on_time"], counts[LATE], counts[MISSING]])
-    for label, group in zip(totals, ("on_time", LATE, MISSING), strict=True):
-        sheet.append([label, *(sum(1 for s in column.standings.values() if s.group == group)
-                               for column in columns)])
-        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
-    _widths(sheet)
-    workbook.save(path)
+    _write_table(path, words.plain("desk.summary_sheet"),
+                 [words.plain("desk.summary_unit"),
+                  *(words.target(column.deadline) for column in columns), *totals],
+                 body,
+                 [[label, *(len(column.standings.members(group)) for column in columns)]
+                  for label, group in zip(totals, GROUPS, strict=True)])
 
 
 # ------------------------------------------------------------------ late list
@@ -321,6 +343,8 @@ class Tile:
 
 
 def _font(candidates: Sequence[str], size: int):
+    from PIL import ImageFont
+
     for candidate in candidates:
         try:
             return ImageFont.truetype(candidate, size)
@@ -333,6 +357,8 @@ def contact_sheets(tiles: Sequence[Tile]) -> Iterator[tuple[bytes, list[tuple[in
     """JPEG grids of ``COLUMNS × ROWS`` tiles, each labelled with its number and, when a
     CJK font is found, its unit's name; yields (jpeg, [(number, unit name)]) per sheet so the
     caption can name the units whatever the fonts on the machine."""
+    from PIL import ImageDraw, ImageFont  # FreeType: loaded on first use, in the worker thread
+
     cjk = _font(CJK_FONTS, 18)
     font = cjk or _font(LATIN_FONTS, 18) or ImageFont.load_default()
     per_sheet = COLUMNS * ROWS

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from tests.conftest import answer, register_liaison
 from tests.desk_seed import (
     CITIES,
     LIAISON_BASE_ID,
+    NO_LIAISON,
     SCOPED_COORDINATOR_ID,
     TZ,
     expected,
@@ -185,6 +187,51 @@ async def test_scoped_coordinator_sees_and_reminds_only_their_city(desk, sandbox
     reminded = {person_id for person_id, user in sandbox.users.items()
                 if person_id >= LIAISON_BASE_ID and user.texts()}
     assert reminded == {seeded.liaison_of[name][0] for name in reminded_units}
+
+
+async def test_views_show_liaison_changes_made_after_a_first_view(desk, sandbox, admin):
+    """The liaisons are cached for the desk (bot/storage/liaisons.py): a registration, an
+    approved replacement and a profile edit made after the first /status and /missing show
+    in the next ones."""
+    seeded = desk.seeded
+    storage = desk.bot.storage
+    replaced, edited = [name for name in expected(seeded, 3)["missing"]
+                        if name in seeded.liaison_of][:2]
+    _, old_name, old_mobile = seeded.liaison_of[replaced]
+    await admin.command("missing")
+    assert f"{replaced} — {old_name} {old_mobile}" in (await admin.wait_reply())[-1].plain_text
+    await admin.command("status")
+    message = (await admin.wait_reply())[-1]
+    await admin.press("联络员登记", message)
+    await admin.wait_reply()
+    assert "按时 47 · 迟交 0 · 未交 3" in message.plain_text
+
+    newcomer_unit = seeded.names[NO_LIAISON[0]]
+    code = await storage.invites.unit_code(seeded.units[newcomer_unit])
+    await register_liaison(sandbox.user(9001, "钱新"), code, name="钱新", mobile="13800000001")
+    await admin.wait_reply()                       # "new liaison" notice
+    code = await storage.invites.unit_code(seeded.units[replaced])
+    await register_liaison(sandbox.user(9002, "孙接"), code, name="孙接", mobile="13800000002")
+    request = await admin.wait_reply()
+    await admin.press("✅ 批准", request[-1])
+    await admin.wait_reply()
+    liaison = sandbox.users[seeded.liaison_of[edited][0]]
+    await liaison.command("profile")
+    await liaison.wait_reply()
+    await answer(liaison, press="✏️ 修改某项")
+    await answer(liaison, press="姓名")
+    await answer(liaison, "周改")
+    assert "已保存" in (await answer(liaison, press="✅ 完成"))[-1].text
+
+    await admin.command("status")
+    message = (await admin.wait_reply())[-1]
+    await admin.press("联络员登记", message)
+    await admin.wait_reply()
+    assert "按时 47 · 迟交 1 · 未交 2" in message.plain_text
+    await admin.command("missing")
+    text = (await admin.wait_reply())[-1].plain_text
+    assert f"{replaced} — 孙接 13800000002" in text
+    assert f"{edited} — 周改 {seeded.liaison_of[edited][2]}" in text
 
 
 async def test_no_campaign_says_how_to_start_one(bot, sandbox, admin):

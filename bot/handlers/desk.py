@@ -16,15 +16,12 @@ import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-if TYPE_CHECKING:
-    from bot.desk_files import Column
-
+from bot import desk_files
 from bot.access import Who, coordinator_only
 from bot.context import BotContext
 from bot.desk import LATE, MISSING, ON_TIME, Desk, Words, delivered, load_desk, standings
@@ -120,28 +117,24 @@ async def status_view(context: BotContext, who: Who, deliverable_id: int | None 
     deadline = desk.target(now, deliverable_id, period)
     words = words_for(context, desk)
     groups = standings(desk.units, await delivered(context.storage, desk, deadline))
-    entries = [(group, standing) for group in (ON_TIME, LATE, MISSING)
-               for standing in groups[group]]
-    page, pages = _paged(len(entries), page)
+    page, pages = _paged(len(desk.units), page)
     lines = [words.html("desk.status_title", target=words.target(deadline)),
              _due_line(words, deadline, now),
              words.html("desk.status_counts", total=len(desk.units),
-                        on_time=len(groups[ON_TIME]), late=len(groups[LATE]),
-                        missing=len(groups[MISSING]))]
+                        on_time=len(groups.on_time), late=len(groups.late),
+                        missing=len(groups.missing))]
     shown_group = None
-    for group, standing in entries[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]:
+    for group, number, unit in groups.page(page * PAGE_SIZE, (page + 1) * PAGE_SIZE):
         if group != shown_group:
             lines.append("")
             lines.append(words.html("desk.status_group", group=words.plain(f"desk.{group}"),
-                                    count=len(groups[group])))
+                                    count=len(groups.members(group))))
             shown_group = group
-        number = groups[group].index(standing) + 1
         if group == LATE:
-            lines.append(words.html("desk.status_late_line", number=number,
-                                    unit=standing.unit.name,
-                                    duration=words.duration(standing.late_seconds or 0)))
+            lines.append(words.html("desk.status_late_line", number=number, unit=unit.name,
+                                    duration=words.duration(groups.delivered[unit.id])))
         else:
-            lines.append(words.html("desk.status_line", number=number, unit=standing.unit.name))
+            lines.append(words.html("desk.status_line", number=number, unit=unit.name))
     if pages > 1:
         lines.append("")
         lines.append(words.html("desk.page", page=page + 1, pages=pages))
@@ -169,8 +162,8 @@ async def missing_view(context: BotContext, who: Who, deliverable_id: int | None
     now = context.clock()
     deadline = desk.target(now, deliverable_id, period)
     words = words_for(context, desk)
-    missing = standings(desk.units, await delivered(context.storage, desk, deadline))[MISSING]
-    liaisons = await context.storage.liaisons.active_by_unit([s.unit.id for s in missing])
+    missing = standings(desk.units, await delivered(context.storage, desk, deadline)).missing
+    liaisons = await context.storage.liaisons.active_by_unit(unit.id for unit in missing)
     page, pages = _paged(len(missing), page)
     lines = [words.html("desk.missing_title", target=words.target(deadline)),
              _due_line(words, deadline, now)]
@@ -179,14 +172,13 @@ async def missing_view(context: BotContext, who: Who, deliverable_id: int | None
     else:
         lines.append(words.html("desk.missing_count", count=len(missing),
                                 total=len(desk.units)))
-    for number, standing in enumerate(missing[page * PAGE_SIZE:(page + 1) * PAGE_SIZE],
-                                      start=page * PAGE_SIZE + 1):
-        liaison = liaisons.get(standing.unit.id)
+    for number, unit in enumerate(missing[page * PAGE_SIZE:(page + 1) * PAGE_SIZE],
+                                  start=page * PAGE_SIZE + 1):
+        liaison = liaisons.get(unit.id)
         if liaison is None:
-            lines.append(words.html("desk.missing_no_liaison", number=number,
-                                    unit=standing.unit.name))
+            lines.append(words.html("desk.missing_no_liaison", number=number, unit=unit.name))
         else:
-            lines.append(words.html("desk.missing_line", number=number, unit=standing.unit.name,
+            lines.append(words.html("desk.missing_line", number=number, unit=unit.name,
                                     name=liaison.name, mobile=liaison.mobile))
     if pages > 1:
         lines.append(words.html("desk.page", page=page + 1, pages=pages))
@@ -243,10 +235,10 @@ async def on_remind(update: Update, context: BotContext, who: Who) -> None:
     deadline = desk.target(context.clock(), deliverable_id, period)
     words = words_for(context, desk)
     missing_units = standings(desk.units,
-                              await delivered(context.storage, desk, deadline))[MISSING]
-    liaisons = await context.storage.liaisons.active_by_unit([s.unit.id for s in missing_units])
-    reminders = [Reminder(liaisons[s.unit.id].person_id, s.unit.name)
-                 for s in missing_units if s.unit.id in liaisons]
+                              await delivered(context.storage, desk, deadline)).missing
+    liaisons = await context.storage.liaisons.active_by_unit(unit.id for unit in missing_units)
+    reminders = [Reminder(liaisons[unit.id].person_id, unit.name)
+                 for unit in missing_units if unit.id in liaisons]
     if not reminders:
         await query.answer(words.html("desk.remind_nobody"), show_alert=True)
         return
@@ -316,13 +308,12 @@ def _scope_line(words: Words, desk: Desk, who: Who) -> str:
 @coordinator_only
 async def roster(update: Update, context: BotContext, who: Who) -> None:
     """The liaisons as an .xlsx in the attachment 1 layout, one row per unit."""
-    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
     storage = context.storage
     units = await storage.units.all_in_scope(who.scope_unit_id)
     if not units:
         await update.effective_message.reply_text(context.t("desk.no_units"))
         return
-    liaisons = await storage.liaisons.active_by_unit([unit.id for unit in units])
+    liaisons = await storage.liaisons.active_by_unit(unit.id for unit in units)
     campaign = await storage.campaigns.current()
     words = Words(context.texts, context.lang,
                   campaign.timezone if campaign else context.settings.timezone)
@@ -336,20 +327,15 @@ async def roster(update: Update, context: BotContext, who: Who) -> None:
 
 
 async def _columns(context: BotContext, desk: Desk, found: Sequence[Deadline]
-                   ) -> list[Column]:
-    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
-    columns = []
-    for deadline in found:
-        groups = standings(desk.units, await delivered(context.storage, desk, deadline))
-        columns.append(desk_files.Column(deadline, {standing.unit.id: standing
-                                         for group in groups.values() for standing in group}))
-    return columns
+                   ) -> list[desk_files.Column]:
+    return [desk_files.Column(deadline, standings(
+                desk.units, await delivered(context.storage, desk, deadline)))
+            for deadline in found]
 
 
 @coordinator_only
 async def late(update: Update, context: BotContext, who: Who) -> None:
     """The late and missing list for the committee meeting: a short text and a .docx."""
-    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
     desk, refusal = await _open_desk(context, who)
     if desk is None:
         await update.effective_message.reply_text(refusal)
@@ -362,9 +348,9 @@ async def late(update: Update, context: BotContext, who: Who) -> None:
         found = [d for d in desk.deadlines[rule.id] if d.due <= now]
         if not found:
             continue
-        entries = [(column.deadline, column.standings[unit.id])
+        entries = [(column.deadline, column.standings.standing(unit))
                    for column in await _columns(context, desk, found) for unit in desk.units
-                   if column.standings[unit.id].group != ON_TIME]
+                   if column.standings.group_of(unit.id) != ON_TIME]
         sections.append((rule.key, entries))
         lines.append(words.html(
             "desk.late_chat_line", deliverable=words.deliverable(rule.key),
@@ -427,7 +413,6 @@ async def _weekly_target(update: Update, context: BotContext, desk: Desk, words:
 @coordinator_only
 async def export(update: Update, context: BotContext, who: Who) -> None:
     """``/export [week|all|<date>]``: a zip of the units' materials, split when too big."""
-    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
     desk, refusal = await _open_desk(context, who)
     if desk is None:
         await update.effective_message.reply_text(refusal)
@@ -477,7 +462,6 @@ async def export(update: Update, context: BotContext, who: Who) -> None:
 @coordinator_only
 async def photos(update: Update, context: BotContext, who: Who) -> None:
     """``/photos [<date>]``: the week's photos as contact sheets, each tile labelled."""
-    from bot import desk_files  # openpyxl is heavy: loaded on first use, not at start-up
     desk, refusal = await _open_desk(context, who)
     if desk is None:
         await update.effective_message.reply_text(refusal)

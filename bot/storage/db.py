@@ -57,6 +57,11 @@ class Database:
     def is_open(self) -> bool:
         return self._conn is not None
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the running task is inside one of this database's transactions."""
+        return _in_transaction.get() is self
+
     async def open(self) -> None:
         """Open the file and apply pending migrations; calling it again does nothing."""
         async with self._open_lock:
@@ -170,6 +175,16 @@ def _in_immediate_transaction(work: Callable[[sqlite3.Connection], T],
         raise
     conn.execute("COMMIT")
     return result
+
+    async def fetch_values(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[tuple]:
+        """Rows as plain tuples, in the SELECT's column order: for loads of thousands of
+        rows. The collector stops tracking a tuple of plain values at its first pass, where a
+        Row object per row lives on into the old generation and brings on its full passes."""
+        async with self._statement() as conn, conn.execute(sql, params) as cursor:
+            cursor.row_factory = None
+            return list(await cursor.fetchall())
 
 
 def split_sql(script: str) -> list[str]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+import aiosqlite
 
 from bot.clock import Clock, to_iso
 from bot.storage.db import Database
-from bot.storage.models import LIAISON_FORM_FIELDS, Liaison, row_to
+from bot.storage.models import LIAISON_FORM_FIELDS, Liaison, build_all, column_list, row_to
 
 
 class DecisionStale(Exception):
@@ -22,9 +27,39 @@ class Decision:
 OPEN_LIAISON = "SELECT * FROM liaison WHERE person_id = ? AND status IN ('active', 'pending')"
 
 class Liaisons:
+    """Liaison rows are only ever written through this class (:meth:`register`,
+    :meth:`update_form`, :meth:`decide`), so what the desk views read of them — the active
+    liaison of the units they show, each unit's first registration — is cached here and
+    dropped around each write."""
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        # unit id -> its active liaison (None: it has none), for the units asked about so far
+        self._active: dict[int, Liaison | None] = {}
+        self._first_registered: dict[int, str] | None = None    # unit id -> first registration
+        self._drops = 0       # cache drops so far: a load that overlapped a write is not kept
+
+    def _forget(self) -> None:
+        self._drops += 1
+        self._active = {}
+        self._first_registered = None
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The transaction of a write to liaison: the caches are dropped before it begins and
+        after it ends, committed or not."""
+        self._forget()
+        try:
+            async with self.db.transaction() as conn:
+                yield conn
+        finally:
+            self._forget()
+
+    def _may_keep(self, drops_before_load: int) -> bool:
+        """Whether a load may be cached: no write began or ended while it ran, and it was not
+        read inside a transaction (which could still roll back)."""
+        return drops_before_load == self._drops and not self.db.in_transaction
 
     async def get(self, liaison_id: int) -> Liaison | None:
         row = await self.db.fetchone("SELECT * FROM liaison WHERE id = ?", (liaison_id,))
@@ -45,7 +80,7 @@ class Liaisons:
         """Active when the unit has no liaison yet, otherwise pending a coordinator's decision."""
         columns = ", ".join(LIAISON_FORM_FIELDS)
         marks = ", ".join("?" for _ in LIAISON_FORM_FIELDS)
-        async with self.db.transaction() as conn:
+        async with self._write() as conn:
             cursor = await conn.execute(
                 "SELECT 1 FROM liaison WHERE unit_id = ? AND status = 'active'", (unit_id,)
             )
@@ -65,10 +100,11 @@ class Liaisons:
 
     async def update_form(self, liaison_id: int, form: dict[str, str | None]) -> Liaison:
         assignments = ", ".join(f"{name} = ?" for name in LIAISON_FORM_FIELDS)
-        await self.db.execute(
-            f"UPDATE liaison SET {assignments} WHERE id = ?",
-            (*(form.get(name) for name in LIAISON_FORM_FIELDS), liaison_id),
-        )
+        async with self._write() as conn:
+            await conn.execute(
+                f"UPDATE liaison SET {assignments} WHERE id = ?",
+                (*(form.get(name) for name in LIAISON_FORM_FIELDS), liaison_id),
+            )
         liaison = await self.get(liaison_id)
         assert liaison is not None
         return liaison
@@ -76,7 +112,7 @@ class Liaisons:
     async def decide(self, liaison_id: int, approve: bool, decided_by: int) -> Decision:
         """Approve (the current liaison becomes 'replaced') or reject a pending registration."""
         now = to_iso(self.clock())
-        async with self.db.transaction() as conn:
+        async with self._write() as conn:
             cursor = await conn.execute(
                 "SELECT unit_id FROM liaison WHERE id = ? AND status = 'pending'", (liaison_id,)
             )
@@ -106,20 +142,38 @@ class Liaisons:
         rows = await self.db.fetchall("SELECT * FROM liaison WHERE status = 'active'")
         return [row_to(Liaison, row) for row in rows]
 
-    async def active_by_unit(self, unit_ids: list[int]) -> dict[int, Liaison]:
-        """unit id -> its active liaison, for the units that have one."""
-        if not unit_ids:
-            return {}
-        rows = await self.db.fetchall(
-            f"SELECT * FROM liaison WHERE status = 'active' AND unit_id IN "
-            f"({', '.join('?' for _ in unit_ids)})", unit_ids,
-        )
-        return {row["unit_id"]: row_to(Liaison, row) for row in rows}
+    async def active_by_unit(self, unit_ids: Iterable[int]) -> dict[int, Liaison]:
+        """unit id -> its active liaison, for the units that have one. Only the units not
+        asked about before are read (and kept): /missing reads the missing units' liaisons,
+        not all 10,000."""
+        wanted = list(unit_ids)
+        known = self._active
+        unknown = [unit_id for unit_id in wanted if unit_id not in known]
+        found: dict[int, Liaison] = {}
+        if unknown:
+            drops = self._drops
+            rows = await self.db.fetch_values(
+                f"SELECT {column_list(Liaison)} FROM liaison WHERE status = 'active' "
+                "AND unit_id IN (SELECT value FROM json_each(?))", (json.dumps(unknown),))
+            found = {liaison.unit_id: liaison for liaison in await build_all(Liaison, rows)}
+            if self._may_keep(drops):
+                known.update((unit_id, found.get(unit_id)) for unit_id in unknown)
+        answer = {}
+        for unit_id in wanted:
+            liaison = found.get(unit_id) or known.get(unit_id)
+            if liaison is not None:
+                answer[unit_id] = liaison
+        return answer
 
     async def first_registered(self) -> dict[int, str]:
         """unit id -> when its first liaison registered (rejected requests do not count)."""
-        rows = await self.db.fetchall(
-            "SELECT unit_id, min(registered_at) AS first FROM liaison "
-            "WHERE status != 'rejected' GROUP BY unit_id"
-        )
-        return {row["unit_id"]: row["first"] for row in rows}
+        found = self._first_registered
+        if found is None:
+            drops = self._drops
+            found = dict(await self.db.fetch_values(
+                "SELECT unit_id, min(registered_at) FROM liaison "
+                "WHERE status != 'rejected' GROUP BY unit_id"
+            ))
+            if self._may_keep(drops):
+                self._first_registered = found
+        return dict(found)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cache
 
@@ -101,3 +103,29 @@ def row_to(cls: type, row) -> object:
     for index in booleans:
         values[index] = bool(values[index])
     return cls(*values)
+
+
+def column_list(cls: type) -> str:
+    """A dataclass's fields as a SELECT list, in order: rows selected with it can be built
+    by :func:`build_all` from plain tuples."""
+    return ", ".join(_layout(cls)[0])
+
+
+ROWS_PER_STEP = 500
+
+
+async def build_all(cls: type, rows: Sequence[Sequence]) -> list:
+    """Dataclasses from rows of values in :func:`column_list` order, letting the event loop
+    run between steps of ``ROWS_PER_STEP`` rows: 10,000 liaisons take 50-90 ms to build on a
+    busy machine, too long to hold the loop in one step."""
+    booleans = _layout(cls)[1]
+    found = []
+    for start in range(0, len(rows), ROWS_PER_STEP):
+        if start:
+            await asyncio.sleep(0)
+        for values in rows[start:start + ROWS_PER_STEP]:
+            if booleans:
+                values = [bool(value) if index in booleans else value
+                          for index, value in enumerate(values)]
+            found.append(cls(*values))
+    return found

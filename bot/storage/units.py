@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock, to_iso
 from bot.storage.db import Database
-from bot.storage.models import Unit, row_to
+from bot.storage.models import Unit, build_all, column_list, row_to
 
 SUBTREE = """
 WITH RECURSIVE subtree(id) AS (
@@ -35,12 +35,14 @@ class Units:
         self.db = db
         self.clock = clock
         self._in_scope: dict[int | None, tuple[Unit, ...]] = {}
+        self._creates = 0     # units created so far: a load that overlapped one is not kept
 
     async def create(self, name: str, parent_id: int | None, created_by: int | None) -> Unit:
         unit_id = await self.db.execute(
             "INSERT INTO unit (name, parent_id, created_at, created_by) VALUES (?, ?, ?, ?)",
             (name, parent_id, to_iso(self.clock()), created_by),
         )
+        self._creates += 1
         self._in_scope.clear()
         unit = await self.get(unit_id)
         assert unit is not None
@@ -79,16 +81,19 @@ class Units:
         """Every unit the scope holds (None: every unit), by name."""
         if scope_unit_id in self._in_scope:
             return list(self._in_scope[scope_unit_id])
+        creates = self._creates
+        columns = column_list(Unit)
         if scope_unit_id is None:
-            rows = await self.db.fetchall("SELECT * FROM unit ORDER BY name")
+            rows = await self.db.fetch_values(f"SELECT {columns} FROM unit ORDER BY name")
         else:
-            rows = await self.db.fetchall(
-                SUBTREE + "SELECT unit.* FROM unit JOIN subtree ON subtree.id = unit.id "
-                "ORDER BY unit.name", {"root": scope_unit_id},
+            rows = await self.db.fetch_values(
+                SUBTREE + f"SELECT {columns} FROM unit WHERE id IN (SELECT id FROM subtree) "
+                "ORDER BY name", {"root": scope_unit_id},
             )
-        found = tuple(row_to(Unit, row) for row in rows)
-        self._in_scope[scope_unit_id] = found
-        return list(found)
+        found = await build_all(Unit, rows)
+        if creates == self._creates and not self.db.in_transaction:
+            self._in_scope[scope_unit_id] = tuple(found)
+        return found
 
     async def count(self, scope_unit_id: int | None) -> int:
         if scope_unit_id is None:
