@@ -164,6 +164,18 @@ class Database:
     ) -> list[sqlite3.Row]:
         return await self.run(lambda conn: conn.execute(sql, params).fetchall())
 
+    async def fetch_values(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[tuple]:
+        """Rows as plain tuples, in the SELECT's column order: for loads of thousands of
+        rows. The collector stops tracking a tuple of plain values at its first pass, where a
+        Row object per row lives on into the old generation and brings on its full passes."""
+        def plain_rows(conn: sqlite3.Connection) -> list[tuple]:
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            return cursor.execute(sql, params).fetchall()
+        return await self.run(plain_rows)
+
 
 def _in_immediate_transaction(work: Callable[[sqlite3.Connection], T],
                               conn: sqlite3.Connection) -> T:
@@ -175,16 +187,6 @@ def _in_immediate_transaction(work: Callable[[sqlite3.Connection], T],
         raise
     conn.execute("COMMIT")
     return result
-
-    async def fetch_values(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> list[tuple]:
-        """Rows as plain tuples, in the SELECT's column order: for loads of thousands of
-        rows. The collector stops tracking a tuple of plain values at its first pass, where a
-        Row object per row lives on into the old generation and brings on its full passes."""
-        async with self._statement() as conn, conn.execute(sql, params) as cursor:
-            cursor.row_factory = None
-            return list(await cursor.fetchall())
 
 
 def split_sql(script: str) -> list[str]:
