@@ -9,11 +9,14 @@ confirmation. Entries keep the form version they were made against.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import io
 import logging
 import warnings
 from datetime import datetime
 from enum import IntEnum
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from telegram import InputFile, Update
@@ -478,6 +481,12 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 # ------------------------------------------------------------------ the workbook
 
+async def workbooks() -> ModuleType:
+    """``bot.stats_workbook``, imported in a worker thread the first time: openpyxl takes
+    ~0.3 s to import, and not at start-up either (idle memory)."""
+    return await asyncio.to_thread(importlib.import_module, "bot.stats_workbook")
+
+
 def labels(context: BotContext) -> Labels:
     from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
     t = context.t
@@ -505,15 +514,15 @@ def _file_name(prefix: str, name: str) -> str:
 @liaison_only
 async def send_workbook(update: Update, context: BotContext, who: Who) -> None:
     """``/stats_xlsx``: the unit's table to fill on a computer, previous values in."""
-    from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
+    stats_workbook = await workbooks()
     liaison = who.active_liaison
     storage = context.storage
     version = await storage.stats.current_form()
     unit = await storage.units.get(liaison.unit_id)
     previous = await storage.stats.current(liaison.unit_id, await _campaign_id(context))
     values = values_for(version.form, previous.figures) if previous else {}
-    data = stats_workbook.unit_workbook(version.form, version.id, unit.id, unit.name, values,
-                                        labels(context))
+    data = await asyncio.to_thread(stats_workbook.unit_workbook, version.form, version.id,
+                                   unit.id, unit.name, values, labels(context))
     await update.effective_message.reply_document(
         InputFile(io.BytesIO(data), filename=_file_name(context.t("stats.xlsx_file"),
                                                         unit.name)),
@@ -523,7 +532,7 @@ async def send_workbook(update: Update, context: BotContext, who: Who) -> None:
 async def take_document(update: Update, context: BotContext, who: Who) -> bool:
     """For the documents router: a form definition (.json) or a statistics workbook.
     Returns False when the document is something else (left to the other handlers)."""
-    from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
+    stats_workbook = await workbooks()
     document = update.effective_message.document
     name = (document.file_name or "").lower()
     if name.endswith(".json"):
@@ -535,7 +544,7 @@ async def take_document(update: Update, context: BotContext, who: Who) -> bool:
         return False
     data = bytes(await (await document.get_file()).download_as_bytearray())
     try:
-        workbook = stats_workbook.open_workbook(data)
+        workbook = await asyncio.to_thread(stats_workbook.open_workbook, data)
     except stats_workbook.WorkbookUnreadable:
         return False
     marker = stats_workbook.read_marker(workbook)
@@ -550,7 +559,7 @@ async def take_document(update: Update, context: BotContext, who: Who) -> bool:
 
 async def _read_workbook(update: Update, context: BotContext, liaison: Liaison, workbook,
                          marker: Marker) -> None:
-    from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
+    stats_workbook = await workbooks()
     message = update.effective_message
     storage = context.storage
     if marker.kind != "unit":
@@ -565,7 +574,8 @@ async def _read_workbook(update: Update, context: BotContext, liaison: Liaison, 
     if version is None:
         await message.reply_text(context.t("stats.workbook_unknown_version"))
         return
-    values, problems = stats_workbook.read_values(workbook, version.form)
+    values, problems = await asyncio.to_thread(stats_workbook.read_values, workbook,
+                                               version.form)
     if problems:
         lines = [context.t("stats.workbook_refused", count=len(problems))]
         for problem in problems[:MAX_PROBLEMS_SHOWN]:
@@ -700,7 +710,7 @@ async def show_form(update: Update, context: BotContext, who: Who) -> None:
 @coordinator_only
 async def totals(update: Update, context: BotContext, who: Who) -> None:
     """``/stats_total``: headline totals over the units in scope, and the workbook."""
-    from bot import stats_workbook  # openpyxl is heavy: loaded on first use, not at start-up
+    stats_workbook = await workbooks()
     storage = context.storage
     units = await storage.units.listing(who.scope_unit_id, 0, 1_000_000)
     if not units:
@@ -744,7 +754,8 @@ async def totals(update: Update, context: BotContext, who: Who) -> None:
         sheets.append(stats_workbook.UnitSheet(unit.name, unit_version.form, entry.figures))
     absent_rows = [(listing.unit.name, listing.parent_name or "", listing.liaison_name or "",
                     listing.liaison_mobile or "") for listing in missing]
-    data = stats_workbook.totals_workbook(
+    data = await asyncio.to_thread(
+        stats_workbook.totals_workbook,
         form, version.id, context.t("stats.xlsx_totals_heading", submitted=len(submitted),
                                     total=len(units)),
         summed, sheets, absent_rows, labels(context))
