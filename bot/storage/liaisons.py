@@ -26,6 +26,7 @@ class Decision:
 
 OPEN_LIAISON = "SELECT * FROM liaison WHERE person_id = ? AND status IN ('active', 'pending')"
 
+
 class Liaisons:
     """Liaison rows are only ever written through this class (:meth:`register`,
     :meth:`update_form`, :meth:`decide`), so what the desk views read of them — the active
