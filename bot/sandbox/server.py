@@ -359,7 +359,7 @@ def _scaled_copies(data: bytes, boxes: Iterable[int]
         scaled = upright.copy()
         scaled.thumbnail((box, box))
         out = io.BytesIO()
-        scaled.save(out, format="JPEG", quality=80)
+        scaled.save(out, format="JPEG", quality=87)
         copies.append((out.getvalue(), scaled.size[0], scaled.size[1]))
     return upright.size, copies
 
