@@ -1207,11 +1207,12 @@ class FakeTelegram:
         self._files_by_path[path] = rec
         return rec
 
-    def photo_sizes(self, data: bytes) -> list[JSONDict]:
-        """Store a photo like Telegram: a PhotoSize per box of ``PHOTO_SIZE_BOXES`` smaller
-        than the photo (real downscaled JPEGs, upright), then the full size (the bytes as
-        sent, with their upright width and height)."""
-        scaled = _scaled_copies(data, PHOTO_SIZE_BOXES)
+    def photo_sizes(self, data: bytes, boxes: Iterable[int] = PHOTO_SIZE_BOXES
+                    ) -> list[JSONDict]:
+        """Store a photo like Telegram: a PhotoSize per box (``PHOTO_SIZE_BOXES`` unless
+        given) smaller than the photo (real downscaled JPEGs, upright), then the full size
+        (the bytes as sent, with their upright width and height)."""
+        scaled = _scaled_copies(data, boxes)
         if scaled is None:   # not an image: the bytes stand in for the 90 px size
             width, height = 1280, 720
             copies = [(data, 90, max(1, round(90 * height / width)))]
