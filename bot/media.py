@@ -76,6 +76,11 @@ class MediaStore:
 
     async def fetch(self, bot: Bot, file_id: str, size: int | None) -> Stored:
         """getFile, then stream the bytes into the store."""
+        received = await self._receive(await self._source(bot, file_id, size))
+        return self._commit(*received)
+
+    async def _source(self, bot: Bot, file_id: str, size: int | None) -> str:
+        """getFile: where the file's bytes are (a URL, or a path of a local Bot API server)."""
         if size and size > CLOUD_DOWNLOAD_LIMIT and not self.local_api:
             raise TooBig(file_id)
         try:
@@ -86,15 +91,18 @@ class MediaStore:
             raise DownloadBroken(error.message) from error
         except TelegramError as error:
             raise DownloadBroken(str(error)) from error
-        source = telegram_file.file_path
-        if not source:
+        if not telegram_file.file_path:
             raise DownloadBroken("getFile gave no file path")
+        return telegram_file.file_path
+
+    async def _receive(self, source: str) -> tuple[Path, str, int]:
+        """The bytes at ``source`` in a temporary file: (its path, sha256, size)."""
         if Path(source).is_absolute() and Path(source).is_file():
             # a local Bot API server in --local mode hands out paths on its own disk
             return await asyncio.to_thread(self._copy_local, Path(source))
         return await self._download(source)
 
-    async def _download(self, url: str) -> Stored:
+    async def _download(self, url: str) -> tuple[Path, str, int]:
         temporary = self._temporary()
         digest = hashlib.sha256()
         received = 0
@@ -119,9 +127,9 @@ class MediaStore:
             if isinstance(error, httpx.HTTPError):
                 raise DownloadBroken(type(error).__name__) from error
             raise
-        return self._commit(temporary, digest.hexdigest(), received)
+        return temporary, digest.hexdigest(), received
 
-    def _copy_local(self, source: Path) -> Stored:
+    def _copy_local(self, source: Path) -> tuple[Path, str, int]:
         temporary = self._temporary()
         digest = hashlib.sha256()
         received = 0
@@ -138,7 +146,7 @@ class MediaStore:
             if error.errno in DISK_FULL_ERRNOS:
                 raise DiskFull(str(error)) from error
             raise DownloadBroken(str(error)) from error
-        return self._commit(temporary, digest.hexdigest(), received)
+        return temporary, digest.hexdigest(), received
 
     def store_bytes(self, data: bytes) -> Stored:
         """Small content (a thumbnail) into the store."""
@@ -159,6 +167,20 @@ class MediaStore:
         if data is None:
             return None
         return self.store_bytes(data).sha256
+
+    async def thumbnail_from_size(self, bot: Bot, file_id: str, side: int) -> str | None:
+        """A photo's thumbnail from one of Telegram's own scaled copies of it (an upright JPEG
+        whose longer side is ``side`` px): stored as it is when it fits in ``THUMBNAIL_SIDE``,
+        else shrunk from a temporary copy. The original is never decoded."""
+        source = await self._source(bot, file_id, None)
+        if side <= THUMBNAIL_SIDE:
+            return self._commit(*await self._receive(source)).sha256
+        temporary, _, _ = await self._receive(source)
+        try:
+            data = await asyncio.to_thread(make_thumbnail, temporary)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return self.store_bytes(data).sha256 if data is not None else None
 
     def _temporary(self) -> Path:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)

@@ -223,13 +223,26 @@ async def archive(context: BotContext, item: Incoming, item_id: int) -> str | No
     thumb = None
     try:
         if item.is_image:
-            thumb = await media.thumbnail(stored.sha256)
+            thumb = await _image_thumb(context, item, stored.sha256)
         else:
             thumb = await _video_thumb(context, item)
     except DiskFull as error:
         log.error("disk full while storing a thumbnail: %s", error)
     await storage.submissions.set_archived(item_id, "yes", stored.sha256, thumb, stored.size)
     return None
+
+
+async def _image_thumb(context: BotContext, item: Incoming, sha256: str) -> str | None:
+    """From Telegram's own scaled copy of a photo when it has one (no decoding of the
+    original), else made from the stored original."""
+    if item.thumb_file_id and item.thumb_side:
+        try:
+            return await context.media.thumbnail_from_size(context.bot, item.thumb_file_id,
+                                                           item.thumb_side)
+        except (TooBig, DownloadBroken) as error:
+            log.info("Telegram's scaled copy of %s not fetched (%s): made from the original",
+                     item.file_unique_id, error)
+    return await context.media.thumbnail(sha256)
 
 
 async def _video_thumb(context: BotContext, item: Incoming) -> str | None:
