@@ -21,6 +21,7 @@ from bot.ratelimit import PacedRateLimiter, Pacer
 from bot.schedule import warm_holidays
 from bot.sender import Sender
 from bot.storage import Storage
+from bot.telegram_request import AiohttpRequest
 from bot.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(PacedRateLimiter(pacer))
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)

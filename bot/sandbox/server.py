@@ -1341,7 +1341,9 @@ class FakeTelegram:
                     filename = part.filename  # type: ignore[union-attr]
                     part_ctype = part.headers.get("Content-Type")
                     data = await part.read(decode=True)  # type: ignore[union-attr]
-                    if filename is not None or part_ctype:
+                    # a plain field may come typed text/plain (aiohttp's way) or untyped
+                    plain = part_ctype is None or part_ctype.startswith("text/plain")
+                    if filename is not None or not plain:
                         raw[name] = Upload(name, filename, part_ctype, bytes(data))
                     else:
                         raw[name] = bytes(data).decode("utf-8")
