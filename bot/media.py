@@ -18,12 +18,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import aiohttp
 from PIL import Image, ImageOps
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from bot.media_paths import media_file
+from bot.telegram_request import EnvironmentProxies
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,10 @@ class Stored:
 
 
 class MediaStore:
-    def __init__(self, root: Path, http: httpx.AsyncClient, local_api: bool) -> None:
+    def __init__(self, root: Path, http: aiohttp.ClientSession, local_api: bool) -> None:
         self.root = root
         self.http = http
+        self.proxies = EnvironmentProxies()
         self.local_api = local_api
         self.tmp_dir = root / "tmp"
 
@@ -107,12 +109,12 @@ class MediaStore:
         digest = hashlib.sha256()
         received = 0
         try:
-            async with self.http.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise DownloadBroken(f"HTTP {response.status_code}")
+            async with self.http.get(url, proxy=self.proxies.for_url(url)) as response:
+                if response.status != 200:
+                    raise DownloadBroken(f"HTTP {response.status}")
                 expected = response.headers.get("content-length")
                 with temporary.open("wb") as out:
-                    async for chunk in response.aiter_raw(CHUNK):
+                    async for chunk in response.content.iter_chunked(CHUNK):
                         out.write(chunk)
                         digest.update(chunk)
                         received += len(chunk)
@@ -124,7 +126,7 @@ class MediaStore:
             temporary.unlink(missing_ok=True)
             if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
                 raise DiskFull(str(error)) from error
-            if isinstance(error, httpx.HTTPError):
+            if isinstance(error, aiohttp.ClientError | TimeoutError):
                 raise DownloadBroken(type(error).__name__) from error
             raise
         return temporary, digest.hexdigest(), received
