@@ -127,10 +127,11 @@ class Database:
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; returns lastrowid (for inserts) or rowcount."""
         async with self._statement() as conn:
+            # one trip to the connection's thread: the cursor is read here, not closed there
+            # (a finished statement holds nothing; the cursor goes when it is dropped)
             cursor = await conn.execute(sql, params)
             result = cursor.lastrowid if sql.lstrip().upper().startswith("INSERT") else None
             rowcount = cursor.rowcount
-            await cursor.close()
         return int(result) if result else rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -140,14 +141,17 @@ class Database:
     async def fetchone(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:
-        async with self._statement() as conn, conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """The first row (the statements asked this way give at most one, or say LIMIT)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[aiosqlite.Row]:
-        async with self._statement() as conn, conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Every row, in one trip to the connection's thread (not three: execute, fetch,
+        close)."""
+        async with self._statement() as conn:
+            return list(await conn.execute_fetchall(sql, params))
 
 
 def split_sql(script: str) -> list[str]:
