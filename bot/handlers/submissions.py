@@ -173,7 +173,8 @@ async def deliver(context: BotContext, chat_id: int, liaison: Liaison, calendar:
     problems = []
     for item, item_id in zip(burst, added.item_ids, strict=True):
         if item.file_id:
-            problem = await archive(context, item, item_id)
+            problem = await archive(context, item, item_id,
+                                    replayed=item_id in added.recorded_before)
             if problem:
                 problems.append(context.t(f"submissions.{problem}",
                                           name=_item_label(context, item)))
@@ -194,12 +195,15 @@ async def deliver(context: BotContext, chat_id: int, liaison: Liaison, calendar:
     await context.bot.send_message(chat_id, "\n".join(lines + problems))
 
 
-async def archive(context: BotContext, item: Incoming, item_id: int) -> str | None:
-    """Store the item's file (and thumbnail); the name of the problem text, if any."""
+async def archive(context: BotContext, item: Incoming, item_id: int,
+                  replayed: bool) -> str | None:
+    """Store the item's file (and thumbnail); the name of the problem text, if any.
+    ``replayed``: the item was recorded by an earlier run, which may have archived it."""
     storage, media = context.storage, context.media
-    recorded = await storage.submissions.item(item_id)
-    if recorded is not None and recorded.archived != "pending":
-        return None          # done before a crash (the update is being replayed)
+    if replayed:
+        recorded = await storage.submissions.item(item_id)
+        if recorded is not None and recorded.archived != "pending":
+            return None      # done before a crash (the update is being replayed)
     known = await storage.submissions.archived_copy(item.file_unique_id) \
         if item.file_unique_id else None
     if known is not None and media.has(known.media_sha256):

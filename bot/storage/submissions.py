@@ -95,6 +95,7 @@ class Added:
     submission: Submission
     item_ids: list[int]
     replaced_nil: bool
+    recorded_before: frozenset[int]   # of item_ids: recorded by an earlier run (a replay)
 
 
 @dataclass(frozen=True)
@@ -204,69 +205,61 @@ class Submissions:
         """
         first = min(items, key=lambda item: item.received_at)
         last = max(items, key=lambda item: item.received_at)
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+        db = self.db
+        async with db.transaction():
+            row = await db.fetchone(
                 "SELECT * FROM submission WHERE unit_id = ? AND deliverable_id = ? AND period = ?",
                 (unit_id, deliverable_id, period),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
             replaced_nil = False
             if row is None:
-                cursor = await conn.execute(
+                row = await db.fetchone(
                     "INSERT INTO submission (unit_id, deliverable_id, period, state, meta, "
                     "first_received_at, last_received_at, late_seconds, liaison_id) "
-                    "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) RETURNING *",
                     (unit_id, deliverable_id, period,
                      json.dumps(meta, ensure_ascii=False) if meta else None,
                      to_iso(first.received_at), to_iso(last.received_at), first.late_seconds,
                      liaison_id),
                 )
-                submission_id = int(cursor.lastrowid)
-                await cursor.close()
+            elif row["state"] in ("nil", "withdrawn"):
+                replaced_nil = row["state"] == "nil"
+                row = await db.fetchone(
+                    "UPDATE submission SET state = 'open', nil_reason = NULL, "
+                    "first_received_at = ?, last_received_at = ?, late_seconds = ?, "
+                    "liaison_id = ? WHERE id = ? RETURNING *",
+                    (to_iso(first.received_at), to_iso(last.received_at),
+                     first.late_seconds, liaison_id, row["id"]),
+                )
             else:
-                submission_id = row["id"]
-                if row["state"] in ("nil", "withdrawn"):
-                    replaced_nil = row["state"] == "nil"
-                    await conn.execute(
-                        "UPDATE submission SET state = 'open', nil_reason = NULL, "
-                        "first_received_at = ?, last_received_at = ?, late_seconds = ?, "
-                        "liaison_id = ? WHERE id = ?",
-                        (to_iso(first.received_at), to_iso(last.received_at),
-                         first.late_seconds, liaison_id, submission_id),
-                    )
-                else:
-                    await conn.execute(
-                        "UPDATE submission SET last_received_at = max(last_received_at, ?) "
-                        "WHERE id = ?", (to_iso(last.received_at), submission_id),
-                    )
+                row = await db.fetchone(
+                    "UPDATE submission SET last_received_at = max(last_received_at, ?) "
+                    "WHERE id = ? RETURNING *", (to_iso(last.received_at), row["id"]),
+                )
+            submission = row_to(Submission, row)
             item_ids = []
+            recorded_before = set()
             for item in items:
                 if item.message_id is not None and liaison_id is not None:
-                    cursor = await conn.execute(
+                    known = await db.fetchone(
                         "SELECT id FROM item WHERE liaison_id = ? AND message_id = ?",
                         (liaison_id, item.message_id),
                     )
-                    known = await cursor.fetchone()
-                    await cursor.close()
                     if known is not None:      # the same message again: a replayed update
                         item_ids.append(int(known["id"]))
+                        recorded_before.add(int(known["id"]))
                         continue
-                cursor = await conn.execute(
+                item_ids.append(await db.execute(
                     "INSERT INTO item (submission_id, kind, text, file_id, file_unique_id, "
                     "file_name, mime_type, size, archived, media_group_id, message_id, "
                     "received_at, late_seconds, liaison_id) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (submission_id, item.kind, item.text, item.file_id, item.file_unique_id,
+                    (submission.id, item.kind, item.text, item.file_id, item.file_unique_id,
                      item.file_name, item.mime_type, item.size,
                      "pending" if item.file_id else "none", item.media_group_id,
                      item.message_id, to_iso(item.received_at), item.late_seconds, liaison_id),
-                )
-                item_ids.append(int(cursor.lastrowid))
-                await cursor.close()
-        submission = await self.get(submission_id)
-        assert submission is not None
-        return Added(submission, item_ids, replaced_nil)
+                ))
+        return Added(submission, item_ids, replaced_nil, frozenset(recorded_before))
 
     async def record_nil(self, unit_id: int, deliverable_id: int, period: str,
                          liaison_id: int | None, at: datetime,
