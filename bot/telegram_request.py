@@ -28,17 +28,23 @@ if TYPE_CHECKING:
     from telegram._utils.types import ODVInput
 
 
+FORM_ENCODED = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
 class EnvironmentProxies:
     """The proxy the environment names for a URL's scheme and host, remembered per host."""
 
     def __init__(self) -> None:
+        self.named = urllib.request.getproxies()
         self.by_origin: dict[tuple[str, str], str | None] = {}
 
     def for_url(self, url: str) -> str | None:
+        if not self.named:
+            return None
         parts = urlsplit(url)
         origin = (parts.scheme, parts.hostname or "")
         if origin not in self.by_origin:
-            named = urllib.request.getproxies().get(parts.scheme)
+            named = self.named.get(parts.scheme)
             bypass = named is None or urllib.request.proxy_bypass(origin[1])
             self.by_origin[origin] = None if bypass else named
         return self.by_origin[origin]
@@ -89,7 +95,8 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(total=None, connect=waiting, sock_connect=connect,
                                         sock_read=read)
         try:
-            async with self.session.request(method, url, data=_body(request_data),
+            body, headers = _body(request_data)
+            async with self.session.request(method, url, data=body, headers=headers,
                                             timeout=timeout, proxy=self.proxies.for_url(url)
                                             ) as response:
                 return response.status, await response.read()
@@ -104,16 +111,18 @@ def _given(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
 
 
-def _body(request_data: RequestData | None) -> dict[str, str] | aiohttp.FormData | None:
-    """Form-encoded parameters, or multipart with the files (names sent as UTF-8, as httpx
-    and Telegram's clients do, not percent-encoded)."""
+def _body(request_data: RequestData | None
+          ) -> tuple[bytes | aiohttp.FormData | None, dict[str, str] | None]:
+    """Form-encoded parameters (encoded here: aiohttp would build a multipart writer for a
+    dict first), or multipart with the files (names sent as UTF-8, as httpx and Telegram's
+    clients do, not percent-encoded)."""
     if request_data is None:
-        return None
+        return None, None
     if not request_data.contains_files:
-        return request_data.json_parameters
+        return request_data.url_encoded_parameters().encode(), FORM_ENCODED
     form = aiohttp.FormData(quote_fields=False)
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (file_name, content, mime_type) in request_data.multipart_data.items():
         form.add_field(name, content, filename=file_name, content_type=mime_type)
-    return form
+    return form, None
