@@ -81,26 +81,29 @@ class DurablePoller:
             backoff = 0.5
             if not updates:
                 continue
+            fetched = {update.update_id: update for update in updates}
             batch = [StoredUpdate(update.update_id,
                                   update.effective_chat.id if update.effective_chat else None,
                                   json.dumps(update.to_dict(), ensure_ascii=False))
                      for update in updates]
             for stored in await self.inbox.store(batch):
-                self._dispatch(stored)
+                self._dispatch(stored, fetched[stored.update_id])
             offset = updates[-1].update_id + 1
 
-    def _dispatch(self, stored: StoredUpdate) -> None:
-        task = asyncio.create_task(self._handle(stored))
+    def _dispatch(self, stored: StoredUpdate, update: Update | None = None) -> None:
+        task = asyncio.create_task(self._handle(stored, update))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _handle(self, stored: StoredUpdate) -> None:
-        """In order within the chat (the chat lock first, so waiting holds no slot)."""
+    async def _handle(self, stored: StoredUpdate, update: Update | None) -> None:
+        """In order within the chat (the chat lock first, so waiting holds no slot).
+        ``update``: as fetched (a replay has only the stored JSON, parsed here)."""
         chat = self._chats.setdefault(stored.chat_id, _ChatTurn())
         chat.waiting += 1
         try:
             async with chat.lock, self._slots:
-                update = Update.de_json(json.loads(stored.raw), self.app.bot)
+                if update is None:
+                    update = Update.de_json(json.loads(stored.raw), self.app.bot)
                 try:
                     await self.app.process_update(update)
                 except Exception:
