@@ -371,6 +371,24 @@ async def test_an_interrupted_download_stores_nothing_and_asks_to_send_again(
     assert bot.app.bot_data.media.path_of(items[1].media_sha256).read_bytes() == data
 
 
+async def test_a_refused_getfile_stores_nothing_and_asks_to_send_again(bot, sandbox, liaison):
+    sandbox.fail_requests(1, status=500, methods=["getFile"])
+    await liaison.send_photo(jpeg(9))
+    receipt = await liaison.wait_reply(timeout=15)
+    assert "下载中断" in receipt[-1].text and "重新发送" in receipt[-1].text
+    found = await submission(bot, liaison, "weekly", "2026-06-04")
+    item = (await bot.storage.submissions.items(found.id))[0]
+    assert (item.archived, item.media_sha256, item.thumb_sha256) == ("failed", None, None)
+    assert stored_files(bot) == []
+
+    await liaison.send_photo(jpeg(9))
+    receipt = await liaison.wait_reply(timeout=15)
+    assert "下载中断" not in receipt[-1].text
+    items = await bot.storage.submissions.items(found.id)
+    assert items[1].archived == "yes"
+    assert bot.app.bot_data.media.path_of(items[1].media_sha256).read_bytes() == jpeg(9)
+
+
 async def test_a_full_disk_stores_nothing_and_says_so(bot, sandbox, liaison):
     data = generate_bytes(2 * MB, "disk")
     previous_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
