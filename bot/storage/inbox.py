@@ -26,22 +26,20 @@ class Inbox:
         return int(row[0]) + 1 if row and row[0] is not None else None
 
     async def store(self, batch: list[StoredUpdate]) -> list[StoredUpdate]:
-        """Store a fetched batch in one transaction; returns the updates not seen before."""
+        """Store a fetched batch (one statement, so all or nothing); returns the updates not
+        seen before."""
         if not batch:
             return []
         now = to_iso(self.clock())
-        fresh = []
-        async with self.db.transaction() as conn:
-            for update in batch:
-                cursor = await conn.execute(
-                    "INSERT INTO inbox (update_id, chat_id, raw, received_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(update_id) DO NOTHING",
-                    (update.update_id, update.chat_id, update.raw, now),
-                )
-                if cursor.rowcount:
-                    fresh.append(update)
-                await cursor.close()
-        return fresh
+        rows = await self.db.fetchall(
+            "INSERT INTO inbox (update_id, chat_id, raw, received_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?)"] * len(batch))
+            + " ON CONFLICT(update_id) DO NOTHING RETURNING update_id",
+            [value for update in batch
+             for value in (update.update_id, update.chat_id, update.raw, now)],
+        )
+        fresh = {row["update_id"] for row in rows}
+        return [update for update in batch if update.update_id in fresh]
 
     async def unhandled(self) -> list[StoredUpdate]:
         rows = await self.db.fetchall(
