@@ -10,8 +10,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from telegram import Message
+from telegram import Message, PhotoSize
 
+from bot.media import THUMBNAIL_SIDE
 from bot.schedule import Deadline, deadlines, lateness, period_at
 from bot.storage.campaigns import Calendar
 
@@ -34,7 +35,8 @@ class Incoming:
     file_name: str | None = None
     mime_type: str | None = None
     size: int | None = None
-    thumb_file_id: str | None = None
+    thumb_file_id: str | None = None  # Telegram's own: a video's thumbnail, a photo's size
+    thumb_side: int | None = None     # that image's longer side, px (a photo's; else unknown)
     media_group_id: str | None = None
     forwarded: bool = False
 
@@ -64,9 +66,12 @@ def from_message(message: Message) -> Incoming | None:
     }
     if message.photo:
         photo = message.photo[-1]
+        thumb = thumbnail_size(message.photo)
         return Incoming("photo", text=message.caption, file_id=photo.file_id,
                         file_unique_id=photo.file_unique_id, mime_type="image/jpeg",
-                        size=photo.file_size, **common)
+                        size=photo.file_size, thumb_file_id=thumb.file_id if thumb else None,
+                        thumb_side=max(thumb.width, thumb.height) if thumb else None,
+                        **common)
     video = message.video or message.animation
     if video:
         thumb = video.thumbnail
@@ -82,6 +87,15 @@ def from_message(message: Message) -> Incoming | None:
     if message.text and not message.sticker:
         return Incoming("text", text=message.text, **common)
     return None
+
+
+def thumbnail_size(sizes: tuple[PhotoSize, ...], side: int = THUMBNAIL_SIDE
+                   ) -> PhotoSize | None:
+    """The size to make a photo's thumbnail from: the smallest of Telegram's scaled copies
+    (every size but the last, the original) that covers ``side`` px; None when none does
+    (the photo is small: its thumbnail is made from the original)."""
+    covering = [size for size in sizes[:-1] if max(size.width, size.height) >= side]
+    return min(covering, key=lambda size: size.width * size.height, default=None)
 
 
 @dataclass(frozen=True)

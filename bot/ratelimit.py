@@ -58,10 +58,17 @@ class Pacer:
         self._paused_until = float("-inf")
         self._stamps: deque[float] = deque()
         self._lock: asyncio.Lock | None = None
+        self._replies_lock: asyncio.Lock | None = None
 
     async def acquire(self, smooth: bool = True) -> None:
+        """Each way queues first come first served, so only the head of each queue waits
+        for the clock: replies waiting for a full second used to wake all together at every
+        freed slot (200 waiting receipts: about 24 wake-ups each)."""
         if not smooth:
-            await self._take(lambda now: 0.0)
+            if self._replies_lock is None:
+                self._replies_lock = asyncio.Lock()
+            async with self._replies_lock:
+                await self._take(lambda now: 0.0)
             return
         if self._lock is None:
             self._lock = asyncio.Lock()

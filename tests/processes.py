@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.sandbox import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
+STARTED_LINE = "bot.app: bot @"   # bot.app.on_startup logs it once the bot is set up
 
 
 class BotProcess:
@@ -46,17 +47,21 @@ class BotProcess:
 
     async def start(self, wait_ready: float = 20.0, prefix: Sequence[str] | None = None) -> None:
         """Start (``prefix``: this run's wrapper, else the one given at construction) and
-        wait until the bot polls (its first getUpdates reached the sandbox)."""
+        wait until the bot polls: it logged its start-up (so a SIGTERM from now on is a clean
+        stop) and a getUpdates reached the sandbox. The log line is needed too: a killed
+        predecessor's getUpdates that the sandbox was still delaying may complete meanwhile."""
         if prefix is not None:
             self.prefix = list(prefix)
         polls_before = self.sandbox.stats["getUpdates"]
+        log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 *self.prefix, sys.executable, "-m", "bot", cwd=str(self.data_dir.parent),
                 env=self.env(), stdout=asyncio.subprocess.DEVNULL, stderr=log,
             )
         deadline = asyncio.get_running_loop().time() + wait_ready
-        while self.sandbox.stats["getUpdates"] <= polls_before:
+        while self.sandbox.stats["getUpdates"] <= polls_before or \
+                STARTED_LINE not in self._logged_since(log_offset):
             if self.process.returncode is not None:
                 raise AssertionError(f"bot exited with {self.process.returncode}: "
                                      + self.log()[-3000:])
@@ -66,6 +71,12 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _logged_since(self, offset: int) -> str:
+        """What the log gained after ``offset`` bytes (this run's part of it)."""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
 
     def _bot_pids(self) -> list[int]:
         """The bot itself: a wrapper such as faketime runs it as a child and does not pass

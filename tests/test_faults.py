@@ -108,6 +108,8 @@ async def test_a_repeated_update_id_is_not_handled_again(bot, sandbox, admin):
     last_id = await bot.storage.inbox.next_offset() - 1
     again = await bot.storage.inbox.store([StoredUpdate(last_id, admin.id, "{}")])
     assert again == []          # already seen: the poller does not dispatch it again
+    mixed = [StoredUpdate(last_id, admin.id, "{}"), StoredUpdate(last_id + 1, admin.id, "{}")]
+    assert await bot.storage.inbox.store(mixed) == mixed[1:]     # a batch: only the new one
 
 
 async def seed_open_week(database, liaisons: int, first_id: int, prompt_at: time) -> list[int]:

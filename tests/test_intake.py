@@ -6,8 +6,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from telegram import PhotoSize
 
-from bot.intake import Ask, Incoming, Target, count, route
+from bot.intake import Ask, Incoming, Target, count, route, thumbnail_size
 from bot.schedule import Rule, default_rules
 from bot.storage.campaigns import Calendar, Campaign
 
@@ -65,3 +66,21 @@ def test_counts():
     items = burst("photo", 2026, 6, 4, 9) + burst("text", 2026, 6, 4, 9)
     assert count(items) == count(items[::-1])
     assert (count(items).photos, count(items).text_length) == (1, 2)
+
+
+def sizes(*sides: tuple[int, int]) -> tuple[PhotoSize, ...]:
+    return tuple(PhotoSize(f"id{n}", f"unique{n}", width, height)
+                 for n, (width, height) in enumerate(sides))
+
+
+def test_the_thumbnail_comes_from_the_smallest_scaled_copy_covering_320_px():
+    assert thumbnail_size(sizes((90, 68), (320, 240), (800, 600), (1280, 960))).file_id == "id1"
+    assert thumbnail_size(sizes((68, 90), (240, 320), (480, 640))).file_id == "id1"
+    # no 320 px copy: the next one up, not the original
+    assert thumbnail_size(sizes((90, 68), (800, 600), (1280, 960))).file_id == "id1"
+
+
+def test_a_photo_with_no_scaled_copy_of_320_px_has_its_thumbnail_made_from_the_original():
+    assert thumbnail_size(sizes((90, 60), (300, 200))) is None
+    assert thumbnail_size(sizes((90, 68), (400, 300))) is None    # only the original covers it
+    assert thumbnail_size(sizes((400, 300),)) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 
@@ -37,6 +38,30 @@ async def test_replies_go_at_once_until_the_second_is_full():
     assert time.monotonic() - started < 0.2          # a reply does not wait behind pacing
     await pacer.acquire(smooth=False)                # the 29th waits for the window
     assert time.monotonic() - started >= 0.95
+
+
+async def test_replies_waiting_for_the_window_queue_instead_of_all_waking_at_every_slot():
+    clock_reads = 0
+
+    def counted_clock() -> float:
+        nonlocal clock_reads
+        clock_reads += 1
+        return time.monotonic()
+
+    pacer = Pacer(per_second=25, window_cap=5, monotonic=counted_clock)
+    served = []
+
+    async def reply(number: int) -> None:
+        await pacer.acquire(smooth=False)
+        served.append(number)
+
+    started = time.monotonic()
+    await asyncio.gather(*(reply(number) for number in range(15)))
+    assert served == list(range(15))                   # first come, first served
+    assert time.monotonic() - started >= 1.95          # 5 a second: three windows
+    # each reply reads the clock a few times; all ten waiting ones reading it at every
+    # freed slot would take 10 + 9 + ... reads
+    assert clock_reads <= 15 * 4
 
 
 async def test_prompt_to_300_liaisons_arrives_exactly_once_despite_429_403_5xx_and_timeout(

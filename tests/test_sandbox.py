@@ -288,13 +288,32 @@ async def test_same_photo_bytes_same_unique_id(srv: FakeTelegram, user: SimUser)
     first = await user.send_photo(photo)
     second = await user.send_photo(photo)
     other = await user.send_photo(png_bytes("green"))
-    thumb, full = first["photo"]
-    assert max(thumb["width"], thumb["height"]) <= 90
+    thumb, medium, full = first["photo"]
+    assert (thumb["width"], thumb["height"]) == (90, 68)
+    assert (medium["width"], medium["height"]) == (320, 240)
     assert (full["width"], full["height"]) == (640, 480) and full["file_size"] == len(photo)
     assert full["file_unique_id"] == second["photo"][-1]["file_unique_id"]
     assert full["file_id"] != second["photo"][-1]["file_id"]
     assert full["file_unique_id"] != other["photo"][-1]["file_unique_id"]
     assert srv.updates_pending() == 3
+
+
+async def test_photo_sizes_are_downscaled_upright_jpegs_like_telegrams(
+    srv: FakeTelegram, user: SimUser
+) -> None:
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6                       # shot rotated: upright it is 600 x 1000
+    Image.new("RGB", (1000, 600), "red").save(out, format="JPEG", exif=exif.tobytes())
+    sizes = (await user.send_photo(out.getvalue()))["photo"]
+    assert [(size["width"], size["height"]) for size in sizes] == [
+        (54, 90), (192, 320), (480, 800), (600, 1000)]
+    for size in sizes[:-1]:
+        with Image.open(io.BytesIO(srv.file_bytes(size["file_id"]))) as scaled:
+            assert scaled.format == "JPEG"
+            assert scaled.size == (size["width"], size["height"])
+        assert size["file_size"] == len(srv.file_bytes(size["file_id"]))
+    assert srv.file_bytes(sizes[-1]["file_id"]) == out.getvalue()
 
 
 async def test_big_file_needs_local_mode(

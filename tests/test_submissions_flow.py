@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import resource
 import signal
 from datetime import UTC, date, datetime
@@ -79,6 +80,15 @@ def jpeg(seed: int, size: tuple[int, int] = (640, 480), orientation: int | None 
     return out.getvalue()
 
 
+def detailed_jpeg(seed: int, size: tuple[int, int]) -> bytes:
+    """A photo with detail (smooth random colours), so that two ways of scaling it down give
+    different bytes."""
+    coarse = Image.frombytes("RGB", (40, 30), random.Random(seed).randbytes(40 * 30 * 3))
+    out = io.BytesIO()
+    coarse.resize(size, Image.Resampling.BILINEAR).save(out, format="JPEG")
+    return out.getvalue()
+
+
 async def rule_id(bot, key: str) -> int:
     return (await bot.storage.campaigns.calendar()).rule(key).id
 
@@ -137,6 +147,58 @@ async def test_the_same_photo_twice_is_stored_once_and_recorded_twice(bot, sandb
     assert len(items) == 2 and items[0].media_sha256 == items[1].media_sha256
     assert items[0].thumb_sha256 == items[1].thumb_sha256
     assert len(stored_files(bot)) == 2      # the photo and its thumbnail, once each
+
+
+async def test_a_photos_thumbnail_is_telegrams_own_320_px_copy_stored_as_it_is(
+        bot, sandbox, liaison):
+    photo = detailed_jpeg(5, (1600, 1200))
+    sent = await liaison.send_photo(photo)
+    await liaison.wait_reply(timeout=10)
+    sizes = sent["photo"]
+    assert [(size["width"], size["height"]) for size in sizes] == [
+        (90, 68), (320, 240), (800, 600), (1280, 960), (1600, 1200)]
+    found = await submission(bot, liaison, "weekly", "2026-06-04")
+    item = (await bot.storage.submissions.items(found.id))[0]
+    media = bot.app.bot_data.media
+    assert media.path_of(item.media_sha256).read_bytes() == photo
+    # not re-encoded from the original: the very bytes of Telegram's 320 px copy
+    assert media.path_of(item.thumb_sha256).read_bytes() == \
+        sandbox.file_bytes(sizes[1]["file_id"])
+    assert [sandbox.download_count[size["file_unique_id"]] for size in sizes] == [0, 1, 0, 0, 1]
+    assert len(stored_files(bot)) == 2
+
+
+async def test_when_telegrams_copy_cannot_be_fetched_the_thumbnail_is_made_from_the_original(
+        bot, sandbox, liaison):
+    photo = detailed_jpeg(6, (1600, 1200))
+    medium = (await liaison.send_photo(photo))["photo"][1]
+    sandbox.break_download(medium["file_unique_id"])
+    receipt = await liaison.wait_reply(timeout=10)
+    assert "1 张图片" in receipt[-1].text and "下载中断" not in receipt[-1].text
+    found = await submission(bot, liaison, "weekly", "2026-06-04")
+    item = (await bot.storage.submissions.items(found.id))[0]
+    media = bot.app.bot_data.media
+    assert item.archived == "yes"
+    assert media.path_of(item.media_sha256).read_bytes() == photo
+    with Image.open(media.path_of(item.thumb_sha256)) as thumb:
+        assert thumb.format == "JPEG" and thumb.size == (320, 240)
+    assert media.path_of(item.thumb_sha256).read_bytes() != sandbox.file_bytes(medium["file_id"])
+    assert len(stored_files(bot)) == 2          # nothing of the broken download is kept
+    assert list((bot.settings.media_dir / "tmp").iterdir()) == []
+
+
+async def test_with_no_320_px_copy_the_next_copy_up_is_shrunk_and_not_kept(
+        bot, sandbox, liaison):
+    photo = detailed_jpeg(8, (1600, 1200))
+    sizes = (await liaison.send_photo(photo, boxes=(90, 800)))["photo"]
+    await liaison.wait_reply(timeout=10)
+    found = await submission(bot, liaison, "weekly", "2026-06-04")
+    item = (await bot.storage.submissions.items(found.id))[0]
+    with Image.open(bot.app.bot_data.media.path_of(item.thumb_sha256)) as thumb:
+        assert thumb.format == "JPEG" and thumb.size == (320, 240)
+    assert [sandbox.download_count[size["file_unique_id"]] for size in sizes] == [0, 1, 1]
+    assert len(stored_files(bot)) == 2          # the photo and the thumbnail, not the copy
+    assert list((bot.settings.media_dir / "tmp").iterdir()) == []
 
 
 async def test_exif_orientation_is_respected_in_the_thumbnail(bot, sandbox, liaison):
@@ -307,6 +369,24 @@ async def test_an_interrupted_download_stores_nothing_and_asks_to_send_again(
     items = await bot.storage.submissions.items(found.id)
     assert items[1].archived == "yes"
     assert bot.app.bot_data.media.path_of(items[1].media_sha256).read_bytes() == data
+
+
+async def test_a_refused_getfile_stores_nothing_and_asks_to_send_again(bot, sandbox, liaison):
+    sandbox.fail_requests(1, status=500, methods=["getFile"])
+    await liaison.send_photo(jpeg(9))
+    receipt = await liaison.wait_reply(timeout=15)
+    assert "下载中断" in receipt[-1].text and "重新发送" in receipt[-1].text
+    found = await submission(bot, liaison, "weekly", "2026-06-04")
+    item = (await bot.storage.submissions.items(found.id))[0]
+    assert (item.archived, item.media_sha256, item.thumb_sha256) == ("failed", None, None)
+    assert stored_files(bot) == []
+
+    await liaison.send_photo(jpeg(9))
+    receipt = await liaison.wait_reply(timeout=15)
+    assert "下载中断" not in receipt[-1].text
+    items = await bot.storage.submissions.items(found.id)
+    assert items[1].archived == "yes"
+    assert bot.app.bot_data.media.path_of(items[1].media_sha256).read_bytes() == jpeg(9)
 
 
 async def test_a_full_disk_stores_nothing_and_says_so(bot, sandbox, liaison):

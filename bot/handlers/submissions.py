@@ -174,7 +174,8 @@ async def deliver(context: BotContext, chat_id: int, liaison: Liaison, calendar:
     problems = []
     for item, item_id in zip(burst, added.item_ids, strict=True):
         if item.file_id:
-            problem = await archive(context, item, item_id)
+            problem = await archive(context, item, item_id,
+                                    replayed=item_id in added.recorded_before)
             if problem:
                 problems.append(context.t(f"submissions.{problem}",
                                           name=_item_label(context, item)))
@@ -195,12 +196,15 @@ async def deliver(context: BotContext, chat_id: int, liaison: Liaison, calendar:
     await context.bot.send_message(chat_id, "\n".join(lines + problems))
 
 
-async def archive(context: BotContext, item: Incoming, item_id: int) -> str | None:
-    """Store the item's file (and thumbnail); the name of the problem text, if any."""
+async def archive(context: BotContext, item: Incoming, item_id: int,
+                  replayed: bool) -> str | None:
+    """Store the item's file (and thumbnail); the name of the problem text, if any.
+    ``replayed``: the item was recorded by an earlier run, which may have archived it."""
     storage, media = context.storage, context.media
-    recorded = await storage.submissions.item(item_id)
-    if recorded is not None and recorded.archived != "pending":
-        return None          # done before a crash (the update is being replayed)
+    if replayed:
+        recorded = await storage.submissions.item(item_id)
+        if recorded is not None and recorded.archived != "pending":
+            return None      # done before a crash (the update is being replayed)
     known = await storage.submissions.archived_copy(item.file_unique_id) \
         if item.file_unique_id else None
     if known is not None and media.has(known.media_sha256):
@@ -224,13 +228,26 @@ async def archive(context: BotContext, item: Incoming, item_id: int) -> str | No
     thumb = None
     try:
         if item.is_image:
-            thumb = await media.thumbnail(stored.sha256)
+            thumb = await _image_thumb(context, item, stored.sha256)
         else:
             thumb = await _video_thumb(context, item)
     except DiskFull as error:
         log.error("disk full while storing a thumbnail: %s", error)
     await storage.submissions.set_archived(item_id, "yes", stored.sha256, thumb, stored.size)
     return None
+
+
+async def _image_thumb(context: BotContext, item: Incoming, sha256: str) -> str | None:
+    """From Telegram's own scaled copy of a photo when it has one (no decoding of the
+    original), else made from the stored original."""
+    if item.thumb_file_id and item.thumb_side:
+        try:
+            return await context.media.thumbnail_from_size(context.bot, item.thumb_file_id,
+                                                           item.thumb_side)
+        except (TooBig, DownloadBroken) as error:
+            log.info("Telegram's scaled copy of %s not fetched (%s): made from the original",
+                     item.file_unique_id, error)
+    return await context.media.thumbnail(sha256)
 
 
 async def _video_thumb(context: BotContext, item: Incoming) -> str | None:

@@ -319,6 +319,11 @@ def generate_bytes(size: int, seed: int | str = 0) -> bytes:
     return random.Random(f"{seed}:{size}").randbytes(size)
 
 
+#: The boxes Telegram scales a photo into (types s, m, x, y): each one smaller than the
+#: original is sent as its own PhotoSize, upright and re-encoded as JPEG, before the original.
+PHOTO_SIZE_BOXES = (90, 320, 800, 1280)
+
+
 def _image_size(data: bytes) -> tuple[int, int] | None:
     try:
         from PIL import Image
@@ -331,21 +336,32 @@ def _image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
-def _thumbnail(data: bytes, max_side: int = 90) -> tuple[bytes, int, int] | None:
-    """A JPEG thumbnail <= max_side px, or None when `data` is not an image."""
+ScaledCopy = tuple[bytes, int, int]   # JPEG bytes, width, height
+
+
+def _scaled_copies(data: bytes, boxes: Iterable[int]
+                   ) -> tuple[tuple[int, int], list[ScaledCopy]] | None:
+    """The upright size of an image and a JPEG of it per box smaller than it (each at most
+    box px on its longer side), or None when `data` is not an image."""
     try:
-        from PIL import Image
+        from PIL import Image, ImageOps
     except ImportError:  # pragma: no cover
         return None
     try:
         with Image.open(io.BytesIO(data)) as img:
-            img = img.convert("RGB")
-            img.thumbnail((max_side, max_side))
-            out = io.BytesIO()
-            img.save(out, format="JPEG", quality=70)
-            return out.getvalue(), img.size[0], img.size[1]
+            upright = ImageOps.exif_transpose(img).convert("RGB")
     except Exception:
         return None
+    copies = []
+    for box in boxes:
+        if max(upright.size) <= box:
+            break
+        scaled = upright.copy()
+        scaled.thumbnail((box, box))
+        out = io.BytesIO()
+        scaled.save(out, format="JPEG", quality=87)
+        copies.append((out.getvalue(), scaled.size[0], scaled.size[1]))
+    return upright.size, copies
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1191,18 +1207,22 @@ class FakeTelegram:
         self._files_by_path[path] = rec
         return rec
 
-    def photo_sizes(self, data: bytes) -> list[JSONDict]:
-        """Store a photo like Telegram: a <=90 px thumbnail PhotoSize, then the full size."""
-        size = _image_size(data) or (1280, 720)
-        thumb = _thumbnail(data)
-        if thumb is None:
-            tw, th = (90, max(1, round(90 * size[1] / max(size[0], 1))))
-            thumb_data = data
+    def photo_sizes(self, data: bytes, boxes: Iterable[int] = PHOTO_SIZE_BOXES
+                    ) -> list[JSONDict]:
+        """Store a photo like Telegram: a PhotoSize per box (``PHOTO_SIZE_BOXES`` unless
+        given) smaller than the photo (real downscaled JPEGs, upright), then the full size
+        (the bytes as sent, with their upright width and height)."""
+        scaled = _scaled_copies(data, boxes)
+        if scaled is None:   # not an image: the bytes stand in for the 90 px size
+            width, height = 1280, 720
+            copies = [(data, 90, max(1, round(90 * height / width)))]
         else:
-            thumb_data, tw, th = thumb
-        small = self.store_file(thumb_data, "photo", unique_tag="photo-thumb", width=tw, height=th)
-        full = self.store_file(data, "photo", unique_tag="photo", width=size[0], height=size[1])
-        return [self._photo_size(small), self._photo_size(full)]
+            (width, height), copies = scaled
+        sizes = [self.store_file(copy_data, "photo", unique_tag=f"photo-{max(w, h)}",
+                                 width=w, height=h) for copy_data, w, h in copies]
+        sizes.append(self.store_file(data, "photo", unique_tag="photo", width=width,
+                                     height=height))
+        return [self._photo_size(size) for size in sizes]
 
     def thumbnail_size(self, data: bytes) -> JSONDict:
         """Store a thumbnail image and return its PhotoSize."""
@@ -1321,10 +1341,9 @@ class FakeTelegram:
                     filename = part.filename  # type: ignore[union-attr]
                     part_ctype = part.headers.get("Content-Type")
                     data = await part.read(decode=True)  # type: ignore[union-attr]
-                    # a part with a file name is a file; a plain part (aiohttp labels its
-                    # text fields text/plain) is a value, as the real Bot API reads them
-                    if filename is not None or (part_ctype and
-                                                not part_ctype.startswith("text/plain")):
+                    # a plain field may come typed text/plain (aiohttp's way) or untyped
+                    plain = part_ctype is None or part_ctype.startswith("text/plain")
+                    if filename is not None or not plain:
                         raw[name] = Upload(name, filename, part_ctype, bytes(data))
                     else:
                         raw[name] = bytes(data).decode("utf-8")

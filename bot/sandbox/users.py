@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.sandbox.server import (
+    PHOTO_SIZE_BOXES,
     JSONDict,
     Sent,
     _button_text,
@@ -180,10 +181,12 @@ class SimUser:
         *,
         size: int | None = None,
         seed: int | str = 0,
+        boxes: tuple[int, ...] = PHOTO_SIZE_BOXES,
     ) -> JSONDict:
-        """A photo: a <=90 px thumbnail PhotoSize and the full size (last)."""
+        """A photo: Telegram's scaled copies (one per box smaller than the photo: 90, 320,
+        800, 1280 px unless ``boxes`` says otherwise), then the full size (last)."""
         raw = _data_or_size(data, size, seed)
-        fields: JSONDict = {"photo": self.server.photo_sizes(raw)}
+        fields: JSONDict = {"photo": self.server.photo_sizes(raw, boxes)}
         return await self._post_media(
             fields, caption, media_group_id, f"[图片 {_human_size(len(raw))}]"
         )

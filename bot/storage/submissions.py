@@ -96,6 +96,7 @@ class Added:
     submission: Submission
     item_ids: list[int]
     replaced_nil: bool
+    recorded_before: frozenset[int]   # of item_ids: recorded by an earlier run (a replay)
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,7 @@ class Submissions:
                         "WHERE id = ?", (to_iso(last.received_at), submission_id),
                     )
             item_ids = []
+            recorded_before = set()
             for item in items:
                 if item.message_id is not None and liaison_id is not None:
                     known = conn.execute(
@@ -252,6 +254,7 @@ class Submissions:
                     ).fetchone()
                     if known is not None:      # the same message again: a replayed update
                         item_ids.append(int(known["id"]))
+                        recorded_before.add(int(known["id"]))
                         continue
                 item_ids.append(int(conn.execute(
                     "INSERT INTO item (submission_id, kind, text, file_id, file_unique_id, "
@@ -265,7 +268,8 @@ class Submissions:
                 ).lastrowid))
             submission = conn.execute(
                 "SELECT * FROM submission WHERE id = ?", (submission_id,)).fetchone()
-            return Added(row_to(Submission, submission), item_ids, replaced_nil)
+            return Added(row_to(Submission, submission), item_ids, replaced_nil,
+                         frozenset(recorded_before))
 
         return await self.db.run(record, write=True)
 
