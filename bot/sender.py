@@ -7,6 +7,10 @@ Per row: take a pacing slot, mark it 'sending' (only then), send, mark the outco
   after ``max_attempts``;
 - 400 and anything else: 'failed', logged.
 Two messages to the same chat are at least ``chat_interval`` seconds apart.
+
+A sent row is marked 'sent' in the same trip to the database as the next row's claim (or as
+soon as no row is waiting): one write per message instead of two. Until then it stays
+'sending', so a crash in that instant sends it again, like a row caught mid-send.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.keyboards import inline
 from bot.ratelimit import PREPACED, Pacer, retry_seconds
 from bot.storage import Storage
-from bot.storage.outbox import FAILED, PENDING, SENT, UNREACHABLE, OutboxRow
+from bot.storage.outbox import FAILED, PENDING, UNREACHABLE, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ class Sender:
         self._retry_at: dict[int, float] = {}
         self._chat_ready: dict[int, float] = {}
         self._settled_since_idle = 0
+        self._sent: list[int] = []     # sent, not yet marked so
 
     @property
     def running(self) -> bool:
@@ -86,6 +91,7 @@ class Sender:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            await self._write_sent_marks()
         self._task = None
 
     async def settled(self, timeout: float = 30.0) -> None:
@@ -107,10 +113,12 @@ class Sender:
                 log.exception("outbox sender round failed")
                 wait = 1.0
             if wait > 0 and not self._stopping:
+                await self._write_sent_marks()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
         if self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        await self._write_sent_marks()
 
     async def _round(self) -> float:
         """Dispatch every row that may go now; returns how long to wait before looking again."""
@@ -137,13 +145,17 @@ class Sender:
             dispatched += 1
         if not rows and not self._in_flight and self._settled_since_idle and self.on_idle:
             self._settled_since_idle = 0
+            await self._write_sent_marks()
             await self.on_idle()
         return 0.0 if dispatched else max(wait, 0.01)
 
     async def _deliver(self, row: OutboxRow) -> None:
         try:
             await self.pacer.acquire()
-            if self._stopping or not await self.storage.outbox.claim(row.id):
+            if self._stopping:
+                return
+            sent, self._sent = self._sent, []
+            if not await self.storage.outbox.claim(row.id, sent_before=sent):
                 return
             await self._send(row, row.attempts + 1)
         except Exception:
@@ -194,4 +206,14 @@ class Sender:
             log.warning("outbox row %s to chat %s failed: %s", row.id, row.chat_id, error)
             await outbox.finish(row.id, FAILED, str(error))
         else:
-            await outbox.finish(row.id, SENT)
+            self._sent.append(row.id)
+
+    async def _write_sent_marks(self) -> None:
+        sent, self._sent = self._sent, []
+        if not sent:
+            return
+        try:
+            await self.storage.outbox.mark_sent(sent)
+        except Exception:
+            log.exception("could not mark %d sent message(s); they stay 'sending' and are sent "
+                          "again after a restart", len(sent))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ PENDING, SENDING, SENT, FAILED, UNREACHABLE = (
     "pending", "sending", "sent", "failed", "unreachable")
 
 Buttons = Sequence[Sequence[tuple[str, str]]]
+
+MARK_SENT = "UPDATE outbox SET state = 'sent', error = NULL, sent_at = ? WHERE id = ?"
 
 
 @dataclass(frozen=True)
@@ -100,13 +103,24 @@ class Outbox:
         )
         return [_row(row) for row in rows]
 
-    async def claim(self, row_id: int) -> bool:
-        """pending -> sending (one more attempt); False when someone else has it."""
-        changed = await self.db.execute(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
-            "WHERE id = ? AND state = 'pending'", (row_id,),
-        )
-        return changed == 1
+    async def claim(self, row_id: int, sent_before: Sequence[int] = ()) -> bool:
+        """pending -> sending (one more attempt); False when someone else has it. Rows sent
+        since the last claim (``sent_before``) are marked sent in the same transaction."""
+        now = to_iso(self.clock())
+
+        def claim_one(conn: sqlite3.Connection) -> bool:
+            conn.executemany(MARK_SENT, [(now, sent_id) for sent_id in sent_before])
+            return conn.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+                "WHERE id = ? AND state = 'pending'", (row_id,),
+            ).rowcount == 1
+
+        return await self.db.run(claim_one, write=True)
+
+    async def mark_sent(self, row_ids: Sequence[int]) -> None:
+        """sending -> sent for several rows at once."""
+        now = to_iso(self.clock())
+        await self.db.executemany(MARK_SENT, [(now, row_id) for row_id in row_ids])
 
     async def finish(self, row_id: int, state: str, error: str | None = None) -> None:
         """sending -> sent / failed / unreachable, or back to pending for a retry."""
