@@ -240,25 +240,28 @@ class Submissions:
             item_ids = []
             recorded_before = set()
             for item in items:
-                if item.message_id is not None and liaison_id is not None:
-                    known = await db.fetchone(
-                        "SELECT id FROM item WHERE liaison_id = ? AND message_id = ?",
-                        (liaison_id, item.message_id),
-                    )
-                    if known is not None:      # the same message again: a replayed update
-                        item_ids.append(int(known["id"]))
-                        recorded_before.add(int(known["id"]))
-                        continue
-                item_ids.append(await db.execute(
+                # inserted unless the same liaison's same message is there already
+                inserted = await db.fetchone(
                     "INSERT INTO item (submission_id, kind, text, file_id, file_unique_id, "
                     "file_name, mime_type, size, archived, media_group_id, message_id, "
                     "received_at, late_seconds, liaison_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+                    "(SELECT 1 FROM item WHERE liaison_id = ? AND message_id = ?) RETURNING id",
                     (submission.id, item.kind, item.text, item.file_id, item.file_unique_id,
                      item.file_name, item.mime_type, item.size,
                      "pending" if item.file_id else "none", item.media_group_id,
-                     item.message_id, to_iso(item.received_at), item.late_seconds, liaison_id),
-                ))
+                     item.message_id, to_iso(item.received_at), item.late_seconds, liaison_id,
+                     liaison_id, item.message_id),
+                )
+                if inserted is not None:
+                    item_ids.append(int(inserted["id"]))
+                    continue
+                known = await db.fetchone(      # the same message again: a replayed update
+                    "SELECT id FROM item WHERE liaison_id = ? AND message_id = ?",
+                    (liaison_id, item.message_id),
+                )
+                item_ids.append(int(known["id"]))
+                recorded_before.add(int(known["id"]))
         return Added(submission, item_ids, replaced_nil, frozenset(recorded_before))
 
     async def record_nil(self, unit_id: int, deliverable_id: int, period: str,
