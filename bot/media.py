@@ -67,6 +67,7 @@ class MediaStore:
         self.proxies = EnvironmentProxies()
         self.local_api = local_api
         self.tmp_dir = root / "tmp"
+        self.folders_made: set[Path] = set()
 
     def path_of(self, sha256: str) -> Path:
         return media_file(self.root, sha256)
@@ -212,7 +213,7 @@ class MediaStore:
             raise DownloadBroken(type(error).__name__) from error
 
     def _temporary(self) -> Path:
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._folder(self.tmp_dir)
         return self.tmp_dir / f"{secrets.token_hex(8)}.part"
 
     def _commit(self, temporary: Path, sha256: str, size: int) -> Stored:
@@ -220,9 +221,16 @@ class MediaStore:
         if final.is_file():
             temporary.unlink(missing_ok=True)   # the same content is already stored
         else:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            self._folder(final.parent)
             os.replace(temporary, final)
         return Stored(sha256, size)
+
+    def _folder(self, folder: Path) -> None:
+        """Create a folder of the store the first time this process needs it (not a mkdir
+        call for every file)."""
+        if folder not in self.folders_made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.folders_made.add(folder)
 
 
 def make_thumbnail(source: Path | BinaryIO, side: int = THUMBNAIL_SIDE) -> bytes | None:
