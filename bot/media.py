@@ -17,6 +17,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import aiohttp
 from PIL import Image, ImageOps
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CLOUD_DOWNLOAD_LIMIT = 20 * 1024 * 1024   # getFile refuses bigger files on Telegram's cloud
 CHUNK = 64 * 1024
+SMALL_FILE_LIMIT = 2 * 1024 * 1024   # a scaled copy of a photo read into memory
 THUMBNAIL_SIDE = 320
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 # python-telegram-bot's defaults for a Bot API call: 1 s for a free connection, 5 to connect,
@@ -65,6 +67,7 @@ class MediaStore:
         self.proxies = EnvironmentProxies()
         self.local_api = local_api
         self.tmp_dir = root / "tmp"
+        self.folders_made: set[Path] = set()
 
     def path_of(self, sha256: str) -> Path:
         return media_file(self.root, sha256)
@@ -185,19 +188,32 @@ class MediaStore:
     async def thumbnail_from_size(self, bot: Bot, file_id: str, side: int) -> str | None:
         """A photo's thumbnail from one of Telegram's own scaled copies of it (an upright JPEG
         whose longer side is ``side`` px): stored as it is when it fits in ``THUMBNAIL_SIDE``,
-        else shrunk from a temporary copy. The original is never decoded."""
-        source = await self._source(bot, file_id, None)
-        if side <= THUMBNAIL_SIDE:
-            return self._commit(*await self._receive(source)).sha256
-        temporary, _, _ = await self._receive(source)
-        try:
-            data = await asyncio.to_thread(make_thumbnail, temporary)
-        finally:
-            temporary.unlink(missing_ok=True)
+        else shrunk. The original is never decoded. The copy is small: it is read into
+        memory and stored like every thumbnail (:meth:`store_bytes`)."""
+        data = await self._read_small(await self._source(bot, file_id, None))
+        if side > THUMBNAIL_SIDE:
+            data = await asyncio.to_thread(make_thumbnail, io.BytesIO(data))
         return self.store_bytes(data).sha256 if data is not None else None
 
+    async def _read_small(self, source: str) -> bytes:
+        """The bytes at ``source`` (a URL or a local path), at most ``SMALL_FILE_LIMIT``."""
+        try:
+            if not source.startswith(("http://", "https://")):
+                local = Path(source)
+                if local.stat().st_size > SMALL_FILE_LIMIT:
+                    raise DownloadBroken(f"{local.name} is not small")
+                return local.read_bytes()
+            async with self.http.get(source, proxy=self.proxies.for_url(source)) as response:
+                if response.status != 200:
+                    raise DownloadBroken(f"HTTP {response.status}")
+                if (response.content_length or 0) > SMALL_FILE_LIMIT:
+                    raise DownloadBroken(f"{response.content_length} bytes is not small")
+                return await response.read()   # a body cut short raises ClientPayloadError
+        except (aiohttp.ClientError, OSError) as error:
+            raise DownloadBroken(type(error).__name__) from error
+
     def _temporary(self) -> Path:
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._folder(self.tmp_dir)
         return self.tmp_dir / f"{secrets.token_hex(8)}.part"
 
     def _commit(self, temporary: Path, sha256: str, size: int) -> Stored:
@@ -205,15 +221,22 @@ class MediaStore:
         if final.is_file():
             temporary.unlink(missing_ok=True)   # the same content is already stored
         else:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            self._folder(final.parent)
             os.replace(temporary, final)
         return Stored(sha256, size)
 
+    def _folder(self, folder: Path) -> None:
+        """Create a folder of the store the first time this process needs it (not a mkdir
+        call for every file)."""
+        if folder not in self.folders_made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.folders_made.add(folder)
 
-def make_thumbnail(path: Path, side: int = THUMBNAIL_SIDE) -> bytes | None:
+
+def make_thumbnail(source: Path | BinaryIO, side: int = THUMBNAIL_SIDE) -> bytes | None:
     """JPEG bytes at most ``side`` px, upright per EXIF; None when Pillow cannot read it."""
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             image.draft("RGB", (side * 2, side * 2))   # JPEG: decode at reduced scale
             upright = ImageOps.exif_transpose(image)
             upright = upright.convert("RGB")
@@ -222,5 +245,6 @@ def make_thumbnail(path: Path, side: int = THUMBNAIL_SIDE) -> bytes | None:
             upright.save(out, format="JPEG", quality=80)
             return out.getvalue()
     except Exception as error:  # any unreadable or hostile image: no thumbnail
-        log.info("no thumbnail for %s: %s", path.name, error)
+        log.info("no thumbnail for %s: %s",
+                 source.name if isinstance(source, Path) else "a scaled copy", error)
         return None

@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot import intake, validation
-from bot.access import Who, liaison_only, who_is
+from bot.access import Who, liaison_only
 from bot.clock import to_iso
 from bot.context import BotContext
 from bot.handlers import common
@@ -297,12 +297,13 @@ async def _album_complete(context: BotContext) -> None:
 
 async def on_message(update: Update, context: BotContext) -> None:
     """A message outside any form: a liaison's goes to intake; anyone else's to the
-    catch-all that says what the bot expects from them."""
-    who = await who_is(context, update.effective_user.id)
-    if who.active_liaison is None:
+    catch-all that says what the bot expects from them (only the liaison is looked up:
+    being a coordinator too changes nothing here)."""
+    liaison = await _active_liaison(context, update.effective_user.id)
+    if liaison is None:
         await common.anything_else(update, context)
         return
-    await take(update, context, liaison=who.active_liaison)
+    await take(update, context, liaison=liaison)
 
 
 async def take(update: Update, context: BotContext, target: tuple[str, str] | None = None,
@@ -415,7 +416,7 @@ async def on_sending(update: Update, context: BotContext) -> int:
     mode = context.user_data.get("sending")
     message = update.effective_message
     if mode is None or message.date > datetime.fromisoformat(mode["until"]) or \
-            (await who_is(context, update.effective_user.id)).active_liaison is None:
+            await _active_liaison(context, update.effective_user.id) is None:
         context.user_data.pop("sending", None)
         await on_message(update, context)
         return ConversationHandler.END
