@@ -2,8 +2,10 @@
 
 A file is fetched with getFile and streamed to a temporary name (``media/tmp/*.part``) while
 it is hashed, then renamed to ``media/<first two hex>/<sha256>``: a final name only ever
-holds a complete file, and the same content is stored once. Nothing is read whole into
-memory. Thumbnails (JPEG, EXIF orientation respected) are stored the same way.
+holds a complete file, and the same content is stored once. Nothing big is read whole into
+memory. getFile and the download go over the store's own aiohttp session. A photo's
+thumbnail is Telegram's own scaled copy of it (read into memory: it is small), else made with
+Pillow (JPEG, EXIF orientation respected); thumbnails are stored the same way, unsynced.
 """
 
 from __future__ import annotations

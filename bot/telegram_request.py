@@ -2,13 +2,12 @@
 
 PTB's own ``HTTPXRequest`` spends about 0.7 ms of CPU per call in httpx, httpcore and anyio,
 and more the more connections its pool holds (every request scans the pool); aiohttp does the
-same request in about 0.15 ms. At a few calls per photo (getFile, the receipt, the share of
-getUpdates) that was the largest part of the bot's CPU per photo. Behaviour follows
-``HTTPXRequest`` (parameters go as a JSON body rather than a form, which the Bot API takes
-alike; multipart when files are uploaded): the same default timeouts, timeouts as
-:class:`~telegram.error.TimedOut` and every other transport failure as
-:class:`~telegram.error.NetworkError`. aiohttp has no write timeout: an upload is
-bounded by the read timeout of its answer instead.
+same request in about 0.15 ms. At a few calls per photo (the receipt, the share of getUpdates)
+that was a large part of the bot's CPU per photo. Behaviour follows ``HTTPXRequest``: the
+same parameters (each a string, sent as a JSON body rather than form-encoded), multipart when
+files are uploaded, the same default timeouts, timeouts as :class:`~telegram.error.TimedOut`
+and every other transport failure as :class:`~telegram.error.NetworkError`. aiohttp has no
+write timeout: an upload is bounded by the read timeout of its answer instead.
 
 Proxies named by the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), which httpx
 honours, are honoured too, looked up once per host: aiohttp's own ``trust_env`` looks them up
@@ -114,10 +113,10 @@ def _given(value: ODVInput[float], default: float | None) -> float | None:
 
 def _body(request_data: RequestData | None
           ) -> tuple[bytes | aiohttp.FormData | None, dict[str, str] | None]:
-    """The parameters as a JSON body (which the Bot API takes as well as a form; the standard
-    library encodes JSON in C, a form in Python: ~6 % of a broadcast's CPU per message),
-    or multipart with the files (names sent as UTF-8, as httpx and Telegram's
-    clients do, not percent-encoded)."""
+    """The parameters as a JSON body (PTB's ``json_payload``: each value as the string a form
+    would carry, which the Bot API reads the same way; encoded in C, where form-encoding
+    percent-quotes Chinese text byte by byte in Python), or multipart with the files (names
+    sent as UTF-8, as httpx and Telegram's clients do, not percent-encoded)."""
     if request_data is None:
         return None, None
     if not request_data.contains_files:
