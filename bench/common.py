@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,3 +91,13 @@ class LoopStallMeter:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def wait_quiet(sandbox, quiet: float) -> None:
+    """Until the bot has sent nothing for ``quiet`` seconds: the start-up tick sends the
+    prompts that are due to every liaison, and a measurement starts once they are out."""
+    sent, since = len(sandbox.sent), time.monotonic()
+    while time.monotonic() - since < quiet:
+        await asyncio.sleep(0.1)
+        if len(sandbox.sent) != sent:
+            sent, since = len(sandbox.sent), time.monotonic()

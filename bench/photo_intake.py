@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine, percentile
+from common import machine, percentile, wait_quiet
 from PIL import Image
 from update_throughput import cpu_seconds, seed
 
@@ -35,16 +35,6 @@ def photo(seed_value: int, size: int = 230 * 1024) -> bytes:
         side += 20
 
 
-async def outbox_quiet(sandbox: FakeTelegram, quiet: float = 2.0) -> None:
-    """The start-up tick sends the prompts that are due to every liaison: they are not photo
-    intake, so the measurement starts once they are out (nothing sent for ``quiet`` s)."""
-    sent, since = len(sandbox.sent), time.monotonic()
-    while time.monotonic() - since < quiet:
-        await asyncio.sleep(0.1)
-        if len(sandbox.sent) != sent:
-            sent, since = len(sandbox.sent), time.monotonic()
-
-
 async def main(liaisons: int) -> None:
     print(f"machine: {machine()}; {liaisons} liaisons, one photo each")
     photos = [photo(n) for n in range(liaisons)]
@@ -59,7 +49,7 @@ async def main(liaisons: int) -> None:
         process = BotProcess(sandbox, data_dir, [1])
         await process.start()
         users = [sandbox.user(user_id, f"联络员{n}") for n, user_id in enumerate(user_ids)]
-        await outbox_quiet(sandbox)
+        await wait_quiet(sandbox, quiet=2.0)
         earlier = {user.id: len(user.messages) for user in users}
         cpu_before = cpu_seconds(process.process.pid)
         sent_at = {}

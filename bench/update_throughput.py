@@ -18,7 +18,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import ROOT, machine, seed_liaisons
+from common import ROOT, machine, seed_liaisons, wait_quiet
 
 from bot.sandbox import FakeTelegram
 from bot.schedule import default_rules
@@ -74,15 +74,6 @@ async def wait_replies(sandbox: FakeTelegram, before: int, count: int, limit: fl
     return time.monotonic()
 
 
-async def wait_quiet(sandbox: FakeTelegram, seconds: float = 1.5) -> None:
-    """Until the bot has sent nothing for ``seconds`` (the week's prompts went out)."""
-    while True:
-        count = len(sandbox.sent)
-        await asyncio.sleep(seconds)
-        if len(sandbox.sent) == count:
-            return
-
-
 async def run_echo(sandbox: FakeTelegram, user_ids: list[int],
                    messages: int) -> tuple[float, float]:
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=sandbox.token,
@@ -107,7 +98,7 @@ async def run_ours(sandbox: FakeTelegram, data_dir: Path, user_ids: list[int],
                    messages: int, send_rate: int) -> tuple[float, float]:
     process = BotProcess(sandbox, data_dir, [1], extra_env={"BOT_SEND_RATE": str(send_rate)})
     await process.start()
-    await wait_quiet(sandbox)
+    await wait_quiet(sandbox, quiet=1.5)
     before, cpu = len(sandbox.sent), cpu_seconds(process.process.pid)
     started = time.monotonic()
     await flood(sandbox, user_ids, messages)
