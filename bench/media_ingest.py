@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
+from bot.kernel.schedule import default_rules  # noqa: E402
 from bot.sandbox import FakeTelegram  # noqa: E402
-from bot.schedule import default_rules  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 
 LIAISON_ID = 2001

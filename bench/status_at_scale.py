@@ -19,8 +19,8 @@ from pathlib import Path
 
 from common import LoopStallMeter, machine, percentile, seed_liaisons
 
+from bot.kernel.schedule import default_rules
 from bot.sandbox import FakeTelegram
-from bot.schedule import default_rules
 from bot.storage import Storage
 from tests.conftest import BotUnderTest
 

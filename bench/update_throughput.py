@@ -20,8 +20,8 @@ from pathlib import Path
 
 from common import ROOT, machine, seed_liaisons, wait_quiet
 
+from bot.kernel.schedule import default_rules
 from bot.sandbox import FakeTelegram
-from bot.schedule import default_rules
 from bot.storage import Storage
 from tests.processes import BotProcess
 

@@ -11,18 +11,25 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults
 
-from bot import commands, jobs
-from bot.clock import Clock, system_clock
+from bot.campaign import handlers as campaign
+from bot.campaign import my_status
 from bot.config import Settings
-from bot.context import CONTEXT_TYPES, BotApplication
-from bot.handlers import register
-from bot.media import MediaStore
-from bot.persistence import SQLitePersistence
-from bot.ratelimit import PacedRateLimiter, Pacer
-from bot.schedule import warm_holidays
-from bot.sender import Sender
+from bot.desk import handlers as desk
+from bot.intake import documents, events
+from bot.intake import handlers as submissions
+from bot.kernel.clock import Clock, system_clock
+from bot.kernel.schedule import warm_holidays
+from bot.media.store import MediaStore
+from bot.outbox import broadcast, jobs
+from bot.outbox.sender import Sender
+from bot.people import coordinators, registration, units
+from bot.ptb import commands, common, guard
+from bot.ptb.context import CONTEXT_TYPES, BotApplication
+from bot.ptb.persistence import SQLitePersistence
+from bot.ptb.ratelimit import PacedRateLimiter, Pacer
+from bot.ptb.request import AiohttpRequest
+from bot.stats import handlers as stats
 from bot.storage import Storage
-from bot.telegram_request import AiohttpRequest
 from bot.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -70,8 +77,33 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
     services.clock = clock
     services.sender = Sender(app.bot, storage, pacer,
                              on_idle=lambda: jobs.finish_broadcasts(services))
-    register(app)
+    register_handlers(app)
     return app
+
+
+def register_handlers(app: BotApplication) -> None:
+    """Handler order and groups, in one place.
+
+    Group -100 identifies the person, group 100 persists state; in group 0 the first matching
+    handler wins, so conversations come first, then commands and buttons, then the documents
+    router and the liaisons' intake, and the catch-alls last.
+    """
+    guard.register(app)
+    registration.register(app)
+    campaign.register(app)
+    stats.register(app)
+    events.register_conversation(app)
+    submissions.register_conversation(app)
+    common.register_commands(app)
+    coordinators.register(app)
+    units.register(app)
+    desk.register(app)
+    my_status.register(app)
+    broadcast.register(app)
+    submissions.register(app)
+    documents.register(app)
+    submissions.register_intake(app)
+    common.register_fallbacks(app)
 
 
 async def on_startup(app: BotApplication) -> None:

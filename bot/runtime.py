@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from bot.context import BotApplication
+from bot.ptb.context import BotApplication
 from bot.storage.inbox import StoredUpdate
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
-from bot.clock import Clock, system_clock
 from bot.config import Settings
+from bot.kernel.clock import Clock, system_clock
 from bot.runtime import running
 from bot.sandbox import FakeTelegram, SimUser
 

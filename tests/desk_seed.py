@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
-from bot.media_paths import media_file
-from bot.schedule import deadlines, default_rules, lateness
+from bot.kernel.schedule import deadlines, default_rules, lateness
+from bot.media.paths import media_file
 from bot.storage.submissions import ArchivedItem
 
 TZ = ZoneInfo("Asia/Shanghai")

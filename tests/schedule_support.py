@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.clock import to_iso
-from bot.schedule import default_rules
+from bot.kernel.clock import to_iso
+from bot.kernel.schedule import default_rules
 from bot.storage import Storage
 
 TZ = ZoneInfo("Asia/Shanghai")

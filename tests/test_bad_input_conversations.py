@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import validation
-from bot.forms import BadValue, parse_definition, parse_value
-from bot.handlers.campaign import parse_change, parse_local_datetime
-from bot.handlers.events import event_date
+from bot.campaign.handlers import parse_change, parse_local_datetime
+from bot.intake.events import event_date
+from bot.kernel import validation
+from bot.kernel.schedule import ONCE, WEEKLY, deadlines, default_rules
 from bot.sandbox import FakeTelegram, SimUser
 from bot.sandbox.server import Sent, format_text
-from bot.schedule import ONCE, WEEKLY, deadlines, default_rules
+from bot.stats.forms import BadValue, parse_definition, parse_value
 from bot.texts import Texts
 from tests.conftest import ADMIN_ID, BotUnderTest, answer
 from tests.test_bad_input import NASTY

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from bot import jobs
+from bot.outbox import jobs
 from tests.conftest import ADMIN_ID, BotUnderTest, answer
 from tests.schedule_support import SetClock, deliver, local, seed
 

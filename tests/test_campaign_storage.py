@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from bot.schedule import deadlines, default_rules
+from bot.kernel.schedule import deadlines, default_rules
 from bot.storage import Storage
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.schedule import Deadline, Rule, chased_deadline, deadlines
+from bot.kernel.schedule import Deadline, Rule, chased_deadline, deadlines
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEKLY = Rule(1, "weekly", "weekly", weekday=3, first_date=date(2026, 6, 1),

@@ -12,7 +12,7 @@ from docx import Document
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.desk_files import COLUMNS, LABEL, TILE
+from bot.desk.files import COLUMNS, LABEL, TILE
 from tests.desk_seed import (
     CITIES,
     LIAISON_BASE_ID,

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram import PhotoSize
 
-from bot.intake import Ask, Incoming, Target, count, route, thumbnail_size
-from bot.schedule import Rule, default_rules
+from bot.intake.routing import Ask, Incoming, Target, count, route, thumbnail_size
+from bot.kernel.schedule import Rule, default_rules
 from bot.storage.campaigns import Calendar, Campaign
 
 TZ = ZoneInfo("Asia/Shanghai")

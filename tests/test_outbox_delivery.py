@@ -6,8 +6,8 @@ import asyncio
 import time
 from collections import Counter
 
-from bot import jobs
-from bot.ratelimit import Pacer
+from bot.outbox import jobs
+from bot.ptb.ratelimit import Pacer
 from tests.conftest import ADMIN_ID, BotUnderTest
 from tests.schedule_support import SetClock, local, seed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.schedule import (
+from bot.kernel.schedule import (
     WEEKLY,
     Rule,
     deadlines,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import jobs
+from bot.outbox import jobs
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
 from tests.schedule_support import SetClock, deliver, local, seed
 

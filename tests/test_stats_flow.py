@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 
-from bot.forms import default_form
-from bot.stats_workbook import KEY_COLUMN, VALUE_COLUMN
+from bot.stats.forms import default_form
+from bot.stats.workbook import KEY_COLUMN, VALUE_COLUMN
 from tests.conftest import ADMIN_ID, add_unit, answer, register_liaison
 
 FORM = default_form()
@@ -377,7 +377,7 @@ async def test_definitions_refused_with_errors_named_then_loaded_for_new_entries
 async def test_an_entry_belongs_to_the_campaign_and_lateness_is_by_message_date(bot, sandbox):
     from datetime import date
 
-    from bot.schedule import default_rules
+    from bot.kernel.schedule import default_rules
 
     campaign = await bot.storage.campaigns.create(
         2026, "第25个全国安全生产月", "", date(2026, 6, 1), date(2026, 6, 30),

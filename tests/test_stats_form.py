@@ -8,8 +8,8 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from bot import stats_workbook
-from bot.forms import (
+from bot.stats import workbook as stats_workbook
+from bot.stats.forms import (
     DEFAULT_DEFINITION,
     BadValue,
     DefinitionError,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import validation
-from bot.validation import Invalid
+from bot.kernel import validation
+from bot.kernel.validation import Invalid
 
 
 @pytest.mark.parametrize("raw,clean", [

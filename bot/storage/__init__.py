@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.clock import Clock, system_clock
+from bot.kernel.clock import Clock, system_clock
 from bot.storage.audience import Audience
 from bot.storage.broadcasts import Broadcasts
 from bot.storage.campaigns import Campaigns

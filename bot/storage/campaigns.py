@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock, to_iso
-from bot.schedule import Rule
+from bot.kernel.clock import Clock, to_iso
+from bot.kernel.schedule import Rule
 from bot.storage.db import Database
 
 

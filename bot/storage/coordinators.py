@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.clock import Clock, to_iso
+from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 from bot.storage.models import Coordinator, row_to
 

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.clock import Clock, to_iso
+from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from bot.clock import Clock, to_iso
+from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 from bot.storage.models import Invite, row_to
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.clock import Clock, to_iso
+from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 from bot.storage.models import LIAISON_FORM_FIELDS, Liaison, build_all, column_list, row_to
 

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.clock import Clock, to_iso
+from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 
 PENDING, SENDING, SENT, FAILED, UNREACHABLE = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.clock import Clock, from_iso, to_iso
+from bot.kernel.clock import Clock, from_iso, to_iso
 from bot.storage.db import Database
 
 REMIND_INTERVAL = timedelta(hours=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clock import from_iso, to_iso
+from bot.kernel.clock import from_iso, to_iso
 from bot.storage.db import Database
 
 MARK = "notices"

@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import Clock, to_iso
-from bot.forms import Form, Value, default_form, parse_definition
+from bot.kernel.clock import Clock, to_iso
+from bot.stats.forms import Form, Value, default_form, parse_definition
 from bot.storage.db import Database
 
 

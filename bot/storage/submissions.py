@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import Clock, to_iso
+from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 from bot.storage.models import row_to
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.clock import Clock, to_iso
+from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 from bot.storage.models import Unit, build_all, column_list, row_to
 

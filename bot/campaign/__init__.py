@@ -1,0 +1,1 @@
+"""The campaign calendar: set-up, deadlines, calendar rendering and /mystatus."""

@@ -1,0 +1,1 @@
+"""The coordinator's desk: views, standings, files and remind-now."""

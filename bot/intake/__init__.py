@@ -1,0 +1,2 @@
+"""What liaisons send: routing, albums, the sending mode, nil reports, /mysubmissions,
+event reports and the documents router."""

@@ -1,0 +1,212 @@
+"""Event reports at any time: ``/event`` asks title, date, place, a description and photos.
+
+The answers are stored as the submission's meta (JSON) and the description as its text item;
+each report is its own submission (period ``event-<n>``).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import date
+from enum import IntEnum
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.intake import handlers as submissions
+from bot.intake import routing as intake
+from bot.intake.routing import Incoming, Target
+from bot.kernel import validation
+from bot.ptb.access import Who, liaison_only
+from bot.ptb.context import BotContext
+from bot.ptb.keyboards import inline
+
+
+class State(IntEnum):
+    TITLE = 0
+    DATE = 1
+    PLACE = 2
+    DESCRIPTION = 3
+    PHOTOS = 4
+
+
+FULL_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+SHORT_DATE = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+TEXT_LIMITS = {"title": 100, "place": 100, "description": 2000}
+
+
+def event_date(raw: str, year: int) -> date:
+    """``2026-06-16``, ``2026年6月16日``, ``6月16日``, ``6/16`` (the campaign's year)."""
+    text = raw.strip()
+    match = FULL_DATE.match(text)
+    parts = (int(match[1]), int(match[2]), int(match[3])) if match else None
+    if parts is None and (match := SHORT_DATE.match(text)):
+        parts = (year, int(match[1]), int(match[2]))
+    if parts is None:
+        raise validation.Invalid("events.bad_date")
+    try:
+        return date(*parts)
+    except ValueError as error:
+        raise validation.Invalid("events.bad_date") from error
+
+
+def _draft(context: BotContext) -> dict:
+    return context.user_data.setdefault("event", {})
+
+
+async def _say(update: Update, context: BotContext, key: str, markup=None, **params) -> None:
+    await context.bot.send_message(update.effective_chat.id, context.t(key, **params),
+                                   reply_markup=markup)
+
+
+def _done_markup(context: BotContext):
+    return inline([[(context.t("events.done_button"), "event:done")]])
+
+
+@liaison_only
+async def start(update: Update, context: BotContext, who: Who) -> int | None:
+    calendar = await context.storage.campaigns.calendar()
+    if calendar is None or calendar.rule("event") is None:
+        await update.effective_message.reply_text(context.t("submissions.no_campaign"))
+        return ConversationHandler.END
+    context.user_data.pop("sending", None)
+    context.user_data["event"] = {"items": []}
+    await _say(update, context, "events.intro")
+    await _say(update, context, "events.ask_title")
+    return State.TITLE
+
+
+def _text_step(name: str, next_key: str, next_state: State):
+    async def step(update: Update, context: BotContext) -> State:
+        try:
+            value = validation.clean_text(update.effective_message.text,
+                                          TEXT_LIMITS.get(name, 100))
+        except validation.Invalid as problem:
+            await update.effective_message.reply_text(context.t(problem.key))
+            return State[name.upper()]
+        draft = _draft(context)
+        draft[name] = value
+        if name == "description":
+            message = update.effective_message
+            draft["description_message"] = [message.message_id, message.date.isoformat()]
+        await _say(update, context, next_key,
+                   _done_markup(context) if next_state == State.PHOTOS else None)
+        return next_state
+
+    return step
+
+
+async def on_date(update: Update, context: BotContext) -> State:
+    calendar = await context.storage.campaigns.calendar()
+    year = calendar.campaign.year if calendar else context.clock().year
+    try:
+        day = event_date(update.effective_message.text, year)
+    except validation.Invalid as problem:
+        await update.effective_message.reply_text(context.t(problem.key))
+        return State.DATE
+    _draft(context)["date"] = day.isoformat()
+    await _say(update, context, "events.ask_place")
+    return State.PLACE
+
+
+async def not_text(update: Update, context: BotContext) -> None:
+    await update.effective_message.reply_text(context.t("events.text_expected"))
+
+
+async def on_attachment(update: Update, context: BotContext) -> State:
+    incoming = intake.from_message(update.effective_message)
+    if incoming is None or incoming.kind == "text":
+        await update.effective_message.reply_text(context.t("events.photos_expected"),
+                                                  reply_markup=_done_markup(context))
+        return State.PHOTOS
+    _draft(context).setdefault("items", []).append(incoming.to_json())
+    if incoming.media_group_id:
+        submissions.collect_album(context, update.effective_chat.id, update.effective_user.id,
+                                  incoming, _acknowledge_album)
+    else:
+        await _acknowledge(context, update.effective_chat.id)
+    return State.PHOTOS
+
+
+async def _acknowledge(context: BotContext, chat_id: int) -> None:
+    count = len(context.user_data.get("event", {}).get("items", []))
+    await context.bot.send_message(chat_id, context.t("events.photos_received", count=count),
+                                   reply_markup=_done_markup(context))
+
+
+async def _acknowledge_album(context: BotContext) -> None:
+    """One acknowledgement per album (the parts themselves are already in the draft)."""
+    context.chat_data.get("albums", {}).pop(context.job.data, None)
+    context.person = await context.storage.people.get(context.job.user_id)
+    if "event" in context.user_data:
+        await _acknowledge(context, context.job.chat_id)
+
+
+async def on_done(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    await query.answer()
+    draft = context.user_data.pop("event", None)
+    liaison = await context.storage.liaisons.open_for_person(update.effective_user.id)
+    calendar = await context.storage.campaigns.calendar()
+    rule = calendar.rule("event") if calendar else None
+    if not draft or "description_message" not in draft or liaison is None or \
+            liaison.status != "active" or rule is None:
+        await context.bot.send_message(update.effective_chat.id,
+                                       context.t("general.stale_button"))
+        return ConversationHandler.END
+    await query.edit_message_reply_markup(None)
+    message_id, sent_at = draft["description_message"]
+    burst = [Incoming("text", message_id=message_id, date=sent_at, text=draft["description"])]
+    burst += [Incoming.from_json(item) for item in draft.get("items", [])]
+    meta = {name: draft.get(name) for name in ("title", "date", "place", "description")}
+    await submissions.deliver(context, update.effective_chat.id, liaison, calendar, burst,
+                              Target("event", rule.id, "", None), meta)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    context.user_data.pop("event", None)
+    await update.effective_message.reply_text(context.t("events.cancelled"))
+    return ConversationHandler.END
+
+
+def _text_state(handler) -> list:
+    return [MessageHandler(filters.TEXT & ~filters.COMMAND, handler),
+            MessageHandler(~filters.COMMAND, not_text)]
+
+
+def conversation() -> ConversationHandler:
+    states = {
+        State.TITLE: _text_state(_text_step("title", "events.ask_date", State.DATE)),
+        State.DATE: _text_state(on_date),
+        State.PLACE: _text_state(_text_step("place", "events.ask_description",
+                                            State.DESCRIPTION)),
+        State.DESCRIPTION: _text_state(_text_step("description", "events.ask_photos",
+                                                  State.PHOTOS)),
+        State.PHOTOS: [
+            CallbackQueryHandler(on_done, pattern=r"^event:done$"),
+            MessageHandler(~filters.COMMAND, on_attachment),
+        ],
+    }
+    with warnings.catch_warnings():
+        # per_message=False is intended: the form's buttons belong to the chat's conversation
+        warnings.filterwarnings("ignore", message=".*per_message.*")
+        return ConversationHandler(
+            entry_points=[CommandHandler("event", start)],
+            states=states,
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name="event",
+            persistent=True,
+            allow_reentry=True,
+        )
+
+
+def register_conversation(app) -> None:
+    app.add_handler(conversation())

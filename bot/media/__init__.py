@@ -1,0 +1,1 @@
+"""The media store: content-addressed files and their paths."""

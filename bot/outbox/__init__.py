@@ -1,0 +1,1 @@
+"""Scheduled and broadcast messages: jobs, notices, the sender and /broadcast."""

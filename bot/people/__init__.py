@@ -1,0 +1,1 @@
+"""People and units: liaison registration, coordinators, units and the unit import."""

@@ -1,0 +1,84 @@
+"""The typed context every handler receives: ``context.storage``, ``context.texts``, ..."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from bot.config import Settings
+from bot.kernel.clock import Clock, system_clock
+from bot.storage.models import Person
+
+if TYPE_CHECKING:
+    from bot.media.store import MediaStore
+    from bot.outbox.sender import Sender
+    from bot.storage import Storage
+    from bot.texts import Texts
+
+
+@dataclass
+class Services:
+    """Shared services, set by ``build_app``; reached through :class:`BotContext`."""
+
+    settings: Settings | None = None
+    texts: Texts | None = None
+    storage: Storage | None = None
+    clock: Clock = system_clock
+    sender: Sender | None = None
+    schedule_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    export_part_bytes: int = 49 * 1024 * 1024   # uploads stay under Telegram's 50 MB
+    media: MediaStore | None = None
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
+    person: Person | None = None
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data
+
+    @property
+    def settings(self) -> Settings:
+        assert self.bot_data.settings is not None
+        return self.bot_data.settings
+
+    @property
+    def texts(self) -> Texts:
+        assert self.bot_data.texts is not None
+        return self.bot_data.texts
+
+    @property
+    def storage(self) -> Storage:
+        assert self.bot_data.storage is not None
+        return self.bot_data.storage
+
+    @property
+    def media(self) -> MediaStore:
+        assert self.bot_data.media is not None
+        return self.bot_data.media
+
+    @property
+    def clock(self) -> Clock:
+        return self.bot_data.clock
+
+    @property
+    def sender(self) -> Sender:
+        assert self.bot_data.sender is not None
+        return self.bot_data.sender
+
+    @property
+    def lang(self) -> str:
+        return self.person.language if self.person else self.settings.language
+
+    def t(self, key: str, **params: object) -> str:
+        """The text for ``key`` in the current user's language."""
+        return self.texts.get(self.lang, key, **params)
+
+
+CONTEXT_TYPES = ContextTypes(context=BotContext, bot_data=Services, user_data=dict,
+                             chat_data=dict)
+
+BotApplication = Application[ExtBot, BotContext, dict, dict, Services, object]
