@@ -6,7 +6,6 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.kernel.schedule import ANYTIME, deadlines, unit_state
-from bot.outbox import jobs
 from bot.outbox import notices as wording
 from bot.ptb.access import Who, liaison_only
 from bot.ptb.context import BotContext
@@ -33,7 +32,7 @@ async def my_status(update: Update, context: BotContext, who: Who) -> None:
         if rule.kind == ANYTIME:
             continue
         for deadline in deadlines(rule, calendar.campaign.timezone):
-            done = await jobs.delivered(storage, deadline)
+            done = await storage.delivered(deadline)
             state = unit_state(deadline, done, liaison.unit_id, now)
             lines.append(context.t(
                 "status.line", icon=ICONS[state],

@@ -23,7 +23,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.desk import files as desk_files
 from bot.desk.remind import Reminder, send_reminders
-from bot.desk.standings import LATE, MISSING, ON_TIME, Desk, Words, delivered, load_desk, standings
+from bot.desk.standings import LATE, MISSING, ON_TIME, Desk, Words, load_desk, standings
 from bot.kernel.schedule import Deadline, chased_deadline
 from bot.media.paths import media_file
 from bot.ptb.access import Who, coordinator_only
@@ -116,7 +116,7 @@ async def status_view(context: BotContext, who: Who, deliverable_id: int | None 
     now = context.clock()
     deadline = desk.target(now, deliverable_id, period)
     words = words_for(context, desk)
-    groups = standings(desk.units, await delivered(context.storage, desk, deadline))
+    groups = standings(desk.units, await context.storage.delivered(deadline))
     page, pages = _paged(len(desk.units), page)
     lines = [words.html("desk.status_title", target=words.target(deadline)),
              _due_line(words, deadline, now),
@@ -162,7 +162,7 @@ async def missing_view(context: BotContext, who: Who, deliverable_id: int | None
     now = context.clock()
     deadline = desk.target(now, deliverable_id, period)
     words = words_for(context, desk)
-    missing = standings(desk.units, await delivered(context.storage, desk, deadline)).missing
+    missing = standings(desk.units, await context.storage.delivered(deadline)).missing
     liaisons = await context.storage.liaisons.active_by_unit(unit.id for unit in missing)
     page, pages = _paged(len(missing), page)
     lines = [words.html("desk.missing_title", target=words.target(deadline)),
@@ -235,7 +235,7 @@ async def on_remind(update: Update, context: BotContext, who: Who) -> None:
     deadline = desk.target(context.clock(), deliverable_id, period)
     words = words_for(context, desk)
     missing_units = standings(desk.units,
-                              await delivered(context.storage, desk, deadline)).missing
+                              await context.storage.delivered(deadline)).missing
     liaisons = await context.storage.liaisons.active_by_unit(unit.id for unit in missing_units)
     reminders = [Reminder(liaisons[unit.id].person_id, unit.name)
                  for unit in missing_units if unit.id in liaisons]
@@ -329,7 +329,7 @@ async def roster(update: Update, context: BotContext, who: Who) -> None:
 async def _columns(context: BotContext, desk: Desk, found: Sequence[Deadline]
                    ) -> list[desk_files.Column]:
     return [desk_files.Column(deadline, standings(
-                desk.units, await delivered(context.storage, desk, deadline)))
+                desk.units, await context.storage.delivered(deadline)))
             for deadline in found]
 
 

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.kernel.clock import from_iso
-from bot.kernel.schedule import ANYTIME, Deadline, Rule, chased_deadline, deadlines, lateness
+from bot.kernel.schedule import ANYTIME, Deadline, Rule, chased_deadline, deadlines
 from bot.storage import Storage
 from bot.storage.campaigns import Calendar
 from bot.storage.models import Unit
@@ -119,28 +118,6 @@ async def load_desk(storage: Storage, scope_unit_id: int | None) -> Desk | None:
              if rule.kind != ANYTIME}
     units = tuple(await storage.units.all_in_scope(scope_unit_id))
     return Desk(calendar, units, found)
-
-
-async def delivered(storage: Storage, desk: Desk, deadline: Deadline) -> dict[int, int | None]:
-    """unit id -> seconds late (None on time) for the units that delivered for the deadline.
-
-    The liaison registration is delivered by registering (its first liaison's time counts),
-    besides any submission stored for it."""
-    found = await storage.submissions.delivered_units(deadline.deliverable_id, deadline.period)
-    if deadline.key == "registration":
-        for unit_id, registered_at in (await storage.liaisons.first_registered()).items():
-            found.setdefault(unit_id, lateness(deadline, from_iso(registered_at)))
-    return found
-
-
-async def delivered_all(storage: Storage, desk: Desk, rule: Rule
-                        ) -> dict[str, dict[int, int | None]]:
-    """period -> delivered (as :func:`delivered`) for every period of a deliverable."""
-    found = await storage.submissions.delivered_by_period(rule.id)
-    if rule.key == "registration":
-        for deadline in desk.deadlines[rule.id]:
-            found[deadline.period] = await delivered(storage, desk, deadline)
-    return found
 
 
 def standings(units: Sequence[Unit], delivered_units: Mapping[int, int | None]) -> Standings:

@@ -14,11 +14,9 @@ import logging
 from datetime import datetime
 
 from bot.kernel import schedule
-from bot.kernel.clock import from_iso
-from bot.kernel.schedule import ANNOUNCE, DIGEST, ONCE, WEEKLY, Deadline, Notice, Plan
+from bot.kernel.schedule import ANNOUNCE, DIGEST, ONCE, WEEKLY, Notice, Plan
 from bot.outbox import notices as wording
 from bot.ptb.context import BotApplication, BotContext, Services
-from bot.storage import Storage
 from bot.storage.campaigns import Calendar
 from bot.storage.outbox import Message
 
@@ -31,16 +29,6 @@ TICK_JOB = f"{JOB_PREFIX} tick"
 
 def due_job_name(at: datetime) -> str:
     return f"{JOB_PREFIX} due {at.isoformat()}"
-
-
-async def delivered(storage: Storage, deadline: Deadline) -> dict[int, int | None]:
-    """unit id -> seconds late (None: on time) for the units that delivered for a deadline.
-    The liaison registration is delivered by registering (as on the desk, bot/desk.py)."""
-    found = await storage.submissions.delivered_units(deadline.deliverable_id, deadline.period)
-    if deadline.key == "registration":
-        for unit_id, registered_at in (await storage.liaisons.first_registered()).items():
-            found.setdefault(unit_id, schedule.lateness(deadline, from_iso(registered_at)))
-    return found
 
 
 async def campaign_notices(services: Services, calendar: Calendar) -> list[Notice]:
@@ -129,7 +117,7 @@ async def _to_missing_liaisons(services: Services, calendar: Calendar,
     storage, texts = services.storage, services.texts
     rule = next(rule for rule in calendar.rules if rule.id == notice.deliverable_id)
     assert notice.deadline is not None
-    done = await delivered(storage, notice.deadline)
+    done = await storage.delivered(notice.deadline)
     already = await storage.outbox.people_with(rule.id, notice.period, notice.tag)
     messages = []
     for contact in await storage.audience.liaisons():
@@ -152,7 +140,7 @@ async def _announcements(services: Services, calendar: Calendar,
     once = [(rule, deadline) for rule in calendar.rules if rule.kind == ONCE
             for deadline in schedule.deadlines(rule, tz)]
     weekly = [rule for rule in calendar.rules if rule.kind == WEEKLY]
-    done = {rule.id: await delivered(storage, deadline) for rule, deadline in once}
+    done = {rule.id: await storage.delivered(deadline) for rule, deadline in once}
     already = await storage.outbox.people_with(0, notice.period, notice.tag)
     messages = []
     for contact in await storage.audience.liaisons():
@@ -175,7 +163,7 @@ async def _digests(services: Services, calendar: Calendar, notice: Notice) -> li
     storage, texts = services.storage, services.texts
     assert notice.deadline is not None
     rule = next(rule for rule in calendar.rules if rule.id == notice.deliverable_id)
-    done = await delivered(storage, notice.deadline)
+    done = await storage.delivered(notice.deadline)
     units = await storage.audience.units()
     already = await storage.outbox.people_with(rule.id, notice.period, notice.tag)
     messages = []

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
 from bot.kernel.clock import Clock, system_clock
+from bot.ptb.user_state import UserState, state_of
 from bot.storage.models import Person
 
 if TYPE_CHECKING:
@@ -68,6 +69,11 @@ class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
     def sender(self) -> Sender:
         assert self.bot_data.sender is not None
         return self.bot_data.sender
+
+    @property
+    def user_state(self) -> UserState:
+        """``user_data`` as declared in :mod:`bot.ptb.user_state` (the same dict)."""
+        return state_of(self.user_data)
 
     @property
     def lang(self) -> str:

@@ -8,11 +8,15 @@ every user it saw an update from; only data that changed since it was last store
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
+from bot.ptb.user_state import undeclared
 from bot.storage import Storage
+
+log = logging.getLogger(__name__)
 
 EMPTY = "{}"
 
@@ -56,6 +60,8 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         await self.storage.conversations.set_conversation(name, key, new_state)
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
+        if strays := undeclared(data):
+            log.error("user data keys not declared in bot.ptb.user_state: %s", sorted(strays))
         form = stored_form(data)
         if self._stored_user_data.get(user_id, EMPTY) == form:
             return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.kernel.clock import Clock, system_clock
+from bot.kernel.clock import Clock, from_iso, system_clock
+from bot.kernel.schedule import Deadline, lateness
 from bot.storage.audience import Audience
 from bot.storage.broadcasts import Broadcasts
 from bot.storage.campaigns import Campaigns
@@ -49,6 +50,20 @@ class Storage:
 
     async def open(self) -> None:
         await self.db.open()
+
+    async def delivered(self, deadline: Deadline) -> dict[int, int | None]:
+        """Who delivered for a deadline: unit id -> seconds late (None: on time). The one
+        rule the scheduler, the desk and /mystatus all ask.
+
+        A nil report or an item not withdrawn delivers (``Submissions.delivered_units``,
+        which also counts a unit's first statistics entry for the ``statistics`` table); the
+        liaison registration is delivered by the unit's first liaison registering, besides
+        any submission stored for it."""
+        found = await self.submissions.delivered_units(deadline.deliverable_id, deadline.period)
+        if deadline.key == "registration":
+            for unit_id, registered_at in (await self.liaisons.first_registered()).items():
+                found.setdefault(unit_id, lateness(deadline, from_iso(registered_at)))
+        return found
 
     async def close(self) -> None:
         await self.db.close()
