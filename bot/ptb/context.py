@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
 from bot.kernel.clock import Clock, system_clock
+from bot.kernel.words import Words
 from bot.ptb.user_state import UserState, state_of
 from bot.storage.models import Person
 
@@ -78,6 +79,12 @@ class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
     @property
     def lang(self) -> str:
         return self.person.language if self.person else self.settings.language
+
+    @property
+    def words(self) -> Words:
+        """The vocabulary in this user's language and the bot's time zone (the campaign's:
+        it is created in the bot's)."""
+        return Words(self.texts, self.lang, self.settings.timezone)
 
     def t(self, key: str, **params: object) -> str:
         """The text for ``key`` in the current user's language."""
