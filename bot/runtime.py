@@ -25,6 +25,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.ptb.context import BotApplication
+from bot.ptb.ratelimit import retry_seconds
 from bot.storage.inbox import StoredUpdate
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class DurablePoller:
                     read_timeout=self.poll_timeout + 10,
                 )
             except RetryAfter as error:
-                await asyncio.sleep(float(error.retry_after))
+                await asyncio.sleep(retry_seconds(error))
                 continue
             except InvalidToken:
                 log.critical("the bot token was refused; stopping to poll")
