@@ -21,7 +21,7 @@ from bot.kernel.schedule import warm_holidays
 from bot.media.store import MediaStore
 from bot.outbox import broadcast, jobs
 from bot.outbox.sender import Sender
-from bot.people import coordinators, registration, units
+from bot.people import coordinators, registration, replacement, units
 from bot.ptb import commands, common, guard
 from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
@@ -89,6 +89,7 @@ def register_handlers(app: BotApplication) -> None:
     """
     guard.register(app)
     registration.register(app)
+    replacement.register(app)
     setup.register(app)
     deadlines.register(app)
     stats.register(app)
