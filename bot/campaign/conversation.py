@@ -1,8 +1,9 @@
-"""What /campaign and /deadline share: the full-scope guard, the calendar-changed hook and the
-handlers every state of either conversation falls back to.
+"""What /campaign and /deadline share: the full-scope guard, the calendar-changed hook, a
+state's handlers and the conversation frame with its fallbacks.
 
-Each conversation ends its own state (its ``cancel`` leaves its own user-data key); only the
-plumbing is shared.
+Only the plumbing is shared: each conversation owns its user-data key, and its /cancel calls
+its own ``leave`` (``setup.leave`` drops the /campaign draft, ``deadlines.leave`` the
+/deadline one), so leaving one never touches the other's draft.
 """
 
 from __future__ import annotations
