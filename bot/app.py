@@ -11,8 +11,7 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults
 
-from bot.campaign import handlers as campaign
-from bot.campaign import my_status
+from bot.campaign import deadlines, my_status, setup
 from bot.config import Settings
 from bot.desk import handlers as desk
 from bot.intake import documents, events
@@ -22,7 +21,7 @@ from bot.kernel.schedule import warm_holidays
 from bot.media.store import MediaStore
 from bot.outbox import broadcast, jobs
 from bot.outbox.sender import Sender
-from bot.people import coordinators, registration, units
+from bot.people import coordinators, registration, replacement, units
 from bot.ptb import commands, common, guard
 from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
@@ -90,7 +89,9 @@ def register_handlers(app: BotApplication) -> None:
     """
     guard.register(app)
     registration.register(app)
-    campaign.register(app)
+    replacement.register(app)
+    setup.register(app)
+    deadlines.register(app)
     stats.register(app)
     events.register_conversation(app)
     submissions.register_conversation(app)

@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.campaign.handlers import parse_change, parse_local_datetime
+from bot.campaign.calendar_text import parse_change
 from bot.intake.events import event_date
 from bot.kernel import validation
+from bot.kernel.dates import parse_local_datetime
 from bot.kernel.schedule import ONCE, WEEKLY, deadlines, default_rules
 from bot.sandbox import FakeTelegram, SimUser
 from bot.sandbox.server import Sent, format_text

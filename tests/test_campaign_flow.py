@@ -150,10 +150,10 @@ async def test_mystatus_lists_every_deliverable_with_its_due_time_and_state(
         (status,) = await user.wait_reply()
         lines = status.plain_text.splitlines()
         assert lines[0] == f"{liaison.unit_name} — 2026年安全生产月 报送情况："
-        assert "✅ 联络员推荐表：6月2日（周二）18:00 — 按时报送" in lines
-        assert "🕓 活动方案：6月2日（周二）18:00 — 逾期报送" in lines
-        assert "✅ 每周活动材料：6月4日（周四）10:00 — 按时报送" in lines
-        assert "❌ 每周活动材料：6月11日（周四）10:00 — 未报送" in lines
+        assert "✅ 联络员推荐表：6月2日（周二）18:00 — 按时" in lines
+        assert "🕓 活动方案：6月2日（周二）18:00 — 迟交 1 小时" in lines
+        assert "✅ 每周活动材料：6月4日（周四）10:00 — 按时" in lines
+        assert "❌ 每周活动材料：6月11日（周四）10:00 — 未交" in lines
         assert "⏳ 每周活动材料：6月18日（周四）10:00 — 未到期" in lines
         assert "⏳ 月度典型案例曝光（2026年6月）：6月30日（周二）18:00 — 未到期" in lines
         assert "⏳ 活动总结：7月2日（周四）18:00 — 未到期" in lines

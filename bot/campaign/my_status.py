@@ -6,12 +6,13 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.kernel.schedule import ANYTIME, deadlines, unit_state
-from bot.outbox import notices as wording
+from bot.kernel.words import LATE, MISSING, NOT_DUE, ON_TIME, Words
+from bot.outbox.notices import heading
 from bot.ptb.access import Who, liaison_only
 from bot.ptb.context import BotContext
-from bot.texts import Raw
+from bot.ptb.replies import send_lines
 
-ICONS = {"on_time": "✅", "late": "🕓", "missing": "❌", "not_due": "⏳"}
+ICONS = {ON_TIME: "✅", LATE: "🕓", MISSING: "❌", NOT_DUE: "⏳"}
 
 
 @liaison_only
@@ -25,7 +26,7 @@ async def my_status(update: Update, context: BotContext, who: Who) -> None:
     assert liaison is not None
     unit = await storage.units.get(liaison.unit_id)
     now = context.clock()
-    texts, language = context.texts, context.lang
+    words = Words(context.texts, context.lang, calendar.campaign.timezone)
     lines = [context.t("status.title", unit=unit.name if unit else "?",
                        campaign=calendar.campaign.name)]
     for rule in calendar.rules:
@@ -35,13 +36,9 @@ async def my_status(update: Update, context: BotContext, who: Who) -> None:
             done = await storage.delivered(deadline)
             state = unit_state(deadline, done, liaison.unit_id, now)
             lines.append(context.t(
-                "status.line", icon=ICONS[state],
-                deliverable=wording.deliverable_name(texts, language, rule.key),
-                period=Raw(wording.period_label(texts, language, rule, deadline)),
-                due=wording.due_text(texts, language, deadline),
-                state=context.t(f"status.state_{state}")))
-    for part in wording.split_lines(lines, "…"):
-        await update.effective_message.reply_text(part)
+                "status.line", icon=ICONS[state], deliverable=heading(words, rule, deadline),
+                due=words.due(deadline), state=words.state(state, done.get(liaison.unit_id))))
+    await send_lines(context, update.effective_chat.id, lines)
 
 
 def register(app) -> None:

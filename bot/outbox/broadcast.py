@@ -8,8 +8,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.kernel import validation
 from bot.ptb.access import Who, coordinator_only
+from bot.ptb.buttons import BroadcastDecision
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
+from bot.ptb.replies import stale_button
 from bot.storage.audience import UnitContact
 from bot.storage.outbox import Message
 
@@ -40,8 +42,9 @@ async def broadcast(update: Update, context: BotContext, who: Who) -> None:
         await update.effective_message.reply_text(context.t("broadcast.no_liaisons"))
         return
     draft = await context.storage.broadcasts.draft(text, who.scope_unit_id, who.person_id)
-    buttons = inline([[(context.t("broadcast.confirm"), f"broadcast:send:{draft.id}"),
-                       (context.t("broadcast.cancel"), f"broadcast:cancel:{draft.id}")]])
+    buttons = inline([[
+        BroadcastDecision("send", draft.id).button(context.t("broadcast.confirm")),
+        BroadcastDecision("cancel", draft.id).button(context.t("broadcast.cancel"))]])
     await update.effective_message.reply_text(
         context.t("broadcast.preview", count=len(recipients), text=text), reply_markup=buttons)
 
@@ -49,17 +52,17 @@ async def broadcast(update: Update, context: BotContext, who: Who) -> None:
 @coordinator_only
 async def on_button(update: Update, context: BotContext, who: Who) -> None:
     query = update.callback_query
-    _, action, raw_id = [*query.data.split(":"), "", ""][:3]
+    pressed = BroadcastDecision.parse(query.data)
     storage = context.storage
-    draft = await storage.broadcasts.get(int(raw_id)) if raw_id.isdigit() else None
-    if draft is None or draft.created_by != who.person_id or action not in ("send", "cancel"):
-        await query.answer(context.t("general.stale_button"))
+    draft = await storage.broadcasts.get(pressed.broadcast_id) if pressed else None
+    if draft is None or draft.created_by != who.person_id:
+        await stale_button(update, context)
         return
     if draft.confirmed_at is not None:
         await query.answer(context.t("broadcast.already"), show_alert=True)
         await query.edit_message_reply_markup(None)
         return
-    if action == "cancel":
+    if pressed.action == "cancel":
         await query.answer()
         await query.edit_message_text(context.t("broadcast.cancelled"))
         return
@@ -82,4 +85,4 @@ async def on_button(update: Update, context: BotContext, who: Who) -> None:
 
 def register(app) -> None:
     app.add_handler(CommandHandler("broadcast", broadcast))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^broadcast:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=BroadcastDecision.pattern()))

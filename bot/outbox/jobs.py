@@ -15,7 +15,8 @@ from datetime import datetime
 
 from bot.kernel import schedule
 from bot.kernel.schedule import ANNOUNCE, DIGEST, ONCE, WEEKLY, Notice, Plan
-from bot.outbox import notices as wording
+from bot.kernel.words import Words
+from bot.outbox import notices
 from bot.ptb.context import BotApplication, BotContext, Services
 from bot.storage.campaigns import Calendar
 from bot.storage.outbox import Message
@@ -100,6 +101,13 @@ async def tick(app: BotApplication, at: datetime | None = None) -> Plan | None:
     return result
 
 
+def _words(services: Services, calendar: Calendar, language: str | None) -> Words:
+    """The vocabulary in a recipient's language (the bot's when unknown) and the campaign's
+    time zone."""
+    return Words(services.texts, language or services.settings.language,
+                 calendar.campaign.timezone)
+
+
 async def enqueue(services: Services, calendar: Calendar, notice: Notice) -> int:
     """One outbox row per recipient of a notice; returns how many were new."""
     if notice.kind == ANNOUNCE:
@@ -114,7 +122,7 @@ async def enqueue(services: Services, calendar: Calendar, notice: Notice) -> int
 async def _to_missing_liaisons(services: Services, calendar: Calendar,
                                notice: Notice) -> list[Message]:
     """Prompts, reminders and overdue notices go to liaisons whose unit has not delivered."""
-    storage, texts = services.storage, services.texts
+    storage = services.storage
     rule = next(rule for rule in calendar.rules if rule.id == notice.deliverable_id)
     assert notice.deadline is not None
     done = await storage.delivered(notice.deadline)
@@ -123,11 +131,11 @@ async def _to_missing_liaisons(services: Services, calendar: Calendar,
     for contact in await storage.audience.liaisons():
         if contact.unit_id in done or contact.person_id in already:
             continue
-        language = contact.language or services.settings.language
+        words = _words(services, calendar, contact.language)
         messages.append(Message(
             rule.id, notice.period, contact.person_id, notice.tag, contact.chat_id,
-            wording.liaison_notice(texts, language, rule, notice),
-            wording.start_buttons(texts, language, notice, nil=notice.kind == "prompt")))
+            notices.liaison_notice(words, rule, notice),
+            notices.start_buttons(words, notice, nil=notice.kind == "prompt")))
     return messages
 
 
@@ -135,7 +143,7 @@ async def _announcements(services: Services, calendar: Calendar,
                          notice: Notice) -> list[Message]:
     """The campaign's one-time deliverables (those the unit has not delivered) and the
     weekly rhythm, once per liaison — also to liaisons who register later."""
-    storage, texts = services.storage, services.texts
+    storage = services.storage
     tz = calendar.campaign.timezone
     once = [(rule, deadline) for rule in calendar.rules if rule.kind == ONCE
             for deadline in schedule.deadlines(rule, tz)]
@@ -150,9 +158,9 @@ async def _announcements(services: Services, calendar: Calendar,
                       if contact.unit_id not in done[rule.id]]
         if not open_items and not weekly:
             continue
-        language = contact.language or services.settings.language
-        text = wording.announcement(texts, language, calendar.campaign.name,
-                                    calendar.campaign.theme, open_items, weekly)
+        text = notices.announcement(_words(services, calendar, contact.language),
+                                    calendar.campaign.name, calendar.campaign.theme,
+                                    open_items, weekly)
         messages.append(Message(0, notice.period, contact.person_id, notice.tag,
                                 contact.chat_id, text))
     return messages
@@ -160,7 +168,7 @@ async def _announcements(services: Services, calendar: Calendar,
 
 async def _digests(services: Services, calendar: Calendar, notice: Notice) -> list[Message]:
     """Each coordinator's digest covers the units in the coordinator's scope."""
-    storage, texts = services.storage, services.texts
+    storage = services.storage
     assert notice.deadline is not None
     rule = next(rule for rule in calendar.rules if rule.id == notice.deliverable_id)
     done = await storage.delivered(notice.deadline)
@@ -175,8 +183,8 @@ async def _digests(services: Services, calendar: Calendar, notice: Notice) -> li
         mine = [unit for unit in units if scope is None or unit.unit_id in scope]
         if not mine:
             continue
-        language = coordinator.language or services.settings.language
-        parts = wording.digest(texts, language, rule, notice.deadline, mine, done)
+        parts = notices.digest(_words(services, calendar, coordinator.language), rule,
+                               notice.deadline, mine, done)
         for number, part in enumerate(parts, start=1):
             kind = notice.tag if number == 1 else f"{notice.tag}#{number}"
             messages.append(Message(rule.id, notice.period, coordinator.person_id, kind,

@@ -7,9 +7,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.ptb import commands
 from bot.ptb.access import Who, coordinator_only, who_is
+from bot.ptb.buttons import CoordinatorRevoke
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import deep_link, inline
 from bot.ptb.notify import tell
+from bot.ptb.replies import stale_button
 from bot.storage.coordinators import InviteUnusable
 from bot.storage.models import Invite
 
@@ -33,13 +35,17 @@ async def add_coordinator(update: Update, context: BotContext, who: Who) -> None
     link = deep_link(context.bot.username, code)
     await update.effective_message.reply_text(
         context.t("coordinators.invite_created", scope=scope_text, link=link),
-        reply_markup=inline([[(context.t("coordinators.revoke"), f"coord:revoke:{code}")]]),
+        reply_markup=inline([[CoordinatorRevoke(code).button(context.t("coordinators.revoke"))]]),
     )
 
 
 async def on_revoke(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    code = query.data.removeprefix("coord:revoke:")
+    pressed = CoordinatorRevoke.parse(query.data)
+    if pressed is None:
+        await stale_button(update, context)
+        return
+    code = pressed.code
     invite = await context.storage.invites.get(code)
     who = await who_is(context, update.effective_user.id)
     if invite is None or not who.is_coordinator or not (
@@ -81,4 +87,4 @@ async def join(update: Update, context: BotContext, invite: Invite) -> None:
 
 def register(app) -> None:
     app.add_handler(CommandHandler("addcoordinator", add_coordinator))
-    app.add_handler(CallbackQueryHandler(on_revoke, pattern=r"^coord:revoke:"))
+    app.add_handler(CallbackQueryHandler(on_revoke, pattern=CoordinatorRevoke.pattern()))

@@ -1,12 +1,15 @@
 """Liaison registration (attachment 1) through a unit's invite link, and /profile.
 
 One persistent ConversationHandler: a state per form field, then a summary to confirm or
-change a field. The draft lives in ``user_data["form"]`` (persisted), so the form continues
-where it stopped after a restart.
+change a field. The draft lives in ``user_data["form"]``
+(:class:`bot.ptb.user_state.RegistrationForm`, persisted), so the form continues where it
+stopped after a restart. A unit that has a liaison already gets a pending one, which its
+coordinators approve or reject (:mod:`bot.people.replacement`).
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,12 +26,22 @@ from telegram.ext import (
 
 from bot.kernel import validation
 from bot.people import coordinators as coordinator_invites
+from bot.people import replacement
 from bot.ptb import commands
 from bot.ptb.access import who_is
+from bot.ptb.buttons import (
+    RegistrationBack,
+    RegistrationConfirm,
+    RegistrationEdit,
+    RegistrationField,
+    RegistrationGender,
+    RegistrationSkip,
+)
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline, share_contact
 from bot.ptb.notify import coordinators_of, tell
-from bot.storage.liaisons import DecisionStale
+from bot.ptb.replies import stale_button
+from bot.ptb.user_state import RegistrationForm
 from bot.storage.models import LIAISON_FORM_FIELDS
 
 
@@ -72,8 +85,18 @@ BY_STATE = {field.state: field for field in FIELDS}
 BY_NAME = {field.name: field for field in FIELDS}
 
 
-def _form(context: BotContext) -> dict:
-    return context.user_data.setdefault("form", {})
+FORM_BUTTONS = (RegistrationGender, RegistrationSkip, RegistrationConfirm, RegistrationEdit,
+                RegistrationField, RegistrationBack)
+ANY_FORM_BUTTON = re.compile("|".join(button.pattern().pattern for button in FORM_BUTTONS))
+
+
+def _form(context: BotContext) -> RegistrationForm:
+    return context.user_state.setdefault("form", {})
+
+
+def leave(context: BotContext) -> RegistrationForm | None:
+    """End the form (returned, when there was one)."""
+    return context.user_state.pop("form", None)
 
 
 def _shown(context: BotContext, name: str, value: str | None) -> str:
@@ -98,12 +121,13 @@ async def ask(update: Update, context: BotContext, field: Field) -> State:
     chat = update.effective_chat
     question = context.t(f"registration.ask_{field.name}")
     if field.name == "gender":
-        markup = inline([[(context.t("registration.gender_male"), "reg:gender:male"),
-                          (context.t("registration.gender_female"), "reg:gender:female")]])
+        markup = inline([[
+            RegistrationGender(value).button(context.t(f"registration.gender_{value}"))
+            for value in ("male", "female")]])
     elif field.name == "mobile":
         markup = share_contact(context.t("registration.share_contact"))
     elif field.optional:
-        markup = inline([[(context.t("registration.skip"), f"reg:skip:{field.name}")]])
+        markup = inline([[RegistrationSkip(field.name).button(context.t("registration.skip"))]])
     else:
         markup = None
     await context.bot.send_message(chat.id, question, reply_markup=markup)
@@ -122,12 +146,9 @@ async def show_summary(update: Update, context: BotContext) -> State:
     form = _form(context)
     unit = await context.storage.units.get(form["unit_id"])
     unit_name = unit.name if unit else "?"
-    if form["mode"] == "register":
-        buttons = [[(context.t("registration.confirm"), "reg:confirm"),
-                    (context.t("registration.change"), "reg:edit")]]
-    else:
-        buttons = [[(context.t("registration.save"), "reg:confirm"),
-                    (context.t("registration.change"), "reg:edit")]]
+    confirm = "registration.confirm" if form["mode"] == "register" else "registration.save"
+    buttons = [[RegistrationConfirm().button(context.t(confirm)),
+                RegistrationEdit().button(context.t("registration.change"))]]
     await context.bot.send_message(update.effective_chat.id,
                                    summary_text(context, unit_name, form["values"]),
                                    reply_markup=inline(buttons))
@@ -158,7 +179,7 @@ async def start_with_code(update: Update, context: BotContext) -> State | int:
             await update.effective_message.reply_text(
                 context.t("registration.already_registered", unit=unit.name))
         return ConversationHandler.END
-    context.user_data["form"] = {"mode": "register", "unit_id": unit.id, "values": {}}
+    context.user_state["form"] = {"mode": "register", "unit_id": unit.id, "values": {}}
     await update.effective_message.reply_text(context.t("registration.intro", unit=unit.name))
     return await ask(update, context, FIELDS[0])
 
@@ -169,8 +190,8 @@ async def profile(update: Update, context: BotContext) -> State | int:
     if who.liaison is None:
         await update.effective_message.reply_text(context.t("access.liaisons_only"))
         return ConversationHandler.END
-    context.user_data["form"] = {"mode": "profile", "unit_id": who.liaison.unit_id,
-                                 "liaison_id": who.liaison.id, "values": who.liaison.form()}
+    context.user_state["form"] = {"mode": "profile", "unit_id": who.liaison.unit_id,
+                                  "liaison_id": who.liaison.id, "values": who.liaison.form()}
     return await show_summary(update, context)
 
 
@@ -213,13 +234,14 @@ def button_handler(field: Field):
 
     async def on_button(update: Update, context: BotContext) -> State:
         query = update.callback_query
-        _, action, arg = query.data.split(":", 2)
-        if action == "gender" and field.name == "gender" and arg in ("male", "female"):
-            value: str | None = arg
-        elif action == "skip" and field.optional and arg == field.name:
+        gender = RegistrationGender.parse(query.data)
+        skip = RegistrationSkip.parse(query.data)
+        if gender is not None and field.name == "gender":
+            value: str | None = gender.value
+        elif skip is not None and field.optional and skip.field == field.name:
             value = None
         else:
-            await query.answer(context.t("general.stale_button"))
+            await stale_button(update, context)
             return field.state
         await query.answer()
         await query.edit_message_reply_markup(None)
@@ -243,12 +265,11 @@ async def on_confirm_buttons(update: Update, context: BotContext) -> State | int
     query = update.callback_query
     await query.answer()
     await query.edit_message_reply_markup(None)
-    if query.data == "reg:edit":
-        buttons = [[(context.t(f"registration.label_{f.name}"), f"reg:field:{f.name}")]
+    if RegistrationEdit.parse(query.data) is not None:
+        buttons = [RegistrationField(f.name).button(context.t(f"registration.label_{f.name}"))
                    for f in FIELDS]
-        rows = [[*buttons[i], *buttons[i + 1]] if i + 1 < len(buttons) else buttons[i]
-                for i in range(0, len(buttons), 2)]
-        rows.append([(context.t("registration.back"), "reg:back")])
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([RegistrationBack().button(context.t("registration.back"))])
         await context.bot.send_message(update.effective_chat.id,
                                        context.t("registration.which_field"),
                                        reply_markup=inline(rows))
@@ -260,15 +281,15 @@ async def on_choose_field(update: Update, context: BotContext) -> State:
     query = update.callback_query
     await query.answer()
     await query.edit_message_reply_markup(None)
-    name = query.data.removeprefix("reg:field:")
-    if query.data == "reg:back" or name not in BY_NAME:
+    chosen = RegistrationField.parse(query.data)
+    if chosen is None or chosen.field not in BY_NAME:     # back, or a field no longer asked
         return await show_summary(update, context)
-    _form(context)["editing"] = name
-    return await ask(update, context, BY_NAME[name])
+    _form(context)["editing"] = chosen.field
+    return await ask(update, context, BY_NAME[chosen.field])
 
 
 async def submit(update: Update, context: BotContext) -> int:
-    form = context.user_data.pop("form", None)
+    form = leave(context)
     storage = context.storage
     user = update.effective_user
     if not form:
@@ -299,23 +320,14 @@ async def submit(update: Update, context: BotContext) -> int:
                        unit=unit.name, name=liaison.name, mobile=liaison.mobile)
         return ConversationHandler.END
 
-    current = await storage.liaisons.active_for_unit(unit.id)
     await context.bot.send_message(user.id, context.t("registration.awaiting_approval",
                                                       unit=unit.name))
-    for coordinator_id in await coordinators_of(context, unit.id):
-        language = await storage.people.language_of(coordinator_id, context.settings.language)
-        markup = inline([[
-            (context.texts.get(language, "registration.approve"), f"liaison:approve:{liaison.id}"),
-            (context.texts.get(language, "registration.reject"), f"liaison:reject:{liaison.id}"),
-        ]])
-        await tell(context, coordinator_id, "registration.coordinator_replacement", markup,
-                   unit=unit.name, name=liaison.name, mobile=liaison.mobile,
-                   current=current.name if current else "-")
+    await replacement.ask_coordinators(context, unit, liaison)
     return ConversationHandler.END
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    context.user_data.pop("form", None)
+    leave(context)
     await update.effective_message.reply_text(context.t("registration.cancelled"),
                                               reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END
@@ -326,54 +338,13 @@ async def busy(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(context.t("registration.busy"))
 
 
-async def stale_button(update: Update, context: BotContext) -> None:
-    await update.callback_query.answer(context.t("general.stale_button"))
-
-
-async def on_decision(update: Update, context: BotContext) -> None:
-    """A coordinator's approve / reject button for a replacement liaison."""
-    query = update.callback_query
-    _, action, raw_id = query.data.split(":")
-    storage = context.storage
-    pending = await storage.liaisons.get(int(raw_id)) if raw_id.isdigit() else None
-    who = await who_is(context, update.effective_user.id)
-    if pending is None or not who.is_coordinator or not await storage.units.in_scope(
-            pending.unit_id, who.scope_unit_id):
-        await query.answer(context.t("access.coordinators_only"), show_alert=True)
-        return
-    try:
-        decision = await storage.liaisons.decide(pending.id, action == "approve", who.person_id)
-    except DecisionStale:
-        await query.answer(context.t("registration.already_decided"), show_alert=True)
-        await query.edit_message_reply_markup(None)
-        return
-    await query.answer()
-    unit = await storage.units.get(pending.unit_id)
-    key = "registration.approved_by_you" if decision.liaison.status == "active" \
-        else "registration.rejected_by_you"
-    await query.edit_message_text(context.t(key, unit=unit.name, name=pending.name))
-    if decision.liaison.status == "active":
-        await tell(context, pending.person_id, "registration.you_were_approved", unit=unit.name)
-        if decision.replaced:
-            await tell(context, decision.replaced.person_id, "registration.you_were_replaced",
-                       unit=unit.name, name=pending.name)
-            await _republish(context, decision.replaced.person_id)
-        await _republish(context, pending.person_id)
-    else:
-        await tell(context, pending.person_id, "registration.you_were_rejected", unit=unit.name)
-
-
-async def _republish(context: BotContext, person_id: int) -> None:
-    language = await context.storage.people.language_of(person_id, context.settings.language)
-    who = await who_is(context, person_id)
-    await commands.publish_for_chat(context.bot, context.texts, person_id, language, who.roles)
-
-
 def _field_handlers(field: Field) -> list:
     handlers: list = [MessageHandler(filters.TEXT & ~filters.COMMAND, field_text_handler(field))]
     if field.name == "mobile":
         handlers.append(MessageHandler(filters.CONTACT, on_contact))
-    handlers.append(CallbackQueryHandler(button_handler(field), pattern=r"^reg:(gender|skip):"))
+    on_button = button_handler(field)
+    handlers += [CallbackQueryHandler(on_button, pattern=RegistrationGender.pattern()),
+                 CallbackQueryHandler(on_button, pattern=RegistrationSkip.pattern())]
     handlers.append(MessageHandler(~filters.COMMAND, wrong_kind_handler(field)))
     return handlers
 
@@ -381,11 +352,13 @@ def _field_handlers(field: Field) -> list:
 def conversation() -> ConversationHandler:
     states: dict[object, list] = {field.state: _field_handlers(field) for field in FIELDS}
     states[State.CONFIRM] = [
-        CallbackQueryHandler(on_confirm_buttons, pattern=r"^reg:(confirm|edit)$"),
+        CallbackQueryHandler(on_confirm_buttons, pattern=RegistrationConfirm.pattern()),
+        CallbackQueryHandler(on_confirm_buttons, pattern=RegistrationEdit.pattern()),
         MessageHandler(~filters.COMMAND, wrong_kind_handler(None)),
     ]
     states[State.CHOOSE_FIELD] = [
-        CallbackQueryHandler(on_choose_field, pattern=r"^reg:(field:\w+|back)$"),
+        CallbackQueryHandler(on_choose_field, pattern=RegistrationField.pattern()),
+        CallbackQueryHandler(on_choose_field, pattern=RegistrationBack.pattern()),
         MessageHandler(~filters.COMMAND, wrong_kind_handler(None)),
     ]
     with warnings.catch_warnings():
@@ -403,7 +376,7 @@ def _conversation(states: dict) -> ConversationHandler:
         states=states,
         fallbacks=[
             CommandHandler("cancel", cancel),
-            CallbackQueryHandler(stale_button, pattern=r"^reg:"),
+            CallbackQueryHandler(stale_button, pattern=ANY_FORM_BUTTON),
             MessageHandler(filters.COMMAND, busy),
         ],
         name="registration",
@@ -414,4 +387,3 @@ def _conversation(states: dict) -> ConversationHandler:
 
 def register(app) -> None:
     app.add_handler(conversation())
-    app.add_handler(CallbackQueryHandler(on_decision, pattern=r"^liaison:(approve|reject):"))

@@ -10,8 +10,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.kernel import validation
 from bot.people.unit_import import UnitFileError, read_unit_rows
 from bot.ptb.access import Who, coordinator_only
+from bot.ptb.buttons import UnitsPage
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import deep_link, inline, pager
+from bot.ptb.replies import stale_button
 from bot.storage.models import Unit
 from bot.texts import Raw
 
@@ -126,7 +128,8 @@ async def _units_page(context: BotContext, who: Who, page: int) -> tuple[str, ob
         link = deep_link(context.bot.username, item.invite_code) if item.invite_code else "-"
         lines.append(context.t("units.list_line", number=number, name=item.unit.name,
                                parent=Raw(parent), liaison=Raw(liaison), link=link))
-    buttons = pager("units", page, pages, context.t("general.previous"), context.t("general.next"))
+    buttons = pager(lambda number: UnitsPage(number).pack(), page, pages,
+                    context.t("general.previous"), context.t("general.next"))
     return "\n".join(lines), inline([buttons]) if buttons else None
 
 
@@ -139,9 +142,12 @@ async def list_units(update: Update, context: BotContext, who: Who) -> None:
 @coordinator_only
 async def on_units_page(update: Update, context: BotContext, who: Who) -> None:
     query = update.callback_query
-    raw = query.data.removeprefix("units:page:")
+    pressed = UnitsPage.parse(query.data)
+    if pressed is None:
+        await stale_button(update, context)
+        return
     await query.answer()
-    text, markup = await _units_page(context, who, int(raw) if raw.isdigit() else 0)
+    text, markup = await _units_page(context, who, pressed.page)
     await query.edit_message_text(text, reply_markup=markup)
 
 
@@ -166,4 +172,4 @@ def register(app) -> None:
     app.add_handler(CommandHandler("addunit", add_unit))
     app.add_handler(CommandHandler("units", list_units))
     app.add_handler(CommandHandler("invite", new_invite))
-    app.add_handler(CallbackQueryHandler(on_units_page, pattern=r"^units:page:"))
+    app.add_handler(CallbackQueryHandler(on_units_page, pattern=UnitsPage.pattern()))

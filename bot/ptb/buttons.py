@@ -149,7 +149,7 @@ class Language(ButtonData):
 
 @declaration("reg:gender")
 class RegistrationGender(ButtonData):
-    value: str
+    value: Literal["male", "female"]
 
 
 @declaration("reg:skip")

@@ -10,8 +10,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.ptb import commands
 from bot.ptb.access import who_is
+from bot.ptb.buttons import Language
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
+from bot.ptb.replies import stale_button
 from bot.texts import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 async def choose_language(update: Update, context: BotContext) -> None:
-    buttons = [[(context.texts.get(language, "common.language_name"), f"lang:{language}")
+    buttons = [[Language(language).button(context.texts.get(language, "common.language_name"))
                 for language in LANGUAGES]]
     await update.effective_message.reply_text(context.t("common.choose_language"),
                                               reply_markup=inline(buttons))
@@ -53,10 +55,11 @@ async def choose_language(update: Update, context: BotContext) -> None:
 
 async def on_language(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    language = query.data.removeprefix("lang:")
-    if language not in LANGUAGES:
-        await query.answer(context.t("general.stale_button"))
+    pressed = Language.parse(query.data)
+    if pressed is None or pressed.language not in LANGUAGES:
+        await stale_button(update, context)
         return
+    language = pressed.language
     await context.storage.people.set_language(update.effective_user.id, language)
     context.person = await context.storage.people.get(update.effective_user.id)
     await query.answer()
@@ -81,10 +84,6 @@ async def anything_else(update: Update, context: BotContext) -> None:
                                               + context.t(key))
 
 
-async def stale_button(update: Update, context: BotContext) -> None:
-    await update.callback_query.answer(context.t("general.stale_button"))
-
-
 async def on_error(update: object, context: BotContext) -> None:
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat and \
@@ -99,7 +98,7 @@ def register_commands(app) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("lang", choose_language))
-    app.add_handler(CallbackQueryHandler(on_language, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(on_language, pattern=Language.pattern()))
     app.add_handler(CommandHandler("cancel", cancel))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
@@ -21,14 +21,15 @@ def share_contact(label: str) -> ReplyKeyboardMarkup:
     )
 
 
-def pager(area: str, page: int, pages: int, previous: str, following: str
+def pager(data: Callable[[int], str], page: int, pages: int, previous: str, following: str
           ) -> list[tuple[str, str]]:
-    """◀ / ▶ buttons for a paged list; empty when everything fits on one page."""
+    """◀ / ▶ buttons for a paged list (``data(n)``: the callback data of page n); empty when
+    everything fits on one page."""
     row: list[tuple[str, str]] = []
     if page > 0:
-        row.append((previous, f"{area}:page:{page - 1}"))
+        row.append((previous, data(page - 1)))
     if page + 1 < pages:
-        row.append((following, f"{area}:page:{page + 1}"))
+        row.append((following, data(page + 1)))
     return row
 
 
