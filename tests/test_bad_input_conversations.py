@@ -29,8 +29,7 @@ from bot import validation
 from bot.forms import BadValue, parse_definition, parse_value
 from bot.handlers.campaign import parse_change, parse_local_datetime
 from bot.handlers.events import event_date
-from bot.sandbox import FakeTelegram, SimUser
-from bot.sandbox.server import Sent, format_text
+from bot.sandbox import FakeTelegram, Sent, SimUser, format_text
 from bot.schedule import ONCE, WEEKLY, deadlines, default_rules
 from bot.texts import Texts
 from tests.conftest import ADMIN_ID, BotUnderTest, answer

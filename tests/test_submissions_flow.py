@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.sandbox.server import generate_bytes
+from bot.sandbox import generate_bytes
 from bot.schedule import default_rules
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
 

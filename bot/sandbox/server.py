@@ -23,97 +23,48 @@ import contextlib
 import copy
 import dataclasses
 import hashlib
-import io
 import itertools
 import json
 import logging
 import math
 import mimetypes
-import random
 import re
 import secrets
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from bot.sandbox.users import SimUser
+from bot.sandbox.entities import command_entities, format_text, u16
+from bot.sandbox.files import (
+    MAX_GETFILE_SIZE,
+    PHOTO_SIZE_BOXES,
+    _image_size,
+    _scaled_copies,
+    human_size,
+)
+from bot.sandbox.records import (
+    ApiError,
+    FaultRule,
+    FileRecord,
+    JSONDict,
+    Sent,
+    SentFile,
+    Upload,
+    bad_request,
+    button_text,
+)
+from bot.sandbox.users import SimUser
+from bot.sandbox.wire import error_response, json_response, parse_params
 
 log = logging.getLogger(__name__)
 
-JSONDict = dict[str, Any]
-
-#: getFile refuses files above this size unless the server runs in ``local_mode``.
-MAX_GETFILE_SIZE = 20 * 1024 * 1024
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
-
-# ---------------------------------------------------------------------------------------------
-# Request parameter coercion.  PTB sends every value as a string (form-encoded or multipart).
-# ---------------------------------------------------------------------------------------------
-
-INT_FIELDS = frozenset(
-    {
-        "chat_id",
-        "user_id",
-        "message_id",
-        "offset",
-        "limit",
-        "timeout",
-        "from_chat_id",
-        "reply_to_message_id",
-        "duration",
-        "width",
-        "height",
-        "cache_time",
-        "message_thread_id",
-        "length",
-    }
-)
-FLOAT_FIELDS = frozenset({"latitude", "longitude"})
-JSON_FIELDS = frozenset(
-    {
-        "reply_markup",
-        "entities",
-        "caption_entities",
-        "commands",
-        "scope",
-        "media",
-        "link_preview_options",
-        "reply_parameters",
-        "allowed_updates",
-        "results",
-        "menu_button",
-        "message_ids",
-        "options",
-    }
-)
-BOOL_FIELDS = frozenset(
-    {
-        "show_alert",
-        "disable_notification",
-        "protect_content",
-        "drop_pending_updates",
-        "disable_web_page_preview",
-        "allow_sending_without_reply",
-        "supports_streaming",
-        "disable_content_type_detection",
-        "has_spoiler",
-        "show_caption_above_media",
-        "allow_paid_broadcast",
-        "remove_caption",
-        "is_personal",
-        "for_channels",
-    }
-)
-#: Fields that may be ``@username`` instead of a numeric id.
-CHAT_FIELDS = frozenset({"chat_id", "from_chat_id"})
 
 #: Methods subject to flood control (sendX, editX, copy/forward) - see `_is_rate_limited`.
 RATE_LIMIT_EXEMPT = frozenset({"sendchataction"})
@@ -152,595 +103,6 @@ IMPLEMENTED_METHODS = (
     "getChat",
 )
 _CANONICAL = {name.lower(): name for name in IMPLEMENTED_METHODS}
-
-
-class ApiError(Exception):
-    """An error answered to the client as ``{"ok": false, ...}`` with HTTP status = code."""
-
-    def __init__(self, code: int, description: str, parameters: JSONDict | None = None):
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.parameters = parameters
-
-
-def _bad(description: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {description}")
-
-
-@dataclass
-class Upload:
-    """A file part of a multipart request."""
-
-    name: str
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-    def __repr__(self) -> str:
-        return f"<Upload {self.name} {self.filename!r} {len(self.data)} bytes>"
-
-
-# ---------------------------------------------------------------------------------------------
-# Observation models
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SentFile:
-    """A file the bot sent (document, video, media-group item...)."""
-
-    file_name: str | None
-    mime_type: str | None
-    data: bytes
-    file_id: str = ""
-    file_unique_id: str = ""
-    kind: str = "document"  #: "document" | "photo" | "video" | ...
-    caption: str | None = None  #: only used for media-group items
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-    def __repr__(self) -> str:
-        return (
-            f"SentFile(kind={self.kind!r}, file_name={self.file_name!r}, "
-            f"mime_type={self.mime_type!r}, size={self.size})"
-        )
-
-
-@dataclass
-class Sent:
-    """One bot -> chat message as recorded by the server.
-
-    ``text`` is the text (or caption) exactly as the bot sent it (markup included when a
-    ``parse_mode`` was used); ``plain_text`` is what the user sees after Telegram parsed it.
-    ``message`` is the current Message JSON as Telegram would hand it out (e.g. in a
-    callback query).  Edits update the entry in place and push the previous version to
-    ``edits``.  A media group is a single entry with ``media`` set and one id per item in
-    ``message_ids``.
-    """
-
-    method: str
-    chat_id: int | str
-    message_id: int
-    text: str | None = None
-    reply_markup: JSONDict | None = None
-    parse_mode: str | None = None
-    entities: list[JSONDict] | None = None
-    document: SentFile | None = None
-    photo: bytes | None = None
-    video: SentFile | None = None
-    media: list[SentFile] | None = None
-    date: int = 0
-    edits: list[Sent] = field(default_factory=list)
-    deleted: bool = False
-    plain_text: str | None = None
-    message_ids: list[int] = field(default_factory=list)
-    reply_to_message_id: int | None = None
-    message: JSONDict = field(default_factory=dict, repr=False)
-
-    @property
-    def caption(self) -> str | None:
-        """The caption for media messages (same as ``text``), else None."""
-        if self.document or self.photo is not None or self.video or self.media:
-            return self.text
-        return None
-
-    def inline_keyboard(self) -> list[list[JSONDict]]:
-        """Rows of inline buttons (dicts), empty when there is no inline keyboard."""
-        if not self.reply_markup:
-            return []
-        return [list(row) for row in self.reply_markup.get("inline_keyboard") or []]
-
-    def button_texts(self) -> list[str]:
-        """Texts of all inline buttons, row by row."""
-        return [b.get("text", "") for row in self.inline_keyboard() for b in row]
-
-    def find_button(self, text: str) -> JSONDict | None:
-        """The inline button with exactly this text, or None."""
-        for row in self.inline_keyboard():
-            for button in row:
-                if button.get("text") == text:
-                    return button
-        return None
-
-    def keyboard_texts(self) -> list[str]:
-        """Texts of the reply-keyboard buttons sent with this message (if any)."""
-        rows = (self.reply_markup or {}).get("keyboard") or []
-        return [_button_text(b) for row in rows for b in row]
-
-
-@dataclass
-class FileRecord:
-    """A file the server knows (uploaded by the bot or a simulated user)."""
-
-    file_id: str
-    file_unique_id: str
-    kind: str
-    size: int
-    file_path: str
-    file_name: str | None = None
-    mime_type: str | None = None
-    meta: JSONDict = field(default_factory=dict)
-
-
-@dataclass
-class _FaultRule:
-    remaining: int
-    status: int | str
-    methods: frozenset[str] | None
-
-
-# ---------------------------------------------------------------------------------------------
-# Small helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def _u16(text: str) -> int:
-    """Length in UTF-16 code units (Telegram's unit for entity offsets)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _button_text(button: Any) -> str:
-    return button if isinstance(button, str) else str(button.get("text", ""))
-
-
-def _human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{round(size / 1024)} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
-def generate_bytes(size: int, seed: int | str = 0) -> bytes:
-    """Deterministic pseudo-random bytes (same size and seed -> same bytes)."""
-    return random.Random(f"{seed}:{size}").randbytes(size)
-
-
-#: The boxes Telegram scales a photo into (types s, m, x, y): each one smaller than the
-#: original is sent as its own PhotoSize, upright and re-encoded as JPEG, before the original.
-PHOTO_SIZE_BOXES = (90, 320, 800, 1280)
-
-
-def _image_size(data: bytes) -> tuple[int, int] | None:
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - Pillow is a dependency of the project
-        return None
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            return img.size
-    except Exception:
-        return None
-
-
-ScaledCopy = tuple[bytes, int, int]   # JPEG bytes, width, height
-
-
-def _scaled_copies(data: bytes, boxes: Iterable[int]
-                   ) -> tuple[tuple[int, int], list[ScaledCopy]] | None:
-    """The upright size of an image and a JPEG of it per box smaller than it (each at most
-    box px on its longer side), or None when `data` is not an image."""
-    try:
-        from PIL import Image, ImageOps
-    except ImportError:  # pragma: no cover
-        return None
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            upright = ImageOps.exif_transpose(img).convert("RGB")
-    except Exception:
-        return None
-    copies = []
-    for box in boxes:
-        if max(upright.size) <= box:
-            break
-        scaled = upright.copy()
-        scaled.thumbnail((box, box))
-        out = io.BytesIO()
-        scaled.save(out, format="JPEG", quality=87)
-        copies.append((out.getvalue(), scaled.size[0], scaled.size[1]))
-    return upright.size, copies
-
-
-# ---------------------------------------------------------------------------------------------
-# parse_mode handling: Telegram turns markup into plain text + entities, and rejects
-# malformed markup with "Bad Request: can't parse entities: ...".
-# ---------------------------------------------------------------------------------------------
-
-
-class _ParseError(Exception):
-    pass
-
-
-class _TextBuilder:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.pos = 0  # UTF-16 offset of the end of the output
-        self.entities: list[JSONDict] = []
-
-    def add(self, text: str) -> None:
-        self.parts.append(text)
-        self.pos += _u16(text)
-
-    def entity(self, etype: str, start: int, **extra: Any) -> None:
-        if self.pos > start:
-            self.entities.append(
-                {"type": etype, "offset": start, "length": self.pos - start, **extra}
-            )
-
-    def result(self) -> tuple[str, list[JSONDict]]:
-        ents = sorted(self.entities, key=lambda e: (e["offset"], -e["length"]))
-        return "".join(self.parts), ents
-
-
-_HTML_END = re.compile(r"</([A-Za-z][\w-]*)\s*>")
-_HTML_START = re.compile(
-    r"<([A-Za-z][\w-]*)((?:\s+[A-Za-z][\w-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*)\s*/?>"
-)
-_HTML_ATTR = re.compile(r"([A-Za-z][\w-]*)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+)))?")
-_HTML_ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);")
-_HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_HTML_TAGS = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "tg-spoiler": "spoiler",
-    "span": "spoiler",
-    "a": "text_link",
-    "code": "code",
-    "pre": "pre",
-    "blockquote": "blockquote",
-    "tg-emoji": "custom_emoji",
-}
-
-
-def _html_unescape(value: str) -> str:
-    return _HTML_ENTITY.sub(lambda m: _decode_html_entity(m.group(1)) or m.group(0), value)
-
-
-def _decode_html_entity(name: str) -> str | None:
-    if name.startswith("#"):
-        try:
-            cp = int(name[2:], 16) if name[1:2] in "xX" else int(name[1:])
-            return chr(cp)
-        except (ValueError, OverflowError):
-            return None
-    return _HTML_NAMED.get(name)
-
-
-def parse_html(src: str) -> tuple[str, list[JSONDict]]:
-    """Telegram's HTML parse mode: plain text + entities, or `_ParseError`."""
-    b = _TextBuilder()
-    stack: list[tuple[str, JSONDict | None, int]] = []
-    i, n = 0, len(src)
-
-    def boff(idx: int) -> int:
-        return len(src[:idx].encode())
-
-    while i < n:
-        c = src[i]
-        if c == "<":
-            m = _HTML_END.match(src, i)
-            if m:
-                tag = m.group(1).lower()
-                if not stack:
-                    raise _ParseError(f"Unexpected end tag at byte offset {boff(i)}")
-                if stack[-1][0] != tag:
-                    expected = stack[-1][0]
-                    raise _ParseError(
-                        f"Unmatched end tag at byte offset {boff(i)}, "
-                        f'expected "</{expected}>", found "</{tag}>"'
-                    )
-                _, ent, start = stack.pop()
-                if ent is not None:
-                    etype = ent.pop("type")
-                    b.entity(etype, start, **ent)
-                i = m.end()
-                continue
-            m = _HTML_START.match(src, i)
-            word_match = re.match(r"<\s*([^\s>/]*)", src[i:])
-            word = word_match.group(1) if word_match else ""
-            if not m or m.group(1).lower() not in _HTML_TAGS:
-                raise _ParseError(f'Unsupported start tag "{word}" at byte offset {boff(i)}')
-            tag = m.group(1).lower()
-            attrs: dict[str, str] = {}
-            for am in _HTML_ATTR.finditer(m.group(2) or ""):
-                attrs[am.group(1).lower()] = _html_unescape(
-                    next((g for g in am.groups()[1:] if g is not None), "")
-                )
-            ent: JSONDict | None = {"type": _HTML_TAGS[tag]}
-            if tag == "span" and attrs.get("class") != "tg-spoiler":
-                raise _ParseError(
-                    f'Tag "span" must have class "tg-spoiler" at byte offset {boff(i)}'
-                )
-            if tag == "a":
-                href = attrs.get("href")
-                ent = {"type": "text_link", "url": href} if href else None
-            elif tag == "code" and stack and stack[-1][0] == "pre" and stack[-1][1] is not None:
-                lang = attrs.get("class", "")
-                if lang.startswith("language-"):
-                    stack[-1][1]["language"] = lang[len("language-") :]
-                ent = None
-            elif tag == "blockquote" and "expandable" in attrs:
-                ent = {"type": "expandable_blockquote"}
-            elif tag == "tg-emoji":
-                ent = {"type": "custom_emoji", "custom_emoji_id": attrs.get("emoji-id", "")}
-            stack.append((tag, ent, b.pos))
-            i = m.end()
-            continue
-        if c == "&":
-            m = _HTML_ENTITY.match(src, i)
-            decoded = _decode_html_entity(m.group(1)) if m else None
-            if m and decoded is not None:
-                b.add(decoded)
-                i = m.end()
-                continue
-        b.add(c)
-        i += 1
-    if stack:
-        raise _ParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    return b.result()
-
-
-_MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
-_MD_NAMES = {
-    "bold": "Bold",
-    "italic": "Italic",
-    "underline": "Underline",
-    "strikethrough": "Strikethrough",
-    "spoiler": "Spoiler",
-    "code": "Code",
-    "pre": "Pre",
-    "text_link": "TextUrl",
-}
-
-
-def _find_unescaped(src: str, needle: str, start: int) -> int:
-    i = start
-    while i < len(src):
-        if src[i] == "\\":
-            i += 2
-            continue
-        if src.startswith(needle, i):
-            return i
-        i += 1
-    return -1
-
-
-def _md_unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
-
-
-def parse_markdown_v2(src: str) -> tuple[str, list[JSONDict]]:
-    """Telegram's MarkdownV2: reserved characters must be escaped with a backslash."""
-    b = _TextBuilder()
-    stack: list[tuple[str, int, int]] = []  # (entity type, start utf16, byte offset)
-    quote_start: int | None = None
-    i, n = 0, len(src)
-
-    def boff(idx: int) -> int:
-        return len(src[:idx].encode())
-
-    def toggle(etype: str, width: int) -> None:
-        for k in range(len(stack) - 1, -1, -1):
-            if stack[k][0] == etype:
-                _, start, _ = stack.pop(k)
-                b.entity(etype, start)
-                return
-        stack.append((etype, b.pos, boff(i)))
-
-    while i < n:
-        c = src[i]
-        if c == "\\":
-            if i + 1 < n and 0 < ord(src[i + 1]) < 127:
-                b.add(src[i + 1])
-                i += 2
-                continue
-            b.add(c)
-            i += 1
-            continue
-        if c == "\n":
-            if quote_start is not None and src[i + 1 : i + 2] != ">":
-                b.entity("blockquote", quote_start)
-                quote_start = None
-            b.add(c)
-            i += 1
-            continue
-        if c == ">" and (i == 0 or src[i - 1] == "\n"):
-            if quote_start is None:
-                quote_start = b.pos
-            i += 1
-            continue
-        if c == "`":
-            if src.startswith("```", i):
-                end = _find_unescaped(src, "```", i + 3)
-                if end < 0:
-                    raise _ParseError(f"Can't find end of Pre entity at byte offset {boff(i)}")
-                body = src[i + 3 : end]
-                language = ""
-                first, sep, rest = body.partition("\n")
-                if sep and first and " " not in first:
-                    language, body = first, rest
-                elif sep and not first:
-                    body = rest
-                start = b.pos
-                b.add(_md_unescape(body))
-                b.entity("pre", start, **({"language": language} if language else {}))
-                i = end + 3
-                continue
-            end = _find_unescaped(src, "`", i + 1)
-            if end < 0:
-                raise _ParseError(f"Can't find end of Code entity at byte offset {boff(i)}")
-            start = b.pos
-            b.add(_md_unescape(src[i + 1 : end]))
-            b.entity("code", start)
-            i = end + 1
-            continue
-        if c == "*":
-            toggle("bold", 1)
-            i += 1
-            continue
-        if c == "_":
-            if src.startswith("__", i):
-                toggle("underline", 2)
-                i += 2
-            else:
-                toggle("italic", 1)
-                i += 1
-            continue
-        if c == "~":
-            toggle("strikethrough", 1)
-            i += 1
-            continue
-        if c == "|" and src.startswith("||", i):
-            toggle("spoiler", 2)
-            i += 2
-            continue
-        if c == "[":
-            stack.append(("text_link", b.pos, boff(i)))
-            i += 1
-            continue
-        if c == "]" and stack and stack[-1][0] == "text_link":
-            if src[i + 1 : i + 2] != "(":
-                raise _ParseError(
-                    "Character ']' is reserved and must be escaped with the preceding '\\'"
-                )
-            end = _find_unescaped(src, ")", i + 2)
-            if end < 0:
-                raise _ParseError(f"Can't find end of a URL at byte offset {boff(i + 2)}")
-            _, start, _ = stack.pop()
-            b.entity("text_link", start, url=_md_unescape(src[i + 2 : end]))
-            i = end + 1
-            continue
-        if c in _MDV2_RESERVED:
-            raise _ParseError(
-                f"Character '{c}' is reserved and must be escaped with the preceding '\\'"
-            )
-        b.add(c)
-        i += 1
-    if quote_start is not None:
-        b.entity("blockquote", quote_start)
-    if stack:
-        etype, _, byte_offset = stack[-1]
-        raise _ParseError(
-            f"Can't find end of {_MD_NAMES[etype]} entity at byte offset {byte_offset}"
-        )
-    return b.result()
-
-
-def parse_markdown(src: str) -> tuple[str, list[JSONDict]]:
-    """Telegram's legacy Markdown (no nesting, only _*`[ are special)."""
-    b = _TextBuilder()
-    i, n = 0, len(src)
-    simple = {"*": "bold", "_": "italic"}
-    while i < n:
-        c = src[i]
-        byte_offset = len(src[:i].encode())
-        if c == "\\" and i + 1 < n and src[i + 1] in "_*`[":
-            b.add(src[i + 1])
-            i += 2
-            continue
-        if c in simple or c == "`":
-            token = "```" if src.startswith("```", i) else c
-            end = src.find(token, i + len(token))
-            if end < 0:
-                raise _ParseError(
-                    f"Can't find end of the entity starting at byte offset {byte_offset}"
-                )
-            body = src[i + len(token) : end]
-            etype = simple.get(c, "pre" if token == "```" else "code")
-            language = ""
-            if token == "```":
-                first, sep, rest = body.partition("\n")
-                if sep and first and " " not in first:
-                    language, body = first, rest
-            start = b.pos
-            b.add(body)
-            b.entity(etype, start, **({"language": language} if language else {}))
-            i = end + len(token)
-            continue
-        if c == "[":
-            m = re.compile(r"\[([^\]]*)\]\(([^)]*)\)").match(src, i)
-            if m:
-                start = b.pos
-                b.add(m.group(1))
-                b.entity("text_link", start, url=m.group(2))
-                i = m.end()
-                continue
-            raise _ParseError(f"Can't find end of the entity starting at byte offset {byte_offset}")
-        b.add(c)
-        i += 1
-    return b.result()
-
-
-def _strip_text(text: str, entities: list[JSONDict]) -> tuple[str, list[JSONDict]]:
-    """Telegram trims leading/trailing whitespace of message texts (entities follow)."""
-    stripped = text.strip()
-    if stripped == text:
-        return text, entities
-    left = _u16(text[: len(text) - len(text.lstrip())])
-    total = _u16(stripped)
-    out = []
-    for ent in entities:
-        start = max(ent["offset"] - left, 0)
-        end = min(ent["offset"] - left + ent["length"], total)
-        if end > start:
-            out.append({**ent, "offset": start, "length": end - start})
-    return stripped, out
-
-
-def format_text(
-    text: str, parse_mode: str | None, entities: list[JSONDict] | None
-) -> tuple[str, list[JSONDict]]:
-    """Apply `parse_mode` like Telegram: returns (plain text, entities) or raises ApiError 400."""
-    mode = (parse_mode or "").lower()
-    try:
-        if not mode:
-            plain, ents = text, [dict(e) for e in entities or []]
-        elif mode == "html":
-            plain, ents = parse_html(text)
-        elif mode == "markdownv2":
-            plain, ents = parse_markdown_v2(text)
-        elif mode == "markdown":
-            plain, ents = parse_markdown(text)
-        else:
-            raise _bad("unsupported parse_mode")
-    except _ParseError as exc:
-        raise _bad(f"can't parse entities: {exc}") from None
-    return _strip_text(plain, ents)
-
-
-# ---------------------------------------------------------------------------------------------
-# The server
-# ---------------------------------------------------------------------------------------------
 
 
 class FakeTelegram:
@@ -830,7 +192,7 @@ class FakeTelegram:
         self._broken_downloads: set[str] = set()
 
         self._blocked: set[int | str] = set()
-        self._faults: list[_FaultRule] = []
+        self._faults: list[FaultRule] = []
         self._send_window: deque[float] = deque()
         self._sends_per_second: Counter[int] = Counter()
         self._media_group_seq = itertools.count(13_000_000_000_000_000)
@@ -924,7 +286,7 @@ class FakeTelegram:
         (the request hangs ``timeout_hang`` seconds so the client's timeout fires).
         """
         names = frozenset(m.lower() for m in methods) if methods else None
-        self._faults.append(_FaultRule(count, status, names))
+        self._faults.append(FaultRule(count, status, names))
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -1034,8 +396,6 @@ class FakeTelegram:
         language_code: str | None = "zh-hans",
     ) -> SimUser:
         """The simulated user with this id (created on first use; same id -> same object)."""
-        from bot.sandbox.users import SimUser
-
         existing = self._users.get(user_id)
         if existing is not None:
             return existing
@@ -1064,20 +424,20 @@ class FakeTelegram:
 
     def _resolve_chat(self, value: Any, field_name: str = "chat_id") -> int:
         if value is None or value == "":
-            raise _bad(f"{field_name} is empty")
+            raise bad_request(f"{field_name} is empty")
         if isinstance(value, str):
             if value.startswith("@"):
                 name = value[1:].lower()
                 for cid, chat in self._chats.items():
                     if str(chat.get("username", "")).lower() == name:
                         return cid
-                raise _bad("chat not found")
+                raise bad_request("chat not found")
             try:
                 value = int(value)
             except ValueError:
-                raise _bad("chat not found") from None
+                raise bad_request("chat not found") from None
         if value not in self._chats:
-            raise _bad("chat not found")
+            raise bad_request("chat not found")
         return int(value)
 
     # ------------------------------------------------------------------ update queue
@@ -1127,7 +487,7 @@ class FakeTelegram:
         }
         sender = from_user.user_json() if hasattr(from_user, "user_json") else dict(from_user)
         fields: JSONDict = {"text": text}
-        fields.update(_command_entities(text))
+        fields.update(command_entities(text))
         msg = self.user_message(chat, sender, fields)
         self.emit(chat_id, f"[{chat['title']}] {sender.get('first_name', '?')} › {text}")
         await asyncio.sleep(0)
@@ -1283,109 +643,30 @@ class FakeTelegram:
         lines += ["    " + line for line in rest]
         if sent.document is not None:
             lines.append(
-                f"   [文件: {sent.document.file_name or '?'}, {_human_size(sent.document.size)}]"
+                f"   [文件: {sent.document.file_name or '?'}, {human_size(sent.document.size)}]"
             )
         if sent.photo is not None:
-            lines.append(f"   [图片: {_human_size(len(sent.photo))}]")
+            lines.append(f"   [图片: {human_size(len(sent.photo))}]")
         if sent.video is not None:
             lines.append(
-                f"   [视频: {sent.video.file_name or 'video'}, {_human_size(sent.video.size)}]"
+                f"   [视频: {sent.video.file_name or 'video'}, {human_size(sent.video.size)}]"
             )
         if sent.media:
             items = ", ".join(
-                f"{m.kind} {m.file_name or ''} {_human_size(m.size)}".replace("  ", " ")
+                f"{m.kind} {m.file_name or ''} {human_size(m.size)}".replace("  ", " ")
                 for m in sent.media
             )
             lines.append(f"   [相册: {len(sent.media)} 项: {items}]")
         markup = sent.reply_markup or {}
         for row in markup.get("inline_keyboard") or []:
-            lines.append("   [按钮: " + " | ".join(_button_text(b) for b in row) + "]")
+            lines.append("   [按钮: " + " | ".join(button_text(b) for b in row) + "]")
         for row in markup.get("keyboard") or []:
-            lines.append("   [键盘: " + " | ".join(_button_text(b) for b in row) + "]")
+            lines.append("   [键盘: " + " | ".join(button_text(b) for b in row) + "]")
         if markup.get("remove_keyboard"):
             lines.append("   [键盘已收起]")
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ HTTP layer
-
-    @staticmethod
-    def _json_response(payload: JSONDict, status: int = 200) -> web.Response:
-        return web.json_response(
-            payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
-        )
-
-    @classmethod
-    def _error_response(cls, exc: ApiError) -> web.Response:
-        payload: JSONDict = {"ok": False, "error_code": exc.code, "description": exc.description}
-        if exc.parameters:
-            payload["parameters"] = exc.parameters
-        return cls._json_response(payload, status=exc.code)
-
-    async def _parse_params(self, request: web.Request) -> JSONDict:
-        raw: JSONDict = dict(request.query)
-        if request.method == "POST" and request.can_read_body:
-            ctype = request.content_type
-            if ctype == "application/json":
-                try:
-                    body = await request.json()
-                except ValueError:
-                    raise _bad("can't parse JSON request body") from None
-                if isinstance(body, dict):
-                    raw.update(body)
-            elif ctype == "multipart/form-data":
-                reader = await request.multipart()
-                async for part in reader:
-                    name = getattr(part, "name", None)
-                    if not name or not hasattr(part, "read"):
-                        continue
-                    filename = part.filename  # type: ignore[union-attr]
-                    part_ctype = part.headers.get("Content-Type")
-                    data = await part.read(decode=True)  # type: ignore[union-attr]
-                    # a plain field may come typed text/plain (aiohttp's way) or untyped
-                    plain = part_ctype is None or part_ctype.startswith("text/plain")
-                    if filename is not None or not plain:
-                        raw[name] = Upload(name, filename, part_ctype, bytes(data))
-                    else:
-                        raw[name] = bytes(data).decode("utf-8")
-            else:
-                form = await request.post()
-                for key, value in form.items():
-                    if isinstance(value, str):
-                        raw[key] = value
-                    else:  # a FileField from an odd client
-                        raw[key] = Upload(
-                            key, value.filename, value.content_type, value.file.read()
-                        )
-        return {key: self._coerce(key, value) for key, value in raw.items()}
-
-    @staticmethod
-    def _coerce(name: str, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        if name in INT_FIELDS:
-            if name in CHAT_FIELDS and value.startswith("@"):
-                return value
-            try:
-                return int(value)
-            except ValueError:
-                if name in CHAT_FIELDS:
-                    return value
-                raise _bad(f"invalid {name} specified") from None
-        if name in FLOAT_FIELDS:
-            try:
-                return float(value)
-            except ValueError:
-                raise _bad(f"invalid {name} specified") from None
-        if name in JSON_FIELDS:
-            try:
-                return json.loads(value)
-            except ValueError:
-                if name == "reply_markup":
-                    raise _bad("can't parse reply keyboard markup JSON object") from None
-                raise _bad(f"can't parse {name} JSON object") from None
-        if name in BOOL_FIELDS:
-            return value.strip().lower() in ("true", "1")
-        return value
 
     def _record_request(self, method: str, params: JSONDict) -> None:
         if not self.record_requests:
@@ -1395,7 +676,7 @@ class FakeTelegram:
         if len(self.requests) > self.max_recorded_requests:
             del self.requests[: len(self.requests) // 2]
 
-    def _take_fault(self, method_l: str) -> _FaultRule | None:
+    def _take_fault(self, method_l: str) -> FaultRule | None:
         for rule in self._faults:
             if rule.remaining > 0 and (rule.methods is None or method_l in rule.methods):
                 rule.remaining -= 1
@@ -1436,15 +717,15 @@ class FakeTelegram:
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             self.stats["401"] += 1
-            return self._error_response(ApiError(401, "Unauthorized"))
+            return error_response(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
         method_l = method.lower()
         canonical = _CANONICAL.get(method_l, method)
         try:
-            params = await self._parse_params(request)
+            params = await parse_params(request)
         except ApiError as exc:
             self.stats[str(exc.code)] += 1
-            return self._error_response(exc)
+            return error_response(exc)
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         self._record_request(canonical, params)
@@ -1463,7 +744,7 @@ class FakeTelegram:
                 phrase = HTTPStatus(status).phrase
             except ValueError:
                 phrase = "Error"
-            return self._error_response(ApiError(status, phrase))
+            return error_response(ApiError(status, phrase))
 
         handler = getattr(self, f"_m_{method_l}", None) if method_l in _CANONICAL else None
         try:
@@ -1482,19 +763,19 @@ class FakeTelegram:
             transport = request.transport
             if exc.code != 409 or (transport is not None and not transport.is_closing()):
                 self.stats[str(exc.code)] += 1  # (a 409 to an abandoned long poll is noise)
-            return self._error_response(exc)
+            return error_response(exc)
         if self._is_rate_limited(method_l):
             self._sends_per_second[int(time.monotonic())] += 1
-        return self._json_response({"ok": True, "result": result})
+        return json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
-            return self._json_response(
+            return json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
         rec = self._files_by_path.get(request.match_info["file_path"])
         if rec is None:
-            return self._json_response(
+            return json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
         self.download_count[rec.file_unique_id] += 1
@@ -1529,18 +810,18 @@ class FakeTelegram:
         if markup is None:
             return None
         if not isinstance(markup, dict):
-            raise _bad("can't parse reply keyboard markup JSON object")
+            raise bad_request("can't parse reply keyboard markup JSON object")
         if "inline_keyboard" in markup:
             rows = markup["inline_keyboard"]
             if not isinstance(rows, list) or any(not isinstance(r, list) for r in rows):
-                raise _bad(
+                raise bad_request(
                     "can't parse inline keyboard button: "
                     'field "inline_keyboard" must be an Array of Arrays'
                 )
             for row in rows:
                 for button in row:
                     if not isinstance(button, dict) or not button.get("text"):
-                        raise _bad(
+                        raise bad_request(
                             "can't parse inline keyboard button: "
                             "Text buttons are unallowed in the inline keyboard"
                         )
@@ -1548,7 +829,7 @@ class FakeTelegram:
                     if data is not None and not (
                         1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA_BYTES
                     ):
-                        raise _bad("BUTTON_DATA_INVALID")
+                        raise bad_request("BUTTON_DATA_INVALID")
         return markup
 
     def _reply_to(self, chat_id: int, params: JSONDict) -> tuple[int | None, JSONDict | None]:
@@ -1566,7 +847,7 @@ class FakeTelegram:
         if target is None or (chat_id, int(mid)) in self._deleted:
             if allow:
                 return None, None
-            raise _bad("message to be replied not found")
+            raise bad_request("message to be replied not found")
         return int(mid), {k: v for k, v in target.items() if k != "reply_to_message"}
 
     def _record_sent(self, sent: Sent, message: JSONDict, params: JSONDict) -> None:
@@ -1597,13 +878,13 @@ class FakeTelegram:
             str(text), parse_mode, entities if isinstance(entities, list) else None
         )
         if caption:
-            if _u16(plain) > MAX_CAPTION_LENGTH:
-                raise _bad("message caption is too long")
+            if u16(plain) > MAX_CAPTION_LENGTH:
+                raise bad_request("message caption is too long")
         else:
             if not plain:
-                raise _bad("message text is empty")
-            if _u16(plain) > MAX_TEXT_LENGTH:
-                raise _bad("message is too long")
+                raise bad_request("message text is empty")
+            if u16(plain) > MAX_TEXT_LENGTH:
+                raise bad_request("message is too long")
         return plain, ents
 
     # ------------------------------------------------------------------ Bot API methods
@@ -1671,19 +952,19 @@ class FakeTelegram:
     def _m_setmycommands(self, p: JSONDict) -> bool:
         commands = p.get("commands")
         if not isinstance(commands, list):
-            raise _bad('field "commands" must be an Array')
+            raise bad_request('field "commands" must be an Array')
         if len(commands) > 100:
-            raise _bad("too many commands")
+            raise bad_request("too many commands")
         clean = []
         for cmd in commands:
             if not isinstance(cmd, dict):
-                raise _bad("can't parse BotCommand")
+                raise bad_request("can't parse BotCommand")
             name = str(cmd.get("command", ""))
             desc = str(cmd.get("description", ""))
             if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
-                raise _bad("BOT_COMMAND_INVALID")
+                raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(desc) <= 256:
-                raise _bad("BOT_COMMAND_DESCRIPTION_INVALID")
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
             clean.append({"command": name, "description": desc})
         key = (self.scope_key(p.get("scope")), str(p.get("language_code") or ""))
         if clean:
@@ -1749,7 +1030,7 @@ class FakeTelegram:
         chat_id = self._resolve_chat(p.get("chat_id"))
         text = p.get("text")
         if text is None or text == "":
-            raise _bad("message text is empty")
+            raise bad_request("message text is empty")
         plain, ents = self._text_and_entities(
             text, p.get("parse_mode"), p.get("entities"), caption=False
         )
@@ -1791,7 +1072,7 @@ class FakeTelegram:
         if isinstance(value, str) and value.startswith("attach://"):
             part = p.get(value[len("attach://") :])
             if not isinstance(part, Upload):
-                raise _bad(f"file {value} not found in the request")
+                raise bad_request(f"file {value} not found in the request")
             return part
         if isinstance(value, Upload):
             return value
@@ -1802,8 +1083,8 @@ class FakeTelegram:
             if value.startswith(("http://", "https://")):
                 name = value.rstrip("/").rsplit("/", 1)[-1] or field_name
                 return Upload(field_name, name, mimetypes.guess_type(name)[0], b"")
-            raise _bad("wrong file identifier/HTTP URL specified")
-        raise _bad(f"there is no {field_name} in the request")
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        raise bad_request(f"there is no {field_name} in the request")
 
     def _stored(self, src: FileRecord | Upload, kind: str) -> FileRecord:
         if isinstance(src, FileRecord):
@@ -1908,7 +1189,7 @@ class FakeTelegram:
         chat_id = self._resolve_chat(p.get("chat_id"))
         media = p.get("media")
         if not isinstance(media, list) or not 2 <= len(media) <= 10:
-            raise _bad("wrong number of media in the album, must be 2-10")
+            raise bad_request("wrong number of media in the album, must be 2-10")
         reply_id, reply_msg = self._reply_to(chat_id, p)
         group_id = str(next(self._media_group_seq))
         messages: list[JSONDict] = []
@@ -1921,7 +1202,7 @@ class FakeTelegram:
                 "document",
                 "audio",
             ):
-                raise _bad("can't parse InputMedia: unsupported media type")
+                raise bad_request("can't parse InputMedia: unsupported media type")
             kind = str(item["type"])
             caption = item.get("caption")
             plain, ents = ("", [])
@@ -1966,7 +1247,7 @@ class FakeTelegram:
         mid = p.get("message_id")
         src = self._messages.get((from_chat, int(mid))) if isinstance(mid, int) else None
         if src is None or (from_chat, mid) in self._deleted:
-            raise _bad(f"message to {what} not found")
+            raise bad_request(f"message to {what} not found")
         return src
 
     def _sent_from_message(
@@ -2072,16 +1353,16 @@ class FakeTelegram:
 
     def _edit_target(self, p: JSONDict) -> tuple[int, int, Sent]:
         if p.get("inline_message_id"):
-            raise _bad("inline messages are not supported by the sandbox")
+            raise bad_request("inline messages are not supported by the sandbox")
         chat_id = self._resolve_chat(p.get("chat_id"))
         mid = p.get("message_id")
         if not isinstance(mid, int):
-            raise _bad("message identifier is not specified")
+            raise bad_request("message identifier is not specified")
         sent = self._sent_by_id.get((chat_id, mid))
         if sent is None or sent.deleted or (chat_id, mid) in self._deleted:
             if (chat_id, mid) in self._messages and (chat_id, mid) not in self._deleted:
-                raise _bad("message can't be edited")
-            raise _bad("message to edit not found")
+                raise bad_request("message can't be edited")
+            raise bad_request("message to edit not found")
         return chat_id, mid, sent
 
     def _apply_edit(
@@ -2102,7 +1383,7 @@ class FakeTelegram:
                 new_msg[key] = value
         comparable = ("text", "entities", "caption", "caption_entities", "reply_markup")
         if all(new_msg.get(k) == msg.get(k) for k in comparable):
-            raise _bad(
+            raise bad_request(
                 "message is not modified: specified new message content and reply markup are "
                 "exactly the same as a current content and reply markup of the message"
             )
@@ -2124,10 +1405,10 @@ class FakeTelegram:
         chat_id, mid, sent = self._edit_target(p)
         msg = self._messages[(chat_id, mid)]
         if "text" not in msg:
-            raise _bad("there is no text in the message to edit")
+            raise bad_request("there is no text in the message to edit")
         text = p.get("text")
         if text is None or text == "":
-            raise _bad("message text is empty")
+            raise bad_request("message text is empty")
         plain, ents = self._text_and_entities(
             text, p.get("parse_mode"), p.get("entities"), caption=False
         )
@@ -2152,7 +1433,7 @@ class FakeTelegram:
         chat_id, mid, sent = self._edit_target(p)
         msg = self._messages[(chat_id, mid)]
         if "text" in msg:
-            raise _bad("there is no caption in the message to edit")
+            raise bad_request("there is no caption in the message to edit")
         caption = p.get("caption")
         plain, ents = ("", [])
         if caption:
@@ -2196,7 +1477,7 @@ class FakeTelegram:
         mid = p.get("message_id")
         key = (chat_id, mid if isinstance(mid, int) else -1)
         if key not in self._messages or key in self._deleted:
-            raise _bad("message to delete not found")
+            raise bad_request("message to delete not found")
         self._deleted.add(key)
         sent = self._sent_by_id.get(key)
         if sent is not None and all((chat_id, m) in self._deleted for m in sent.message_ids):
@@ -2212,7 +1493,9 @@ class FakeTelegram:
     def _m_answercallbackquery(self, p: JSONDict) -> bool:
         qid = str(p.get("callback_query_id") or "")
         if qid not in self._callback_ids:
-            raise _bad("query is too old and response timeout expired or query ID is invalid")
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
         duplicate = self._callback_ids[qid]
         self._callback_ids[qid] = True
         answer = {
@@ -2234,22 +1517,12 @@ class FakeTelegram:
     def _m_getfile(self, p: JSONDict) -> JSONDict:
         rec = self._files.get(str(p.get("file_id") or ""))
         if rec is None:
-            raise _bad("invalid file_id")
+            raise bad_request("invalid file_id")
         if rec.size > MAX_GETFILE_SIZE and not self.local_mode:
-            raise _bad("file is too big")
+            raise bad_request("file is too big")
         return {
             "file_id": rec.file_id,
             "file_unique_id": rec.file_unique_id,
             "file_size": rec.size,
             "file_path": rec.file_path,
         }
-
-
-def _command_entities(text: str) -> JSONDict:
-    """``{"entities": [bot_command]}`` when the text starts with a /command, else {}."""
-    if not text.startswith("/"):
-        return {}
-    word = re.split(r"\s", text, maxsplit=1)[0]
-    if len(word) < 2:
-        return {}
-    return {"entities": [{"type": "bot_command", "offset": 0, "length": _u16(word)}]}
