@@ -30,8 +30,7 @@ from bot.intake.events import event_date
 from bot.kernel import validation
 from bot.kernel.dates import parse_local_datetime
 from bot.kernel.schedule import ONCE, WEEKLY, deadlines, default_rules
-from bot.sandbox import FakeTelegram, SimUser
-from bot.sandbox.server import Sent, format_text
+from bot.sandbox import FakeTelegram, Sent, SimUser, format_text
 from bot.stats.forms import BadValue, parse_definition, parse_value
 from bot.texts import Texts
 from tests.conftest import ADMIN_ID, BotUnderTest, answer

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from bot.kernel.schedule import default_rules
-from bot.sandbox.server import generate_bytes
+from bot.sandbox import generate_bytes
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -13,22 +13,67 @@ import copy
 import hashlib
 import mimetypes
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
 
-from bot.sandbox.server import (
-    PHOTO_SIZE_BOXES,
-    JSONDict,
-    Sent,
-    _button_text,
-    _command_entities,
-    _human_size,
-    generate_bytes,
-)
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import FakeTelegram
+from bot.sandbox.entities import command_entities
+from bot.sandbox.files import PHOTO_SIZE_BOXES, generate_bytes, human_size
+from bot.sandbox.records import FileRecord, JSONDict, Sent, button_text
 
 DEFAULT_PHONE = "+8613800138000"
+
+
+class Server(Protocol):
+    """What a `SimUser` needs of the server it talks through; `FakeTelegram` provides it.
+
+    A protocol, so that this module does not import ``server.py`` (which imports this one).
+    """
+
+    bot_id: int
+    now: Callable[[], float]
+    _messages: dict[tuple[int, int], JSONDict]
+    _media_group_seq: Iterator[int]
+
+    def user_message(
+        self, chat: JSONDict, sender: JSONDict | None, fields: JSONDict, kind: str = "message"
+    ) -> JSONDict: ...
+
+    def enqueue_update(self, payload: JSONDict) -> JSONDict: ...
+
+    def new_callback_id(self, chat_id: int | None = None) -> str: ...
+
+    def emit(self, chat_id: int | None, text: str) -> None: ...
+
+    async def wait_change(self, timeout: float) -> None: ...
+
+    def store_file(
+        self,
+        data: bytes,
+        kind: str,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        *,
+        unique_tag: str | None = None,
+        **meta: Any,
+    ) -> FileRecord: ...
+
+    def photo_sizes(self, data: bytes, boxes: Iterable[int] = ...) -> list[JSONDict]: ...
+
+    def thumbnail_size(self, data: bytes) -> JSONDict: ...
+
+    def file_object(self, rec: FileRecord, **extra: Any) -> JSONDict: ...
+
+    def messages_to(self, chat_id: int) -> list[Sent]: ...
+
+    def chat_events(self, chat_id: int) -> list[Sent]: ...
+
+    def reply_keyboard(self, chat_id: int) -> JSONDict | None: ...
+
+    def commands_for(
+        self, chat_id: int | None = None, language_code: str = ""
+    ) -> list[JSONDict]: ...
+
+    def transcript(self, chat_id: int | None = None) -> str: ...
 
 
 def _data_or_size(data: bytes | int | None, size: int | None, seed: int | str) -> bytes:
@@ -50,7 +95,7 @@ class SimUser:
 
     def __init__(
         self,
-        server: FakeTelegram,
+        server: Server,
         user_id: int,
         first_name: str,
         last_name: str | None = None,
@@ -120,7 +165,7 @@ class SimUser:
     async def send(self, text: str) -> JSONDict:
         """A text message; a leading /command gets a ``bot_command`` entity."""
         fields: JSONDict = {"text": text}
-        fields.update(_command_entities(text))
+        fields.update(command_entities(text))
         return await self._post(fields, text)
 
     async def command(self, name: str, args: str = "") -> JSONDict:
@@ -162,7 +207,7 @@ class SimUser:
         edited = copy.deepcopy(current)
         edited["text"] = new_text
         edited.pop("entities", None)
-        edited.update(_command_entities(new_text))
+        edited.update(command_entities(new_text))
         edited["edit_date"] = int(self.server.now())
         self.server._messages[key] = edited
         self.mark()
@@ -188,7 +233,7 @@ class SimUser:
         raw = _data_or_size(data, size, seed)
         fields: JSONDict = {"photo": self.server.photo_sizes(raw, boxes)}
         return await self._post_media(
-            fields, caption, media_group_id, f"[图片 {_human_size(len(raw))}]"
+            fields, caption, media_group_id, f"[图片 {human_size(len(raw))}]"
         )
 
     async def send_video(
@@ -214,7 +259,7 @@ class SimUser:
         if thumbnail is not None:
             extra["thumbnail"] = self.server.thumbnail_size(thumbnail)
         fields: JSONDict = {"video": self.server.file_object(rec, **extra)}
-        label = f"[视频 {file_name + ' ' if file_name else ''}{_human_size(len(raw))}]"
+        label = f"[视频 {file_name + ' ' if file_name else ''}{human_size(len(raw))}]"
         return await self._post_media(fields, caption, media_group_id, label)
 
     async def send_document(
@@ -236,7 +281,7 @@ class SimUser:
         if thumbnail is not None:
             extra["thumbnail"] = self.server.thumbnail_size(thumbnail)
         fields: JSONDict = {"document": self.server.file_object(rec, **extra)}
-        label = f"[文件: {file_name}, {_human_size(len(raw))}]"
+        label = f"[文件: {file_name}, {human_size(len(raw))}]"
         return await self._post_media(fields, caption, media_group_id, label)
 
     async def _post_media(
@@ -409,14 +454,14 @@ class SimUser:
             )
         for row in keyboard.get("keyboard") or []:
             for button in row:
-                if _button_text(button) != text:
+                if button_text(button) != text:
                     continue
                 if isinstance(button, dict) and button.get("request_contact"):
                     return await self.send_contact(self.phone, self.first_name, own=True)
                 if isinstance(button, dict) and button.get("request_location"):
                     return await self.send_location()
                 return await self.send(text)
-        texts = [_button_text(b) for row in keyboard.get("keyboard") or [] for b in row]
+        texts = [button_text(b) for row in keyboard.get("keyboard") or [] for b in row]
         raise AssertionError(f"{self.display_name}: no keyboard button {text!r}; keyboard: {texts}")
 
     # ------------------------------------------------------------------ reading
