@@ -56,7 +56,6 @@ async def send_workbook(update: Update, context: BotContext, who: Who) -> None:
 async def take_document(update: Update, context: BotContext, who: Who) -> bool:
     """For the documents router: a form definition (.json) or a statistics workbook.
     Returns False when the document is something else (left to the other handlers)."""
-    stats_workbook = await workbooks()
     document = update.effective_message.document
     name = (document.file_name or "").lower()
     if name.endswith(".json"):
@@ -64,6 +63,7 @@ async def take_document(update: Update, context: BotContext, who: Who) -> bool:
         return True
     if not name.endswith(".xlsx") or not (who.is_coordinator or who.active_liaison):
         return False
+    stats_workbook = await workbooks()   # only now: a photo or a .pdf never waits for openpyxl
     if document.file_size and document.file_size > stats_workbook.MAX_BYTES:
         return False
     data = bytes(await (await document.get_file()).download_as_bytearray())
