@@ -27,7 +27,7 @@ from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.ratelimit import PacedRateLimiter, Pacer
 from bot.ptb.request import AiohttpRequest
-from bot.stats import handlers as stats
+from bot.stats import chat_form, definitions, totals, workbook_flow
 from bot.storage import Storage
 from bot.texts import Texts
 
@@ -92,7 +92,10 @@ def register_handlers(app: BotApplication) -> None:
     replacement.register(app)
     setup.register(app)
     deadlines.register(app)
-    stats.register(app)
+    chat_form.register(app)
+    workbook_flow.register(app)
+    totals.register(app)
+    definitions.register(app)
     events.register_conversation(app)
     submissions.register_conversation(app)
     common.register_commands(app)

@@ -16,7 +16,7 @@ from bot.people import units
 from bot.ptb import common
 from bot.ptb.access import who_is
 from bot.ptb.context import BotContext
-from bot.stats import handlers as stats
+from bot.stats import workbook_flow as stats
 
 UNIT_LIST_EXTENSIONS = (".xlsx", ".csv")
 
