@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler
 
 from bot.desk.standings import desk_words
-from bot.desk.views import edit_view, missing_view, open_deadline
+from bot.desk.views import edit_view, missing_page, open_deadline
 from bot.kernel.schedule import Deadline
 from bot.kernel.words import Words
 from bot.ptb.access import Who, coordinator_only
@@ -73,7 +73,7 @@ async def on_remind(update: Update, context: BotContext, who: Who) -> None:
                            show_alert=True)
         return
     await query.answer(words.html("desk.remind_started", count=len(reminders)))
-    text, markup = await missing_view(context, who, deadline.deliverable_id, deadline.period)
+    text, markup = await missing_page(context, shown)
     await edit_view(query, text, markup)
     context.application.create_task(
         _remind_and_report(context, who, shown.desk.timezone, deadline, reminders,

@@ -11,8 +11,9 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -53,6 +54,19 @@ async def open_deadline(context: BotContext, who: Who, deliverable_id: int | Non
     deadline = desk.target(now, deliverable_id, period)
     return Shown(desk, deadline, await load_standings(context.storage, desk, deadline),
                  desk_words(context, desk.timezone), now)
+
+
+async def view(context: BotContext, who: Who, name: Literal["status", "missing"],
+               deliverable_id: int | None = None, period: str | None = None, page: int = 0
+               ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of /status or /missing for the deadline asked for (by default the one being
+    chased), or the one line to answer instead."""
+    shown = await open_deadline(context, who, deliverable_id, period)
+    if isinstance(shown, str):
+        return shown, None
+    if name == "status":
+        return status_page(shown, page)
+    return await missing_page(context, shown, page)
 
 
 def _due_line(words: Words, deadline: Deadline, now: datetime) -> str:
@@ -101,12 +115,8 @@ def _navigation(words: Words, desk: Desk, view: str, deadline: Deadline, page: i
 # ------------------------------------------------------------------ /status
 
 
-async def status_view(context: BotContext, who: Who, deliverable_id: int | None = None,
-                      period: str | None = None, page: int = 0
-                      ) -> tuple[str, InlineKeyboardMarkup | None]:
-    shown = await open_deadline(context, who, deliverable_id, period)
-    if isinstance(shown, str):
-        return shown, None
+def status_page(shown: Shown, page: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+    """Every unit by group (on time, late by how long, missing), a page at a time."""
     desk, deadline, groups, words = shown.desk, shown.deadline, shown.standings, shown.words
     page, pages = _paged(len(desk.units), page)
     lines = [words.html("desk.status_title", target=words.target(deadline)),
@@ -137,19 +147,17 @@ async def status_view(context: BotContext, who: Who, deliverable_id: int | None 
 
 @coordinator_only
 async def status(update: Update, context: BotContext, who: Who) -> None:
-    text, markup = await status_view(context, who)
+    text, markup = await view(context, who, "status")
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
 # ------------------------------------------------------------------ /missing
 
 
-async def missing_view(context: BotContext, who: Who, deliverable_id: int | None = None,
-                       period: str | None = None, page: int = 0
-                       ) -> tuple[str, InlineKeyboardMarkup | None]:
-    shown = await open_deadline(context, who, deliverable_id, period)
-    if isinstance(shown, str):
-        return shown, None
+async def missing_page(context: BotContext, shown: Shown, page: int = 0
+                       ) -> tuple[str, InlineKeyboardMarkup]:
+    """The units still missing with their liaison's name and mobile, a page at a time, and
+    the "remind them now" button when any has a liaison."""
     desk, deadline, words = shown.desk, shown.deadline, shown.words
     missing = shown.standings.missing
     liaisons = await context.storage.liaisons.active_by_unit(unit.id for unit in missing)
@@ -192,7 +200,7 @@ async def _remind_button(context: BotContext, words: Words, deadline: Deadline,
 
 @coordinator_only
 async def missing(update: Update, context: BotContext, who: Who) -> None:
-    text, markup = await missing_view(context, who)
+    text, markup = await view(context, who, "missing")
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
@@ -207,14 +215,13 @@ async def on_view(update: Update, context: BotContext, who: Who) -> None:
     if pressed is None:
         await stale_button(update, context)
         return
-    build = status_view if pressed.view == "status" else missing_view
-    text, markup = await build(context, who, pressed.deliverable_id, pressed.period,
-                               pressed.page)
+    text, markup = await view(context, who, pressed.view, pressed.deliverable_id,
+                              pressed.period, pressed.page)
     await query.answer()
     await edit_view(query, text, markup)
 
 
-async def edit_view(query, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def edit_view(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Show a view in the message its button was on."""
     try:
         await query.edit_message_text(text, reply_markup=markup)
