@@ -13,7 +13,9 @@ from telegram.ext import ApplicationBuilder, Defaults
 
 from bot.campaign import deadlines, my_status, setup
 from bot.config import Settings
-from bot.desk import handlers as desk
+from bot.desk import file_commands as desk_files
+from bot.desk import remind as desk_remind
+from bot.desk import views as desk_views
 from bot.intake import documents, events
 from bot.intake import handlers as submissions
 from bot.kernel.clock import Clock, system_clock
@@ -101,7 +103,9 @@ def register_handlers(app: BotApplication) -> None:
     common.register_commands(app)
     coordinators.register(app)
     units.register(app)
-    desk.register(app)
+    desk_views.register(app)
+    desk_remind.register(app)
+    desk_files.register(app)
     my_status.register(app)
     broadcast.register(app)
     submissions.register(app)

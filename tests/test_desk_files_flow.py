@@ -12,7 +12,7 @@ from docx import Document
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.desk.files import COLUMNS, LABEL, TILE
+from bot.desk.contact_sheets import COLUMNS, LABEL, TILE
 from tests.desk_seed import (
     CITIES,
     LIAISON_BASE_ID,
@@ -30,7 +30,7 @@ ROSTER_HEADER = ["序号", "单位名称", "姓名", "性别", "职务", "办公
 
 def state_text(index: int, week: int) -> str:
     state, late = fate(index, week)
-    return {"on_time": "按时", "missing": "未交"}.get(state) or f"迟交{zh_duration(late)}"
+    return {"on_time": "按时", "missing": "未交"}.get(state) or f"迟交 {zh_duration(late)}"
 
 
 async def document_of(user, count: int = 1, timeout: float = 30):
@@ -89,7 +89,7 @@ async def test_export_week_zip_summary_and_index(desk, sandbox, admin):
 
     sheet = load_workbook(io.BytesIO(archive.read("summary.xlsx"))).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0] == ["单位", "每周材料（6月18日一期）", "按时合计", "迟交合计", "未交合计"]
+    assert rows[0] == ["单位", "每周活动材料（6月18日一期）", "按时合计", "迟交合计", "未交合计"]
     body = rows[1:51]
     assert [row[0] for row in body] == sorted(seeded.names)
     for row in body:
@@ -130,8 +130,8 @@ async def test_export_all_holds_every_stored_file_once_and_splits_into_parts(des
     assert set(re.findall(r'(?:src|href)="([^"]+)"', index)) <= set(archive.namelist())
     sheet = load_workbook(io.BytesIO(archive.read("summary.xlsx"))).active
     header = [cell.value for cell in sheet[1]]
-    weekly = [f"每周材料（{d}一期）" for d in ("6月4日", "6月11日", "6月18日", "6月25日")]
-    assert header == ["单位", "联络员登记", "活动方案", *weekly, "按时合计", "迟交合计",
+    weekly = [f"每周活动材料（{d}一期）" for d in ("6月4日", "6月11日", "6月18日", "6月25日")]
+    assert header == ["单位", "联络员推荐表", "活动方案", *weekly, "按时合计", "迟交合计",
                       "未交合计"]
     for row in sheet.iter_rows(min_row=2, max_row=51, values_only=True):
         index_of = seeded.names.index(row[0])
@@ -181,11 +181,11 @@ async def test_late_list_docx_and_chat_text(desk, sandbox, admin):
     sent = await admin.wait_reply(count=2, timeout=30)
     text = sent[0].plain_text
     assert "迟交、未交情况（截至 6月25日 10:30）" in text
-    assert "联络员登记：迟交 0 · 未交 3" in text
+    assert "联络员推荐表：迟交 0 · 未交 3" in text
     assert "活动方案：迟交 0 · 未交 50" in text
     late = sum(1 for w in range(4) for i in range(50) if fate(i, w)[0] == "late")
     missing = sum(1 for w in range(4) for i in range(50) if fate(i, w)[0] == "missing")
-    assert f"每周材料：迟交 {late} · 未交 {missing}" in text
+    assert f"每周活动材料：迟交 {late} · 未交 {missing}" in text
     document = Document(io.BytesIO(sent[-1].document.data))
     assert sent[-1].document.file_name == "迟交未交通报_2026-06-25.docx"
     paragraphs = [p.text for p in document.paragraphs]

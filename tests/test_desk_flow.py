@@ -34,10 +34,16 @@ def listed(text: str) -> dict[str, list[str]]:
 
 
 def zh_duration(seconds: int) -> str:
+    """The vocabulary's wording: the two largest parts, minutes rounded up."""
     minutes = -(-seconds // 60)
     days, hours, rest = minutes // 1440, minutes // 60 % 24, minutes % 60
-    return "".join(part for part in (f"{days}天" if days else "", f"{hours}小时" if hours else "",
-                                     f"{rest}分钟" if rest or not (days or hours) else ""))
+    if days:
+        shown = [f"{days} 天"] + ([f"{hours} 小时"] if hours else [])
+    elif hours:
+        shown = [f"{hours} 小时"] + ([f"{rest} 分钟"] if rest else [])
+    else:
+        shown = [f"{rest} 分钟"]
+    return " ".join(shown)
 
 
 async def read_all_pages(user, first) -> dict[str, list[str]]:
@@ -55,7 +61,7 @@ async def test_status_counts_lists_paging_and_switching_week(desk, sandbox, admi
     await admin.command("status")
     message = (await admin.wait_reply())[-1]
     want = expected(seeded, 3)
-    assert "报送情况 · 每周材料（6月25日一期）" in message.plain_text
+    assert "报送情况 · 每周活动材料（6月25日一期）" in message.plain_text
     assert "（已截止）" in message.plain_text
     assert (f"共 50 个单位：按时 {len(want['on_time'])} · 迟交 {len(want['late'])} · "
             f"未交 {len(want['missing'])}") in message.plain_text
@@ -66,7 +72,7 @@ async def test_status_counts_lists_paging_and_switching_week(desk, sandbox, admi
     await admin.press("◀ 上一期", message)
     await admin.wait_reply()
     want = expected(seeded, 2)
-    assert "每周材料（6月18日一期）" in message.plain_text
+    assert "每周活动材料（6月18日一期）" in message.plain_text
     assert (f"按时 {len(want['on_time'])} · 迟交 {len(want['late'])} · "
             f"未交 {len(want['missing'])}") in message.plain_text
     assert expected(seeded, 2) != expected(seeded, 3)
@@ -81,19 +87,19 @@ async def test_default_deadline_is_the_one_being_chased(desk, sandbox, admin):
     clock = desk.clock
     clock.now = datetime(2026, 6, 11, 10, 30, tzinfo=TZ)
     await admin.command("status")
-    assert "每周材料（6月11日一期）" in (await admin.wait_reply())[-1].plain_text
+    assert "每周活动材料（6月11日一期）" in (await admin.wait_reply())[-1].plain_text
     clock.now = datetime(2026, 6, 12, 10, 30, tzinfo=TZ)    # a day after: the next one
     await admin.command("status")
     text = (await admin.wait_reply())[-1].plain_text
-    assert "每周材料（6月18日一期）" in text and "（尚未截止）" in text
+    assert "每周活动材料（6月18日一期）" in text and "（尚未截止）" in text
 
 
 async def test_switching_deliverable_by_button(desk, sandbox, admin):
     await admin.command("status")
     message = (await admin.wait_reply())[-1]
-    await admin.press("联络员登记", message)
+    await admin.press("联络员推荐表", message)
     await admin.wait_reply()
-    assert "报送情况 · 联络员登记" in message.plain_text
+    assert "报送情况 · 联络员推荐表" in message.plain_text
     assert "按时 47 · 迟交 0 · 未交 3" in message.plain_text
 
 
@@ -104,7 +110,7 @@ async def test_missing_lists_exactly_the_missing_and_reminds_them_once(desk, san
     await admin.command("missing")
     message = (await admin.wait_reply())[-1]
     want = expected(seeded, 1)["missing"]
-    assert "未交名单 · 每周材料（6月11日一期）" in message.plain_text
+    assert "未交名单 · 每周活动材料（6月11日一期）" in message.plain_text
     assert f"未交 {len(want)} 个单位（共 50 个）" in message.plain_text
     shown = re.findall(r"^\d+\. (\S+) — (.+)$", message.plain_text, re.M)
     assert [name for name, _ in shown] == want
@@ -127,7 +133,7 @@ async def test_missing_lists_exactly_the_missing_and_reminds_them_once(desk, san
     assert reminded == {seeded.liaison_of[name][0] for name in with_liaison}
     for person_id in reminded:
         texts = sandbox.users[person_id].texts()
-        assert len(texts) == 1 and "每周材料（6月11日一期）" in texts[0]
+        assert len(texts) == 1 and "每周活动材料（6月11日一期）" in texts[0]
         assert "6月11日 10:00" in texts[0]
     rows = [row for row in await desk.bot.storage.outbox.rows(period="2026-06-11")
             if row.kind.startswith("remind-now-")]
@@ -202,7 +208,7 @@ async def test_views_show_liaison_changes_made_after_a_first_view(desk, sandbox,
     assert f"{replaced} — {old_name} {old_mobile}" in (await admin.wait_reply())[-1].plain_text
     await admin.command("status")
     message = (await admin.wait_reply())[-1]
-    await admin.press("联络员登记", message)
+    await admin.press("联络员推荐表", message)
     await admin.wait_reply()
     assert "按时 47 · 迟交 0 · 未交 3" in message.plain_text
 
@@ -225,7 +231,7 @@ async def test_views_show_liaison_changes_made_after_a_first_view(desk, sandbox,
 
     await admin.command("status")
     message = (await admin.wait_reply())[-1]
-    await admin.press("联络员登记", message)
+    await admin.press("联络员推荐表", message)
     await admin.wait_reply()
     assert "按时 47 · 迟交 1 · 未交 2" in message.plain_text
     await admin.command("missing")

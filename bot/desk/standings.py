@@ -1,24 +1,28 @@
 """The coordinator's desk: who delivered what for which deadline, as plain data.
 
-The handlers (bot/handlers/desk.py) and the file builders (bot/desk_files.py) share these;
-everything here is computed from what storage loaded, except :func:`load_desk` which loads it.
+The views, the reminders and the file commands share these; everything here is computed from
+what storage loaded, except :func:`load_desk` and :func:`open_desk`, which load it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.kernel.schedule import ANYTIME, Deadline, Rule, chased_deadline, deadlines
+from bot.kernel.words import LATE, MISSING, ON_TIME, Words
 from bot.storage import Storage
 from bot.storage.campaigns import Calendar
 from bot.storage.models import Unit
-from bot.texts import Texts
 
-ON_TIME, LATE, MISSING = "on_time", "late", "missing"
-GROUPS = (ON_TIME, LATE, MISSING)
+if TYPE_CHECKING:
+    from bot.ptb.access import Who
+    from bot.ptb.context import BotContext
+
+GROUPS = (ON_TIME, LATE, MISSING)   # the desk's groups: the vocabulary's states, in this order
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class Desk:
 
 
 async def load_desk(storage: Storage, scope_unit_id: int | None) -> Desk | None:
+    """The calendar and the units in a scope; None when there is no campaign."""
     calendar = await storage.campaigns.calendar()
     if calendar is None:
         return None
@@ -118,6 +123,27 @@ async def load_desk(storage: Storage, scope_unit_id: int | None) -> Desk | None:
              if rule.kind != ANYTIME}
     units = tuple(await storage.units.all_in_scope(scope_unit_id))
     return Desk(calendar, units, found)
+
+
+async def open_desk(context: BotContext, who: Who) -> Desk | str:
+    """The caller's desk, or the one line to answer instead (no campaign, no units)."""
+    desk = await load_desk(context.storage, who.scope_unit_id)
+    if desk is None:
+        return context.t("desk.no_campaign")
+    if not desk.units or not desk.rules:
+        return context.t("desk.no_units")
+    return desk
+
+
+async def load_standings(storage: Storage, desk: Desk, deadline: Deadline) -> Standings:
+    """The desk's units for one deadline, by the one "who delivered" rule."""
+    return standings(desk.units, await storage.delivered(deadline))
+
+
+def desk_words(context: BotContext, timezone: ZoneInfo | None = None) -> Words:
+    """The vocabulary in the caller's language and the campaign's time zone (the bot's when
+    there is no campaign): the desk shows every time as the campaign reckons it."""
+    return Words(context.texts, context.lang, timezone or context.settings.timezone)
 
 
 def standings(units: Sequence[Unit], delivered_units: Mapping[int, int | None]) -> Standings:
@@ -133,81 +159,3 @@ def standings(units: Sequence[Unit], delivered_units: Mapping[int, int | None]) 
         else:
             on_time.append(unit)
     return Standings(on_time, late, missing, delivered_units)
-
-
-def duration_parts(seconds: int) -> tuple[int, int, int]:
-    """(days, hours, minutes), minutes rounded up: one second late is a minute late."""
-    minutes = -(-seconds // 60)
-    return minutes // (24 * 60), minutes // 60 % 24, minutes % 60
-
-
-class Words:
-    """The desk's words in one language. :meth:`html` escapes parameters (for messages);
-    :meth:`plain` does not (for files)."""
-
-    def __init__(self, texts: Texts, language: str, timezone: ZoneInfo) -> None:
-        self.texts = texts
-        self.language = language
-        self.timezone = timezone
-
-    def html(self, key: str, **params: object) -> str:
-        return self.texts.get(self.language, key, **params)
-
-    def plain(self, key: str, **params: object) -> str:
-        return self.texts.get(self.language, key).format(**params)
-
-    def deliverable(self, key: str) -> str:
-        name = f"desk.deliverable_{key}"
-        return self.plain(name) if name in self.texts.catalogs[self.texts.default] else key
-
-    def date(self, day: date) -> str:
-        return day.strftime(self.plain("desk.date_format"))
-
-    def moment(self, at: datetime) -> str:
-        return at.astimezone(self.timezone).strftime(self.plain("desk.datetime_format"))
-
-    def period(self, deadline: Deadline) -> str:
-        if deadline.period == "once":
-            return ""
-        if len(deadline.period) == 7:  # a month: YYYY-MM
-            return self.plain("desk.period_month", year=deadline.nominal.year,
-                              month=deadline.nominal.month)
-        return self.plain("desk.period_week", date=self.date(deadline.nominal))
-
-    def target(self, deadline: Deadline) -> str:
-        if deadline.period == "once":
-            return self.plain("desk.target_once", deliverable=self.deliverable(deadline.key))
-        return self.plain("desk.target", deliverable=self.deliverable(deadline.key),
-                          period=self.period(deadline))
-
-    def period_key_label(self, deliverable_key: str, period: str) -> str:
-        """A stored period key read back: 'week of …', a month, or just the deliverable."""
-        deliverable = self.deliverable(deliverable_key)
-        try:
-            if len(period) == 10:
-                label = self.plain("desk.period_week", date=self.date(date.fromisoformat(period)))
-            elif len(period) == 7:
-                label = self.plain("desk.period_month", year=int(period[:4]),
-                                   month=int(period[5:]))
-            else:
-                return deliverable
-        except ValueError:
-            return deliverable
-        return self.plain("desk.target", deliverable=deliverable, period=label)
-
-    def duration(self, seconds: int) -> str:
-        days, hours, minutes = duration_parts(seconds)
-        parts = []
-        if days:
-            parts.append(self.plain("desk.days", n=days))
-        if hours:
-            parts.append(self.plain("desk.hours", n=hours))
-        if minutes or not parts:
-            parts.append(self.plain("desk.minutes", n=minutes))
-        return " ".join(parts) if self.language == "en" else "".join(parts)
-
-    def state(self, standing: Standing) -> str:
-        """On time / late by how long / missing, for files."""
-        if standing.group == LATE and standing.late_seconds:
-            return self.plain("desk.late_by", duration=self.duration(standing.late_seconds))
-        return self.plain(f"desk.{standing.group}")
