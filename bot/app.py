@@ -15,8 +15,7 @@ from bot.campaign import handlers as campaign
 from bot.campaign import my_status
 from bot.config import Settings
 from bot.desk import handlers as desk
-from bot.intake import documents, events
-from bot.intake import handlers as submissions
+from bot.intake import documents, events, mine, receive, sending
 from bot.kernel.clock import Clock, system_clock
 from bot.kernel.schedule import warm_holidays
 from bot.media.store import MediaStore
@@ -93,16 +92,16 @@ def register_handlers(app: BotApplication) -> None:
     campaign.register(app)
     stats.register(app)
     events.register_conversation(app)
-    submissions.register_conversation(app)
+    sending.register_conversation(app)
     common.register_commands(app)
     coordinators.register(app)
     units.register(app)
     desk.register(app)
     my_status.register(app)
     broadcast.register(app)
-    submissions.register(app)
+    mine.register(app)
     documents.register(app)
-    submissions.register_intake(app)
+    receive.register(app)
     common.register_fallbacks(app)
 
 
