@@ -451,7 +451,7 @@ async def test_event_report_asks_everything_and_stores_an_event_submission(
     ack = await liaison.wait_reply(timeout=10)
     assert "2 个附件" in ack[-1].text
     await liaison.press("✅ 完成提交")
-    receipt = await liaison.wait_reply(timeout=10)
+    receipt = await liaison.wait_reply(count=2, timeout=10)    # the button taken off, the receipt
     assert "大型活动、演练报告" in receipt[-1].text and "2 张图片" in receipt[-1].text
     event = await submission(bot, liaison, "event", "event-1")
     assert event.details == {"title": "危化品泄漏应急演练", "date": "2026-06-12",
