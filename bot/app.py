@@ -16,8 +16,7 @@ from bot.config import Settings
 from bot.desk import file_commands as desk_files
 from bot.desk import remind as desk_remind
 from bot.desk import views as desk_views
-from bot.intake import documents, events
-from bot.intake import handlers as submissions
+from bot.intake import documents, events, mine, receive, sending
 from bot.kernel.clock import Clock, system_clock
 from bot.kernel.schedule import warm_holidays
 from bot.media.store import MediaStore
@@ -99,7 +98,7 @@ def register_handlers(app: BotApplication) -> None:
     totals.register(app)
     definitions.register(app)
     events.register_conversation(app)
-    submissions.register_conversation(app)
+    sending.register_conversation(app)
     common.register_commands(app)
     coordinators.register(app)
     units.register(app)
@@ -108,9 +107,9 @@ def register_handlers(app: BotApplication) -> None:
     desk_files.register(app)
     my_status.register(app)
     broadcast.register(app)
-    submissions.register(app)
+    mine.register(app)
     documents.register(app)
-    submissions.register_intake(app)
+    receive.register(app)
     common.register_fallbacks(app)
 
 

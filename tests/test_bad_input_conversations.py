@@ -471,7 +471,7 @@ async def _walk_event(texts: list[str]) -> None:
             answers[name] = value
         await walker.junk_at_buttons({plain("events.photos_expected")})
         receipt = await pressed(user, "✅ 完成提交")
-        assert "活动报告" in seen(receipt[-1])
+        assert "大型活动、演练报告" in seen(receipt[-1])
 
         storage = bot.storage
         rule = (await storage.campaigns.calendar()).rule("event")
@@ -481,7 +481,7 @@ async def _walk_event(texts: list[str]) -> None:
         items = await storage.submissions.items(event.id)
         assert [(item.kind, item.text) for item in items] == [("text", answers["description"])]
         (mine,) = await answer(user, "/mysubmissions")
-        assert "活动报告（第 1 份）" in seen(mine)
+        assert "大型活动、演练报告（第 1 份）" in seen(mine)
 
 
 @WALK
@@ -531,7 +531,7 @@ async def _walk_nil_and_sending(texts: list[str]) -> None:
         items = await storage.submissions.items(plan.id) if plan else []
         assert [item.text for item in items] == sent            # materials are kept verbatim
         (mine,) = await answer(user, "/mysubmissions")
-        state = "— 本期无材料" + (f"：{reason}" if reason else "")
+        state = "— 本期无材料" + (f"（原因：{reason}）" if reason else "")
         assert any(line.endswith(state) for line in seen(mine).splitlines()), seen(mine)
 
 

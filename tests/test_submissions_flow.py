@@ -114,8 +114,8 @@ async def test_album_of_five_photos_is_one_submission_with_thumbnails_and_one_re
                               for index in range(5)])
     receipt = await liaison.wait_reply(timeout=15)
     assert len(receipt) == 1
-    assert "5 张图片" in receipt[0].text and "每周材料" in receipt[0].text
-    assert "6月4日 10:00" in receipt[0].text and "按时" in receipt[0].text
+    assert "5 张图片" in receipt[0].text and "每周活动材料" in receipt[0].text
+    assert "6月4日（周四）10:00" in receipt[0].text and "按时" in receipt[0].text
     assert await liaison.wait_quiet(quiet=2.0) == []      # one receipt, not five
 
     found = await submission(bot, liaison, "weekly", "2026-06-04")
@@ -229,7 +229,7 @@ async def test_nothing_this_week_counts_as_delivered_and_a_real_submission_repla
     clock.set(2026, 6, 4, 9, 30)
     await liaison.send_photo(jpeg(1), caption="补充：班组安全检查")
     receipt = await liaison.wait_reply(timeout=10)
-    assert "已替换" in receipt[-1].text and "6月4日 10:00" in receipt[-1].text
+    assert "已替换" in receipt[-1].text and "6月4日（周四）10:00" in receipt[-1].text
     real = await submission(bot, liaison, "weekly", "2026-06-04")
     assert real.id == nil.id and real.state == "open" and real.nil_reason is None
     assert await bot.storage.submissions.nil_units(weekly, "2026-06-04") == {}
@@ -273,7 +273,8 @@ async def test_a_document_while_the_plan_is_due_asks_and_the_choice_is_honoured(
     clock.set(2026, 6, 1, 9, 0)
     await liaison.send_document(b"%PDF-1.4 plan", "2026年安全生产月活动方案.pdf")
     question = await liaison.wait_reply(timeout=10)
-    assert question[-1].button_texts() == ["每周材料", "活动方案", "活动总结", "活动报告"]
+    assert question[-1].button_texts() == ["每周活动材料", "活动方案", "活动总结",
+                                           "大型活动、演练报告"]
     assert await submission(bot, liaison, "plan", "once") is None     # nothing guessed
     await liaison.press("活动方案")
     replies = await liaison.wait_reply(count=2, timeout=10)
@@ -311,7 +312,7 @@ async def test_after_thursday_ten_a_submission_is_late_with_the_delay(bot, sandb
     clock.set(2026, 6, 4, 11, 30)
     await liaison.send("本周开展安全生产咨询日活动，发放资料 500 份")
     receipt = await liaison.wait_reply(timeout=10)
-    assert "6月4日 10:00" in receipt[-1].text
+    assert "6月4日（周四）10:00" in receipt[-1].text
     assert "迟交 1 小时 30 分钟" in receipt[-1].text
     found = await submission(bot, liaison, "weekly", "2026-06-04")
     assert found.late_seconds == 5400
@@ -418,16 +419,16 @@ async def test_plan_command_sends_explicitly_and_marks_it_late(bot, sandbox, lia
     assert "已结束" in (await liaison.wait_reply())[-1].text
     await liaison.send("本周材料")
     receipt = await liaison.wait_reply(timeout=10)
-    assert "每周材料" in receipt[-1].text
+    assert "每周活动材料" in receipt[-1].text
 
 
 async def test_the_prompt_button_starts_sending_for_that_week(bot, sandbox, clock, liaison):
     await liaison.press_data("submit:start:weekly:2026-06-04")
-    assert "每周材料" in (await liaison.wait_reply())[-1].text
+    assert "每周活动材料" in (await liaison.wait_reply())[-1].text
     clock.set(2026, 6, 4, 10, 20)
     await liaison.send_photo(jpeg(2))
     receipt = await liaison.wait_reply(timeout=10)
-    assert "6月4日 10:00" in receipt[-1].text and "迟交 20 分钟" in receipt[-1].text
+    assert "6月4日（周四）10:00" in receipt[-1].text and "迟交 20 分钟" in receipt[-1].text
 
 
 async def test_event_report_asks_everything_and_stores_an_event_submission(
@@ -450,8 +451,8 @@ async def test_event_report_asks_everything_and_stores_an_event_submission(
     ack = await liaison.wait_reply(timeout=10)
     assert "2 个附件" in ack[-1].text
     await liaison.press("✅ 完成提交")
-    receipt = await liaison.wait_reply(timeout=10)
-    assert "活动报告" in receipt[-1].text and "2 张图片" in receipt[-1].text
+    receipt = await liaison.wait_reply(count=2, timeout=10)    # the button taken off, the receipt
+    assert "大型活动、演练报告" in receipt[-1].text and "2 张图片" in receipt[-1].text
     event = await submission(bot, liaison, "event", "event-1")
     assert event.details == {"title": "危化品泄漏应急演练", "date": "2026-06-12",
                              "place": "长春市化工园区",
@@ -474,7 +475,7 @@ async def test_other_kinds_get_one_line_and_nothing_is_stored(bot, sandbox, liai
 async def test_forwarded_text_counts_as_weekly_materials(bot, sandbox, liaison):
     await liaison.forward_text("市应急局：本周安全检查通报", "市应急局")
     receipt = await liaison.wait_reply()
-    assert "文字" in receipt[-1].text and "每周材料" in receipt[-1].text
+    assert "文字" in receipt[-1].text and "每周活动材料" in receipt[-1].text
 
 
 async def test_without_a_campaign_nothing_is_stored(bot, sandbox, admin):
@@ -497,7 +498,7 @@ async def test_an_image_file_that_is_not_an_image_is_stored_without_a_thumbnail(
     garbage = b"\xff\xd8\xff\xe0 not really a JPEG " * 100
     await liaison.send_document(garbage, "现场照片.jpg", "image/jpeg")
     await liaison.wait_reply(timeout=10)            # the plan is due too: which is it for?
-    await liaison.press("每周材料")
+    await liaison.press("每周活动材料")
     receipt = await liaison.wait_reply(count=2, timeout=10)
     assert "1 个文件" in receipt[-1].text
     found = await submission(bot, liaison, "weekly", "2026-06-04")

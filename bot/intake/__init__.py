@@ -1,2 +1,4 @@
-"""What liaisons send: routing, albums, the sending mode, nil reports, /mysubmissions,
-event reports and the documents router."""
+"""What liaisons send: ``receive`` (route, record, receipt), ``routing`` (pure: where a burst
+goes), ``albums``, ``archive`` (files into the media store), ``sending`` (/plan, /summary, the
+prompts' buttons, nil reports), ``mine`` (/mysubmissions, withdrawals), ``events`` (/event)
+and ``documents`` (the one router for documents)."""

@@ -1,7 +1,7 @@
 """The one router for documents.
 
 Statistics come first: a form definition (.json) or a workbook the bot made (recognised by
-its marker, whoever sends it) goes to ``handlers.stats``. Then a coordinator's .xlsx/.csv is
+its marker, whoever sends it) goes to :mod:`bot.stats`. Then a coordinator's .xlsx/.csv is
 a unit list to import; an active liaison's document is a submission (plans, summaries,
 materials, spreadsheets, images sent as files); anyone else is told what the bot expects.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
-from bot.intake import handlers as submissions
+from bot.intake.receive import take
 from bot.people import units
 from bot.ptb import common
 from bot.ptb.access import who_is
@@ -33,7 +33,7 @@ async def route_document(update: Update, context: BotContext) -> None:
     if who.is_coordinator and unit_list:
         await units.import_units(update, context, who)
     elif who.active_liaison is not None:
-        await submissions.take(update, context, liaison=who.active_liaison)
+        await take(update, context, liaison=who.active_liaison)
     elif unit_list and who.liaison is None:
         await update.effective_message.reply_text(context.t("units.import_coordinators_only"))
     else:

@@ -6,7 +6,6 @@ each report is its own submission (period ``event-<n>``).
 
 from __future__ import annotations
 
-import re
 import warnings
 from datetime import date
 from enum import IntEnum
@@ -20,13 +19,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.intake import handlers as submissions
-from bot.intake import routing as intake
+from bot.intake import routing, sending
+from bot.intake.albums import collect_album, collected
+from bot.intake.receive import active_liaison, deliver
 from bot.intake.routing import Incoming, Target
 from bot.kernel import validation
+from bot.kernel.dates import parse_date
 from bot.ptb.access import Who, liaison_only
+from bot.ptb.buttons import EventDone
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
+from bot.ptb.user_state import EventDraft
 
 
 class State(IntEnum):
@@ -37,28 +40,20 @@ class State(IntEnum):
     PHOTOS = 4
 
 
-FULL_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-SHORT_DATE = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 TEXT_LIMITS = {"title": 100, "place": 100, "description": 2000}
 
 
 def event_date(raw: str, year: int) -> date:
-    """``2026-06-16``, ``2026年6月16日``, ``6月16日``, ``6/16`` (the campaign's year)."""
-    text = raw.strip()
-    match = FULL_DATE.match(text)
-    parts = (int(match[1]), int(match[2]), int(match[3])) if match else None
-    if parts is None and (match := SHORT_DATE.match(text)):
-        parts = (year, int(match[1]), int(match[2]))
-    if parts is None:
+    """The event's date in the one date grammar (:func:`bot.kernel.dates.parse_date`; the
+    campaign's ``year`` when none is given)."""
+    day = parse_date(raw, year)
+    if day is None:
         raise validation.Invalid("events.bad_date")
-    try:
-        return date(*parts)
-    except ValueError as error:
-        raise validation.Invalid("events.bad_date") from error
+    return day
 
 
-def _draft(context: BotContext) -> dict:
-    return context.user_data.setdefault("event", {})
+def _draft(context: BotContext) -> EventDraft:
+    return context.user_state.setdefault("event", {})
 
 
 async def _say(update: Update, context: BotContext, key: str, markup=None, **params) -> None:
@@ -67,7 +62,7 @@ async def _say(update: Update, context: BotContext, key: str, markup=None, **par
 
 
 def _done_markup(context: BotContext):
-    return inline([[(context.t("events.done_button"), "event:done")]])
+    return inline([[EventDone().button(context.t("events.done_button"))]])
 
 
 @liaison_only
@@ -76,8 +71,8 @@ async def start(update: Update, context: BotContext, who: Who) -> int | None:
     if calendar is None or calendar.rule("event") is None:
         await update.effective_message.reply_text(context.t("submissions.no_campaign"))
         return ConversationHandler.END
-    context.user_data.pop("sending", None)
-    context.user_data["event"] = {"items": []}
+    sending.leave(context)
+    context.user_state["event"] = {"items": []}
     await _say(update, context, "events.intro")
     await _say(update, context, "events.ask_title")
     return State.TITLE
@@ -121,43 +116,41 @@ async def not_text(update: Update, context: BotContext) -> None:
 
 
 async def on_attachment(update: Update, context: BotContext) -> State:
-    incoming = intake.from_message(update.effective_message)
+    incoming = routing.from_message(update.effective_message)
     if incoming is None or incoming.kind == "text":
         await update.effective_message.reply_text(context.t("events.photos_expected"),
                                                   reply_markup=_done_markup(context))
         return State.PHOTOS
     _draft(context).setdefault("items", []).append(incoming.to_json())
     if incoming.media_group_id:
-        submissions.collect_album(context, update.effective_chat.id, update.effective_user.id,
-                                  incoming, _acknowledge_album)
+        collect_album(context, update.effective_chat.id, update.effective_user.id, incoming,
+                      _acknowledge_album)
     else:
         await _acknowledge(context, update.effective_chat.id)
     return State.PHOTOS
 
 
 async def _acknowledge(context: BotContext, chat_id: int) -> None:
-    count = len(context.user_data.get("event", {}).get("items", []))
+    count = len(context.user_state.get("event", {}).get("items", []))
     await context.bot.send_message(chat_id, context.t("events.photos_received", count=count),
                                    reply_markup=_done_markup(context))
 
 
 async def _acknowledge_album(context: BotContext) -> None:
     """One acknowledgement per album (the parts themselves are already in the draft)."""
-    context.chat_data.get("albums", {}).pop(context.job.data, None)
-    context.person = await context.storage.people.get(context.job.user_id)
-    if "event" in context.user_data:
+    await collected(context)
+    if "event" in context.user_state:
         await _acknowledge(context, context.job.chat_id)
 
 
 async def on_done(update: Update, context: BotContext) -> int:
     query = update.callback_query
     await query.answer()
-    draft = context.user_data.pop("event", None)
-    liaison = await context.storage.liaisons.open_for_person(update.effective_user.id)
+    draft = context.user_state.pop("event", None)
+    liaison = await active_liaison(context, update.effective_user.id)
     calendar = await context.storage.campaigns.calendar()
     rule = calendar.rule("event") if calendar else None
-    if not draft or "description_message" not in draft or liaison is None or \
-            liaison.status != "active" or rule is None:
+    if not draft or "description_message" not in draft or liaison is None or rule is None:
         await context.bot.send_message(update.effective_chat.id,
                                        context.t("general.stale_button"))
         return ConversationHandler.END
@@ -166,13 +159,13 @@ async def on_done(update: Update, context: BotContext) -> int:
     burst = [Incoming("text", message_id=message_id, date=sent_at, text=draft["description"])]
     burst += [Incoming.from_json(item) for item in draft.get("items", [])]
     meta = {name: draft.get(name) for name in ("title", "date", "place", "description")}
-    await submissions.deliver(context, update.effective_chat.id, liaison, calendar, burst,
-                              Target("event", rule.id, "", None), meta)
+    await deliver(context, update.effective_chat.id, liaison, calendar, burst,
+                  Target("event", rule.id, "", None), meta)
     return ConversationHandler.END
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    context.user_data.pop("event", None)
+    context.user_state.pop("event", None)
     await update.effective_message.reply_text(context.t("events.cancelled"))
     return ConversationHandler.END
 
@@ -191,7 +184,7 @@ def conversation() -> ConversationHandler:
         State.DESCRIPTION: _text_state(_text_step("description", "events.ask_photos",
                                                   State.PHOTOS)),
         State.PHOTOS: [
-            CallbackQueryHandler(on_done, pattern=r"^event:done$"),
+            CallbackQueryHandler(on_done, pattern=EventDone.pattern()),
             MessageHandler(~filters.COMMAND, on_attachment),
         ],
     }

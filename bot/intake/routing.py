@@ -1,7 +1,7 @@
 """What a liaison sent, and which deliverable and period it goes to: pure functions.
 
-The handlers (``bot/handlers/submissions.py``) turn Telegram messages into :class:`Incoming`
-and ask :func:`route` where they belong; nothing here touches the network or the database.
+The intake (:mod:`bot.intake.receive`) turns Telegram messages into :class:`Incoming` and
+asks :func:`route` where they belong; nothing here touches the network or the database.
 """
 
 from __future__ import annotations

@@ -255,35 +255,39 @@ class DeadlineBack(ButtonData):
 
 @declaration("submit:start")
 class SubmitStart(ButtonData):
+    """A prompt's "start sending" (``bot.intake.sending``): the deliverable and period."""
     key: str
     period: str
 
 
 @declaration("submit:nil")
 class SubmitNil(ButtonData):
+    """A prompt's "nothing this period": a nil report for the deliverable and period."""
     key: str
     period: str
 
 
 @declaration("submit:noreason")
 class SubmitNoReason(ButtonData):
-    pass
+    """The nil report goes without a reason."""
 
 
 @declaration("intake:to")
 class IntakeChoice(ButtonData):
+    """Which deliverable a waiting burst is for (``token``: its key in user_data's pending)."""
     key: str
     token: str
 
 
 @declaration("sub:withdraw")
 class Withdraw(ButtonData):
+    """/mysubmissions: withdraw this item."""
     item_id: int
 
 
 @declaration("event:done")
 class EventDone(ButtonData):
-    pass
+    """/event: the attachments are complete; submit the report."""
 
 
 # ------------------------------------------------------------------ statistics

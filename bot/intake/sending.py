@@ -1,0 +1,224 @@
+"""The ``submitting`` conversation: sending for a chosen deliverable, and nil reports.
+
+``/plan``, ``/summary`` or a prompt's "start" button open the sending mode: for 30 minutes
+after the last message (``user_data["sending"]``), whatever the liaison sends counts for
+that deliverable and period, until ``/done``. A prompt's "nothing this period" button
+records a nil report (it counts as delivered); the next text is its reason
+(``user_data["nil"]`` holds the report until then). Both keys are this module's: another
+area that must end the mode calls :func:`leave`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timedelta
+from enum import IntEnum
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.intake import routing
+from bot.intake.receive import active_liaison, on_message, take
+from bot.kernel import validation
+from bot.kernel.clock import to_iso
+from bot.ptb.access import Who, liaison_only
+from bot.ptb.buttons import SubmitNil, SubmitNoReason, SubmitStart
+from bot.ptb.context import BotContext
+from bot.ptb.keyboards import inline
+from bot.ptb.replies import stale_button
+
+SENDING_WINDOW = timedelta(minutes=30)
+MAX_REASON = 500
+
+
+class State(IntEnum):
+    SENDING = 0
+    NIL_REASON = 1
+
+
+def leave(context: BotContext) -> None:
+    """End the sending mode (another conversation takes the liaison's messages now)."""
+    context.user_state.pop("sending", None)
+
+
+# ------------------------------------------------------------------ /plan, /summary, prompts
+
+
+async def _start_sending(update: Update, context: BotContext, key: str,
+                         period: str | None) -> int:
+    calendar = await context.storage.campaigns.calendar()
+    if calendar is None:
+        await update.effective_message.reply_text(context.t("submissions.no_campaign"))
+        return ConversationHandler.END
+    at = context.clock()
+    target = routing.target_for(calendar, key, period, at)
+    if target is None or target.deadline is None:
+        await update.effective_message.reply_text(context.t("submissions.not_available"))
+        return ConversationHandler.END
+    context.user_state["sending"] = {"key": key, "period": target.period,
+                                     "until": to_iso(at + SENDING_WINDOW)}
+    words = context.words
+    await context.bot.send_message(
+        update.effective_chat.id,
+        context.t("submissions.sending", target=words.target_key(key, target.period),
+                  due=words.due(target.deadline)))
+    return State.SENDING
+
+
+@liaison_only
+async def plan_command(update: Update, context: BotContext, who: Who) -> int:
+    return await _start_sending(update, context, "plan", None)
+
+
+@liaison_only
+async def summary_command(update: Update, context: BotContext, who: Who) -> int:
+    return await _start_sending(update, context, "summary", None)
+
+
+@liaison_only
+async def on_start_button(update: Update, context: BotContext, who: Who) -> int:
+    """A prompt's "start" button: start sending for that period."""
+    pressed = SubmitStart.parse(update.callback_query.data)
+    if pressed is None:
+        await stale_button(update, context)
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    return await _start_sending(update, context, pressed.key, pressed.period or None)
+
+
+async def on_sending(update: Update, context: BotContext) -> int:
+    """A message while sending for a chosen deliverable; the mode lapses after 30 minutes."""
+    mode = context.user_state.get("sending")
+    message = update.effective_message
+    if mode is None or message.date > datetime.fromisoformat(mode["until"]) or \
+            await active_liaison(context, update.effective_user.id) is None:
+        leave(context)
+        await on_message(update, context)
+        return ConversationHandler.END
+    mode["until"] = to_iso(message.date + SENDING_WINDOW)
+    await take(update, context, (mode["key"], mode["period"]))
+    return State.SENDING
+
+
+async def done_sending(update: Update, context: BotContext) -> int:
+    mode = context.user_state.pop("sending", None)
+    if mode is not None:
+        await update.effective_message.reply_text(context.t(
+            "submissions.sending_done", deliverable=context.words.deliverable(mode["key"])))
+    else:
+        await update.effective_message.reply_text(context.t("common.nothing_to_cancel"))
+    return ConversationHandler.END
+
+
+# ------------------------------------------------------------------ nil reports
+
+
+@liaison_only
+async def on_nil_button(update: Update, context: BotContext, who: Who) -> int:
+    """A prompt's "nothing this period": an explicit nil report (counts as delivered)."""
+    query = update.callback_query
+    pressed = SubmitNil.parse(query.data)
+    calendar = await context.storage.campaigns.calendar()
+    at = context.clock()
+    target = routing.target_for(calendar, pressed.key, pressed.period, at) \
+        if calendar and pressed and pressed.period else None
+    if target is None or target.deadline is None:
+        await stale_button(update, context, show_alert=True)
+        return ConversationHandler.END
+    liaison = who.active_liaison
+    outcome = await context.storage.submissions.record_nil(
+        liaison.unit_id, target.deliverable_id, target.period, liaison.id, at,
+        target.late_seconds(at))
+    await query.answer()
+    if not outcome.recorded:
+        await context.bot.send_message(update.effective_chat.id,
+                                       context.t("submissions.nil_refused"))
+        return ConversationHandler.END
+    leave(context)
+    context.user_state["nil"] = outcome.submission.id
+    await context.bot.send_message(
+        update.effective_chat.id,
+        context.t("submissions.nil_recorded",
+                  target=context.words.target_key(target.key, target.period)),
+        reply_markup=inline([[SubmitNoReason().button(context.t("submissions.nil_no_reason"))]]))
+    return State.NIL_REASON
+
+
+async def on_nil_reason(update: Update, context: BotContext) -> int:
+    """The reply to a nil report is its reason (control characters dropped; a reply of
+    nothing but those leaves the report without one)."""
+    submission_id = context.user_state.pop("nil", None)
+    reason = validation.tidy(update.effective_message.text)[:MAX_REASON]
+    if submission_id and not reason:
+        await update.effective_message.reply_text(context.t("submissions.nil_ok"))
+    elif submission_id and await context.storage.submissions.set_nil_reason(submission_id,
+                                                                            reason):
+        await update.effective_message.reply_text(context.t("submissions.nil_reason_saved"))
+    else:
+        await on_message(update, context)
+    return ConversationHandler.END
+
+
+async def on_no_reason(update: Update, context: BotContext) -> int:
+    context.user_state.pop("nil", None)
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    await context.bot.send_message(update.effective_chat.id, context.t("submissions.nil_ok"))
+    return ConversationHandler.END
+
+
+async def after_nil(update: Update, context: BotContext) -> int:
+    """Anything but a reason after a nil report: handled as an ordinary message."""
+    context.user_state.pop("nil", None)
+    await on_message(update, context)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    leave(context)
+    context.user_state.pop("nil", None)
+    await update.effective_message.reply_text(context.t("common.nothing_to_cancel"))
+    return ConversationHandler.END
+
+
+# ------------------------------------------------------------------ registration
+
+
+def conversation() -> ConversationHandler:
+    with warnings.catch_warnings():
+        # per_message=False is intended: the prompt's buttons start a per-chat mode
+        warnings.filterwarnings("ignore", message=".*per_message.*")
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("plan", plan_command),
+                CommandHandler("summary", summary_command),
+                CallbackQueryHandler(on_start_button, pattern=SubmitStart.pattern()),
+                CallbackQueryHandler(on_nil_button, pattern=SubmitNil.pattern()),
+            ],
+            states={
+                State.SENDING: [MessageHandler(~filters.COMMAND, on_sending)],
+                State.NIL_REASON: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_nil_reason),
+                    CallbackQueryHandler(on_no_reason, pattern=SubmitNoReason.pattern()),
+                    MessageHandler(~filters.COMMAND, after_nil),
+                ],
+            },
+            fallbacks=[
+                CommandHandler("done", done_sending),
+                CommandHandler("cancel", cancel),
+            ],
+            name="submitting",
+            persistent=True,
+            allow_reentry=True,
+        )
+
+
+def register_conversation(app) -> None:
+    """Before the common commands, so /cancel reaches the conversation first."""
+    app.add_handler(conversation())
