@@ -134,7 +134,7 @@ async def test_missing_lists_exactly_the_missing_and_reminds_them_once(desk, san
     for person_id in reminded:
         texts = sandbox.users[person_id].texts()
         assert len(texts) == 1 and "每周活动材料（6月11日一期）" in texts[0]
-        assert "6月11日 10:00" in texts[0]
+        assert "6月11日（周四）10:00" in texts[0]
     rows = [row for row in await desk.bot.storage.outbox.rows(period="2026-06-11")
             if row.kind.startswith("remind-now-")]
     assert {row.person_id for row in rows} == reminded      # through the outbox, once each

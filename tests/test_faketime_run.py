@@ -87,7 +87,7 @@ async def test_thursday_prompt_reminder_and_digest_from_a_process_under_faketime
         assert "⏰ 提醒" in reminder.plain_text and "尚未报送" in reminder.plain_text
     (digest,) = [sent.plain_text for sent in sandbox.messages_to(ADMIN_ID)
                  if sent.plain_text.startswith("📋 每周活动材料")]
-    assert "按时报送：1 个单位" in digest and "未报送：2 个单位" in digest
+    assert "按时：1 个单位" in digest and "未交：2 个单位" in digest
     for liaison in missing:
         assert f"{liaison.unit_name} — {liaison.name}，{liaison.mobile}" in digest
     assert delivered.mobile not in digest

@@ -77,7 +77,7 @@ async def test_prompt_to_every_liaison_reminders_only_to_the_missing_digest_name
 
         await wait_for(weekly_digests)
         (digest,) = weekly_digests()
-        assert "按时报送：1 个单位" in digest and "未报送：3 个单位" in digest
+        assert "按时：1 个单位" in digest and "未交：3 个单位" in digest
         for liaison in missing:
             assert f"{liaison.unit_name} — {liaison.name}，{liaison.mobile}" in digest
         assert delivered.mobile not in digest

@@ -113,7 +113,7 @@ async def send_reminders(context: BotContext, deadline: Deadline, timezone: Zone
             deadline.deliverable_id, deadline.period, reminder.person_id, kind,
             person.chat_id if person else reminder.person_id,
             words.html("desk.reminder", unit=reminder.unit_name,
-                       target=words.target(deadline), due=words.moment(deadline.due))))
+                       target=words.target(deadline), due=words.due(deadline))))
     await storage.outbox.add(messages)
     context.sender.wake()
     states = await _settled_states(context, deadline, kind)

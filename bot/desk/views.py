@@ -71,7 +71,7 @@ async def view(context: BotContext, who: Who, name: Literal["status", "missing"]
 
 def _due_line(words: Words, deadline: Deadline, now: datetime) -> str:
     key = "desk.due_passed" if deadline.due <= now else "desk.due_coming"
-    return words.html(key, due=words.moment(deadline.due))
+    return words.html(key, due=words.due(deadline))
 
 
 def _paged(lines_total: int, page: int) -> tuple[int, int]:
@@ -128,7 +128,7 @@ def status_page(shown: Shown, page: int = 0) -> tuple[str, InlineKeyboardMarkup]
     for group, number, unit in groups.page(page * PAGE_SIZE, (page + 1) * PAGE_SIZE):
         if group != shown_group:
             lines.append("")
-            lines.append(words.html("desk.status_group", group=words.plain(f"desk.group_{group}"),
+            lines.append(words.html("desk.status_group", group=words.group(group),
                                     count=len(groups.members(group))))
             shown_group = group
         if group == LATE:

@@ -121,6 +121,10 @@ class Words:
             parts = [self.plain("words.minutes", n=minutes)]
         return " ".join(parts)
 
+    def group(self, state: str) -> str:
+        """The bare name of a state, as a heading over the units in it: '迟交', '未交'."""
+        return self.plain(f"words.group_{state}")
+
     def state(self, state: str, late_seconds: int | None = None,
               nil_reason: str | None = None) -> str:
         """On time, late by how long, nothing this period (with its reason), missing, not

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.kernel.schedule import MONTHLY, Deadline, Notice, Rule
 from bot.kernel.text import split_message
-from bot.kernel.words import Words
+from bot.kernel.words import LATE, MISSING, ON_TIME, Words
 from bot.ptb.buttons import SubmitNil, SubmitStart
 from bot.storage.audience import UnitContact
 
@@ -65,19 +65,19 @@ def announcement(words: Words, campaign_name: str, theme: str,
 def digest(words: Words, rule: Rule, deadline: Deadline, units: Sequence[UnitContact],
            delivered: Mapping[int, int | None]) -> list[str]:
     """The coordinator's digest at a deadline, split into messages that fit Telegram."""
+    late = [unit for unit in units if delivered.get(unit.unit_id)]
     on_time = [unit for unit in units if unit.unit_id in delivered
-               and delivered[unit.unit_id] is None]
-    late = [unit for unit in units if delivered.get(unit.unit_id) is not None]
+               and not delivered[unit.unit_id]]
     missing = [unit for unit in units if unit.unit_id not in delivered]
     unreachable = [unit for unit in units if unit.person_id is not None and not unit.reachable]
     t = words.html
     lines = [t("schedule.digest_title", deliverable=heading(words, rule, deadline),
                due=words.due(deadline)),
-             t("schedule.digest_on_time", count=len(on_time)),
-             t("schedule.digest_late", count=len(late))]
+             t("schedule.digest_group", group=words.group(ON_TIME), count=len(on_time)),
+             t("schedule.digest_group", group=words.group(LATE), count=len(late))]
     lines += [t("schedule.digest_late_line", unit=unit.unit_name,
-                late=words.duration(delivered[unit.unit_id] or 0)) for unit in late]
-    lines.append(t("schedule.digest_missing", count=len(missing)))
+                state=words.state(LATE, delivered[unit.unit_id])) for unit in late]
+    lines.append(t("schedule.digest_group", group=words.group(MISSING), count=len(missing)))
     for unit in missing:
         if unit.person_id is None:
             lines.append(t("schedule.digest_no_liaison", unit=unit.unit_name))
