@@ -77,7 +77,7 @@ async def test_status_counts_lists_paging_and_switching_week(desk, sandbox, admi
             f"未交 {len(want['missing'])}") in message.plain_text
     assert expected(seeded, 2) != expected(seeded, 3)
     assert await read_all_pages(admin, message) == want
-    late_lines = re.findall(r"^\d+\. (\S+) — 迟 (.+)$", message.plain_text, re.M)
+    late_lines = re.findall(r"^\d+\. (\S+) — 迟交 (.+)$", message.plain_text, re.M)
     assert late_lines
     for name, shown in late_lines:
         assert shown == zh_duration(fate(seeded.names.index(name), 2)[1])

@@ -133,7 +133,7 @@ def status_page(shown: Shown, page: int = 0) -> tuple[str, InlineKeyboardMarkup]
             shown_group = group
         if group == LATE:
             lines.append(words.html("desk.status_late_line", number=number, unit=unit.name,
-                                    duration=words.duration(groups.delivered[unit.id])))
+                                    state=words.state(LATE, groups.delivered[unit.id])))
         else:
             lines.append(words.html("desk.status_line", number=number, unit=unit.name))
     if pages > 1:
