@@ -43,7 +43,7 @@ from bot.ptb.buttons import (
 )
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
-from bot.ptb.replies import stale_button
+from bot.ptb.replies import pressed
 from bot.ptb.user_state import CampaignDraft
 
 
@@ -169,19 +169,16 @@ async def on_change(update: Update, context: BotContext, who: Who) -> int:
 
 
 @full_scope_only
-async def on_pick(update: Update, context: BotContext, who: Who) -> int:
-    pressed = CampaignPick.parse(update.callback_query.data)
-    if pressed is None:
-        await stale_button(update, context)
-        return CampaignState.PICK
+@pressed(CampaignPick)
+async def on_pick(update: Update, context: BotContext, who: Who, press: CampaignPick) -> int:
     await close_buttons(update)
     spec = next((spec for spec in _changeable(_draft(context)["year"])
-                 if spec["key"] == pressed.key), None)
+                 if spec["key"] == press.key), None)
     if spec is None:
         return await show_calendar(update, context)
-    _draft(context)["editing"] = pressed.key
+    _draft(context)["editing"] = press.key
     await send(update, context, context.t(ask_due_key(spec["kind"]),
-                                          deliverable=context.words.deliverable(pressed.key)))
+                                          deliverable=context.words.deliverable(press.key)))
     return CampaignState.DUE
 
 

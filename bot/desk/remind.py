@@ -27,7 +27,7 @@ from bot.kernel.words import Words
 from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import DeskRemind
 from bot.ptb.context import BotContext
-from bot.ptb.replies import send_lines, stale_button
+from bot.ptb.replies import pressed, send_lines, stale_button
 from bot.storage.outbox import PENDING, SENDING, SENT, Message
 
 log = logging.getLogger(__name__)
@@ -43,19 +43,16 @@ class Reminder:
 
 
 @coordinator_only
-async def on_remind(update: Update, context: BotContext, who: Who) -> None:
+@pressed(DeskRemind, alert=True)
+async def on_remind(update: Update, context: BotContext, who: Who, press: DeskRemind) -> None:
     """The press: claim it, refresh the list (its button now says when to press again), and
     send in the background."""
     query = update.callback_query
-    pressed = DeskRemind.parse(query.data)
-    if pressed is None:
-        await stale_button(update, context, show_alert=True)
-        return
-    shown = await open_deadline(context, who, pressed.deliverable_id, pressed.period)
+    shown = await open_deadline(context, who, press.deliverable_id, press.period)
     if isinstance(shown, str):
         await query.answer(shown, show_alert=True)
         return
-    if shown.desk.rule(pressed.deliverable_id) is None:
+    if shown.desk.rule(press.deliverable_id) is None:
         await stale_button(update, context, show_alert=True)
         return
     deadline, words = shown.deadline, shown.words

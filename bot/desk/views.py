@@ -24,7 +24,7 @@ from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import DeskRemind, DeskView
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
-from bot.ptb.replies import stale_button
+from bot.ptb.replies import pressed
 
 log = logging.getLogger(__name__)
 
@@ -208,15 +208,12 @@ async def missing(update: Update, context: BotContext, who: Who) -> None:
 
 
 @coordinator_only
-async def on_view(update: Update, context: BotContext, who: Who) -> None:
+@pressed(DeskView)
+async def on_view(update: Update, context: BotContext, who: Who, press: DeskView) -> None:
     """A status / missing button: another page, period or deliverable."""
     query = update.callback_query
-    pressed = DeskView.parse(query.data)
-    if pressed is None:
-        await stale_button(update, context)
-        return
-    text, markup = await view(context, who, pressed.view, pressed.deliverable_id,
-                              pressed.period, pressed.page)
+    text, markup = await view(context, who, press.view, press.deliverable_id,
+                              press.period, press.page)
     await query.answer()
     await edit_view(query, text, markup)
 

@@ -17,7 +17,7 @@ from bot.ptb.access import Who, liaison_only
 from bot.ptb.buttons import Withdraw
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
-from bot.ptb.replies import send_lines, stale_button
+from bot.ptb.replies import pressed, send_lines
 from bot.storage.campaigns import Calendar
 from bot.storage.submissions import Item, Submission
 
@@ -102,15 +102,12 @@ async def my_submissions(update: Update, context: BotContext, who: Who) -> None:
 
 
 @liaison_only
-async def on_withdraw(update: Update, context: BotContext, who: Who) -> None:
+@pressed(Withdraw)
+async def on_withdraw(update: Update, context: BotContext, who: Who, press: Withdraw) -> None:
     """Before the deadline only; the row stays on record."""
     query = update.callback_query
-    pressed = Withdraw.parse(query.data)
-    if pressed is None:
-        await stale_button(update, context)
-        return
     storage = context.storage
-    item = await storage.submissions.item(pressed.item_id)
+    item = await storage.submissions.item(press.item_id)
     submission = await storage.submissions.get(item.submission_id) if item else None
     calendar = await storage.campaigns.calendar()
     if item is None or submission is None or calendar is None or \

@@ -31,7 +31,7 @@ from bot.ptb.access import Who, liaison_only
 from bot.ptb.buttons import SubmitNil, SubmitNoReason, SubmitStart
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
-from bot.ptb.replies import stale_button
+from bot.ptb.replies import pressed, stale_button
 
 SENDING_WINDOW = timedelta(minutes=30)
 MAX_REASON = 500
@@ -82,14 +82,12 @@ async def summary_command(update: Update, context: BotContext, who: Who) -> int:
 
 
 @liaison_only
-async def on_start_button(update: Update, context: BotContext, who: Who) -> int:
+@pressed(SubmitStart)
+async def on_start_button(update: Update, context: BotContext, who: Who,
+                          press: SubmitStart) -> int:
     """A prompt's "start" button: start sending for that period."""
-    pressed = SubmitStart.parse(update.callback_query.data)
-    if pressed is None:
-        await stale_button(update, context)
-        return ConversationHandler.END
     await update.callback_query.answer()
-    return await _start_sending(update, context, pressed.key, pressed.period or None)
+    return await _start_sending(update, context, press.key, press.period or None)
 
 
 async def on_sending(update: Update, context: BotContext) -> int:

@@ -11,7 +11,7 @@ from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import BroadcastDecision
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
-from bot.ptb.replies import stale_button
+from bot.ptb.replies import pressed, stale_button
 from bot.storage.audience import UnitContact
 from bot.storage.outbox import Message
 
@@ -50,11 +50,12 @@ async def broadcast(update: Update, context: BotContext, who: Who) -> None:
 
 
 @coordinator_only
-async def on_button(update: Update, context: BotContext, who: Who) -> None:
+@pressed(BroadcastDecision)
+async def on_button(update: Update, context: BotContext, who: Who,
+                    press: BroadcastDecision) -> None:
     query = update.callback_query
-    pressed = BroadcastDecision.parse(query.data)
     storage = context.storage
-    draft = await storage.broadcasts.get(pressed.broadcast_id) if pressed else None
+    draft = await storage.broadcasts.get(press.broadcast_id)
     if draft is None or draft.created_by != who.person_id:
         await stale_button(update, context)
         return
@@ -62,7 +63,7 @@ async def on_button(update: Update, context: BotContext, who: Who) -> None:
         await query.answer(context.t("broadcast.already"), show_alert=True)
         await query.edit_message_reply_markup(None)
         return
-    if pressed.action == "cancel":
+    if press.action == "cancel":
         await query.answer()
         await query.edit_message_text(context.t("broadcast.cancelled"))
         return

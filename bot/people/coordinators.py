@@ -11,7 +11,7 @@ from bot.ptb.buttons import CoordinatorRevoke
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import deep_link, inline
 from bot.ptb.notify import tell
-from bot.ptb.replies import stale_button
+from bot.ptb.replies import pressed
 from bot.storage.coordinators import InviteUnusable
 from bot.storage.models import Invite
 
@@ -39,13 +39,10 @@ async def add_coordinator(update: Update, context: BotContext, who: Who) -> None
     )
 
 
-async def on_revoke(update: Update, context: BotContext) -> None:
+@pressed(CoordinatorRevoke)
+async def on_revoke(update: Update, context: BotContext, press: CoordinatorRevoke) -> None:
     query = update.callback_query
-    pressed = CoordinatorRevoke.parse(query.data)
-    if pressed is None:
-        await stale_button(update, context)
-        return
-    code = pressed.code
+    code = press.code
     invite = await context.storage.invites.get(code)
     who = await who_is(context, update.effective_user.id)
     if invite is None or not who.is_coordinator or not (

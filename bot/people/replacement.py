@@ -17,7 +17,7 @@ from bot.ptb.buttons import LiaisonDecision
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.notify import coordinators_of, tell
-from bot.ptb.replies import stale_button
+from bot.ptb.replies import pressed
 from bot.storage.liaisons import DecisionStale
 from bot.storage.models import Liaison, Unit
 
@@ -39,22 +39,19 @@ async def ask_coordinators(context: BotContext, unit: Unit, liaison: Liaison) ->
                    current=current.name if current else "-")
 
 
-async def on_decision(update: Update, context: BotContext) -> None:
+@pressed(LiaisonDecision)
+async def on_decision(update: Update, context: BotContext, press: LiaisonDecision) -> None:
     """A coordinator's approve / reject button for a replacement liaison."""
     query = update.callback_query
-    pressed = LiaisonDecision.parse(query.data)
-    if pressed is None:
-        await stale_button(update, context)
-        return
     storage = context.storage
-    pending = await storage.liaisons.get(pressed.liaison_id)
+    pending = await storage.liaisons.get(press.liaison_id)
     who = await who_is(context, update.effective_user.id)
     if pending is None or not who.is_coordinator or not await storage.units.in_scope(
             pending.unit_id, who.scope_unit_id):
         await query.answer(context.t("access.coordinators_only"), show_alert=True)
         return
     try:
-        decision = await storage.liaisons.decide(pending.id, pressed.action == "approve",
+        decision = await storage.liaisons.decide(pending.id, press.action == "approve",
                                                  who.person_id)
     except DecisionStale:
         await query.answer(context.t("registration.already_decided"), show_alert=True)

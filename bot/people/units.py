@@ -13,7 +13,7 @@ from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import UnitsPage
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import deep_link, inline, pager
-from bot.ptb.replies import stale_button
+from bot.ptb.replies import pressed
 from bot.storage.models import Unit
 from bot.texts import Raw
 
@@ -27,6 +27,20 @@ async def _find_in_scope(context: BotContext, who: Who, name: str) -> Unit | Non
     if unit and await context.storage.units.in_scope(unit.id, who.scope_unit_id):
         return unit
     return None
+
+
+async def unit_from_arguments(update: Update, context: BotContext, who: Who,
+                              usage_key: str) -> Unit | None:
+    """The unit a command's arguments name, in the caller's scope; None after answering
+    with the usage (no name) or "not found" (also for a unit outside the scope)."""
+    name = " ".join(context.args).strip()
+    if not name:
+        await update.effective_message.reply_text(context.t(usage_key))
+        return None
+    unit = await _find_in_scope(context, who, name)
+    if unit is None:
+        await update.effective_message.reply_text(context.t("units.not_found", name=name))
+    return unit
 
 
 @coordinator_only
@@ -140,27 +154,19 @@ async def list_units(update: Update, context: BotContext, who: Who) -> None:
 
 
 @coordinator_only
-async def on_units_page(update: Update, context: BotContext, who: Who) -> None:
+@pressed(UnitsPage)
+async def on_units_page(update: Update, context: BotContext, who: Who, press: UnitsPage) -> None:
     query = update.callback_query
-    pressed = UnitsPage.parse(query.data)
-    if pressed is None:
-        await stale_button(update, context)
-        return
     await query.answer()
-    text, markup = await _units_page(context, who, pressed.page)
+    text, markup = await _units_page(context, who, press.page)
     await query.edit_message_text(text, reply_markup=markup)
 
 
 @coordinator_only
 async def new_invite(update: Update, context: BotContext, who: Who) -> None:
     """``/invite <unit>``: a new join code; the old link stops working."""
-    name = " ".join(context.args).strip()
-    if not name:
-        await update.effective_message.reply_text(context.t("units.invite_usage"))
-        return
-    unit = await _find_in_scope(context, who, name)
+    unit = await unit_from_arguments(update, context, who, "units.invite_usage")
     if unit is None:
-        await update.effective_message.reply_text(context.t("units.not_found", name=name))
         return
     code = await context.storage.invites.issue_unit_code(unit.id, who.person_id)
     link = deep_link(context.bot.username, code)

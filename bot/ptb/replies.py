@@ -7,12 +7,17 @@ splitter, :func:`bot.kernel.text.split_message`); a press that no longer means a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.kernel.text import split_message
+from bot.ptb.buttons import ButtonData
 from bot.ptb.context import BotContext
+
+T = TypeVar("T")
 
 
 async def send_lines(context: BotContext, chat_id: int, lines: Sequence[str],
@@ -29,3 +34,20 @@ async def stale_button(update: Update, context: BotContext, show_alert: bool = F
     """The one answer to a press that is stale, forged or no longer allowed."""
     await update.callback_query.answer(context.t("general.stale_button"),
                                        show_alert=show_alert)
+
+
+def pressed(declaration: type[ButtonData], alert: bool = False):
+    """Decorator for a button handler: the press parsed by its declaration is passed last
+    (``handler(update, context, …, pressed)``); a press that does not parse — stale or
+    forged — gets :func:`stale_button` and the handler does not run (a conversation stays
+    where it is). Goes inside the access guards, which hand in the caller first."""
+    def decorate(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T | None]]:
+        @functools.wraps(handler)
+        async def parsed(update: Update, context: BotContext, *args: object) -> T | None:
+            data = declaration.parse(update.callback_query.data)
+            if data is None:
+                await stale_button(update, context, show_alert=alert)
+                return None
+            return await handler(update, context, *args, data)
+        return parsed
+    return decorate

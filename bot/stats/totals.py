@@ -11,11 +11,12 @@ from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.kernel.clock import from_iso
+from bot.people.units import unit_from_arguments
 from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import StatsEntryView
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
-from bot.ptb.replies import send_lines, stale_button
+from bot.ptb.replies import pressed, send_lines, stale_button
 from bot.stats.entries import campaign_id
 from bot.stats.forms import text_in, values_for
 from bot.stats.rendering import summary_lines, workbook_labels, workbooks
@@ -86,15 +87,10 @@ async def totals(update: Update, context: BotContext, who: Who) -> None:
 @coordinator_only
 async def unit_entries(update: Update, context: BotContext, who: Who) -> None:
     """``/stats_unit 名称``: a unit's current figures and its earlier submissions."""
-    name = " ".join(context.args).strip()
-    if not name:
-        await update.effective_message.reply_text(context.t("stats.unit_usage"))
+    unit = await unit_from_arguments(update, context, who, "stats.unit_usage")
+    if unit is None:
         return
     storage = context.storage
-    unit = await storage.units.by_name(name)
-    if unit is None or not await storage.units.in_scope(unit.id, who.scope_unit_id):
-        await update.effective_message.reply_text(context.t("units.not_found", name=name))
-        return
     history = await storage.stats.history(unit.id, await campaign_id(context))
     if not history:
         await update.effective_message.reply_text(context.t("stats.unit_nothing",
@@ -124,12 +120,13 @@ async def _show_entry(update: Update, context: BotContext, unit_name: str, entry
 
 
 @coordinator_only
-async def on_entry_button(update: Update, context: BotContext, who: Who) -> None:
+@pressed(StatsEntryView)
+async def on_entry_button(update: Update, context: BotContext, who: Who,
+                          press: StatsEntryView) -> None:
     """An earlier submission, shown to a coordinator whose scope holds the unit."""
     query = update.callback_query
-    pressed = StatsEntryView.parse(query.data)
     storage = context.storage
-    entry = await storage.stats.entry(pressed.entry_id) if pressed else None
+    entry = await storage.stats.entry(press.entry_id)
     if entry is None or not await storage.units.in_scope(entry.unit_id, who.scope_unit_id):
         await stale_button(update, context)
         return
