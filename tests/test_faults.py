@@ -101,6 +101,24 @@ async def test_500s_and_timeouts_are_retried_without_a_restart(bot, sandbox, adm
     assert "甲单位" in reply[-1].plain_text
 
 
+async def test_a_429_on_getupdates_is_waited_out_with_timedelta_retry_after(
+        bot, sandbox, admin, monkeypatch):
+    """With PTB_TIMEDELTA=1, PTB 22 gives ``retry_after`` as a timedelta: the poller waits it
+    out and polls on (it called float() on it and its loop died). Five 429s in a row get past
+    the rate limiter's own three retries to the poller."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    await add_unit(admin, "甲单位")
+    sandbox.fail_requests(5, status=429, methods=["getUpdates"], retry_after=1)
+    for _ in range(200):
+        if sandbox.stats["429"] == 5:
+            break
+        await asyncio.sleep(0.1)
+    assert sandbox.stats["429"] == 5
+    await admin.command("units")
+    reply = await admin.wait_reply(timeout=30)
+    assert "甲单位" in reply[-1].plain_text
+
+
 async def test_a_repeated_update_id_is_not_handled_again(bot, sandbox, admin):
     await admin.command("addunit", "丙单位")
     await admin.wait_reply()

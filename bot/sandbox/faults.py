@@ -30,15 +30,17 @@ class FaultsMixin:
         self._blocked.discard(chat_id)
 
     def fail_requests(
-        self, count: int, status: int | str = 500, methods: Iterable[str] | None = None
+        self, count: int, status: int | str = 500, methods: Iterable[str] | None = None,
+        retry_after: int = 1,
     ) -> None:
         """The next `count` calls (of `methods`, if given) fail.
 
         ``status`` is an HTTP error code (answered as a Bot API error) or ``"timeout"``
-        (the request hangs ``timeout_hang`` seconds so the client's timeout fires).
+        (the request hangs ``timeout_hang`` seconds so the client's timeout fires). A 429
+        carries ``retry_after`` seconds, as Telegram's always does.
         """
         names = frozenset(m.lower() for m in methods) if methods else None
-        self._faults.append(FaultRule(count, status, names))
+        self._faults.append(FaultRule(count, status, names, retry_after))
 
     def clear_faults(self) -> None:
         self._faults.clear()

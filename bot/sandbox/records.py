@@ -152,6 +152,7 @@ class FaultRule:
     remaining: int
     status: int | str
     methods: frozenset[str] | None
+    retry_after: int = 1      # a 429's retry_after, as Telegram always gives one
 
 
 def button_text(button: Any) -> str:

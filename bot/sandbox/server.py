@@ -291,6 +291,10 @@ class FakeTelegram(
             else:
                 status = int(fault.status)
                 self.stats[str(status)] += 1
+            if status == 429:   # Telegram's flood control always says how long to wait
+                return error_response(ApiError(
+                    429, f"Too Many Requests: retry after {fault.retry_after}",
+                    {"retry_after": fault.retry_after}))
             try:
                 phrase = HTTPStatus(status).phrase
             except ValueError:
