@@ -27,6 +27,7 @@ class Settings:
     api_base_url: str | None = None
     file_base_url: str | None = None
     send_rate: float = 30.0   # messages a second, all chats together (Telegram: about 30)
+    office_name: str | None = None   # the organising office: the 落款 of the bot's documents
 
     @property
     def database_path(self) -> Path:
@@ -108,4 +109,5 @@ def load_settings(
         language=language,
         api_base_url=merged.get("TELEGRAM_API_BASE_URL", "").strip() or None,
         file_base_url=merged.get("TELEGRAM_FILE_BASE_URL", "").strip() or None,
+        office_name=merged.get("BOT_OFFICE_NAME", "").strip() or None,
     )

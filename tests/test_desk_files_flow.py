@@ -7,25 +7,37 @@ import hashlib
 import io
 import re
 import zipfile
+from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 from docx import Document
 from openpyxl import load_workbook
 from PIL import Image
 
 from bot.desk.contact_sheets import COLUMNS, LABEL, TILE
+from bot.kernel.schedule import deadlines
 from tests.desk_seed import (
     CITIES,
     LIAISON_BASE_ID,
     NO_LIAISON,
     SCOPED_COORDINATOR_ID,
+    TZ,
     WEEKS,
     expected,
     fate,
 )
 from tests.test_desk_flow import zh_duration
 
-ROSTER_HEADER = ["序号", "单位名称", "姓名", "性别", "职务", "办公电话", "手机", "传真", "QQ号",
-                 "微信号", "电子邮箱", "通信地址", "登记时间"]
+ROSTER_HEADER = ["序号", "单位名称", "上级单位", "姓名", "性别", "职务", "办公电话", "手机", "传真",
+                 "QQ号", "微信号", "电子邮箱", "通信地址", "登记时间"]
+TOP = "2026年安全生产月_每周活动材料_6月18日一期"
+
+
+def office_order(seeded) -> list[str]:
+    """The seeded units as the office lists them: each city, then the units under it, in
+    the order they were added (not code-point order)."""
+    return [name for city in CITIES for name in seeded.names
+            if seeded.city_of[name] == city]
 
 
 def state_text(index: int, week: int) -> str:
@@ -46,18 +58,24 @@ async def test_roster_is_the_attachment_1_layout_one_row_per_unit(desk, sandbox,
     assert "50 个单位，47 位联络员" in sent.plain_text
     sheet = load_workbook(io.BytesIO(sent.document.data)).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0] == ROSTER_HEADER
-    assert [row[1] for row in rows[1:]] == sorted(seeded.names)
-    for number, row in enumerate(rows[1:], start=1):
+    assert rows[0][0] == "附件1"
+    assert rows[1][0] == "2026年安全生产月联络员推荐表（汇总）"
+    assert rows[2][0] == "截至 6月25日 10:30 · 全部单位 · 50 个单位，47 位联络员"
+    assert rows[3] == ROSTER_HEADER
+    assert [row[1] for row in rows[4:]] == office_order(seeded)
+    assert office_order(seeded) != sorted(seeded.names)
+    for number, row in enumerate(rows[4:], start=1):
         index = seeded.names.index(row[1])
         assert row[0] == number
+        assert row[2] == (None if row[1] in CITIES else seeded.city_of[row[1]])
         if index in NO_LIAISON:
-            assert row[2:] == [None] * 11
+            assert row[3:] == [None] * 11
             continue
-        assert row[2:] == [
+        assert row[3:] == [
             f"联络员{index:02d}", "男" if index % 2 else "女", "科长", f"0431-8888{index:04d}",
             f"139{index:08d}", None, f"{10000 + index}", f"wx{index}", f"u{index}@example.cn",
-            f"人民大街{index}号", "5月20日 09:00"]
+            f"人民大街{index}号", datetime(2026, 5, 20, 9, 0)]
+    assert sheet.cell(5, 14).number_format == "yyyy-mm-dd hh:mm"
 
 
 async def test_export_week_zip_summary_and_index(desk, sandbox, admin):
@@ -69,37 +87,75 @@ async def test_export_week_zip_summary_and_index(desk, sandbox, admin):
     archive = zipfile.ZipFile(io.BytesIO(sent.document.data))
     names = archive.namelist()
     assert len(names) == len(set(names))
-    photos = [name for name in names if re.fullmatch(r"[^/]+/[^/]+_2026-06-18_\d+\.jpg", name)]
+    assert {name.split("/")[0] for name in names} == {TOP}
+    folder = f"{TOP}/每周活动材料/6月18日一期/"
+    photos = [name for name in names if re.fullmatch(
+        rf"{folder}[^/]+/[^/]+_2026-06-18_\d+\.jpg", name)]
     stored = {hashlib.sha256(archive.read(name)).hexdigest(): name for name in photos}
     assert len(photos) == len(stored) == len(seeded.photos[WEEKS[week]])
     for sha, name in stored.items():
         unit = seeded.files[sha][0]
-        assert name.startswith(f"{unit}/{unit}_2026-06-18_")
+        assert name.startswith(f"{folder}{unit}/{unit}_2026-06-18_")
         assert archive.read(name) == seeded.files[sha][1]
-    texts = [name for name in names if name.endswith(".txt")]
-    assert sorted(archive.read(name).decode().strip() for name in texts) == \
-        sorted(text for _, text in seeded.texts[WEEKS[week]])
-    index = archive.read("index.html").decode()
+        number = int(name.rsplit("_", 1)[1].removesuffix(".jpg"))
+        sent_at = await seeded_time(desk, unit, week) + timedelta(seconds=number - 1)
+        assert archive.getinfo(name).date_time == (*sent_at.timetuple()[:5],
+                                                   sent_at.second // 2 * 2)   # DOS time
+    notes = {name.split("/")[-2]: archive.read(name).decode("utf-8")
+             for name in names if name.endswith("/说明.txt")}
+    assert sorted(notes) == sorted(unit for unit, _ in seeded.texts[WEEKS[week]])
+    for unit, text in seeded.texts[WEEKS[week]]:
+        assert text in notes[unit] and f"单位：{unit}" in notes[unit]
+        assert "期次：每周活动材料（6月18日一期）" in notes[unit]
+        assert f"情况：{state_text(seeded.names.index(unit), week)}" in notes[unit]
+    index = archive.read(f"{TOP}/index.html").decode()
     referenced = set(re.findall(r'(?:src|href)="([^"]+)"', index))
-    assert referenced <= set(names)
-    assert set(photos) <= referenced and set(texts) <= referenced
-    assert any("/thumbs/" in name for name in referenced)
+    decoded = {unquote(link) for link in referenced}
+    assert {f"{TOP}/{link}" for link in decoded} <= set(names)
+    assert {name.removeprefix(f"{TOP}/") for name in photos} <= decoded
+    assert any(link.startswith("thumbs/") for link in decoded)
+    assert "<title>2026年安全生产月 · 材料汇总（每周活动材料（6月18日一期））</title>" in index
     for name in seeded.names:
-        assert f"<h2>{name}</h2>" in index
+        assert f"<h3>{name}</h3>" in index
+        status = state_text(seeded.names.index(name), week)
+        assert f"<h3>{name}</h3><span class=\"badge\">{status}</span>" in index
 
-    sheet = load_workbook(io.BytesIO(archive.read("summary.xlsx"))).active
+    sheet = load_workbook(io.BytesIO(archive.read(f"{TOP}/报送汇总.xlsx"))).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0] == ["单位", "每周活动材料（6月18日一期）", "按时合计", "迟交合计", "未交合计"]
-    body = rows[1:51]
-    assert [row[0] for row in body] == sorted(seeded.names)
-    for row in body:
-        text = state_text(seeded.names.index(row[0]), week)
-        assert row[1] == text
-        assert row[2:] == [int(text == "按时"), int(text.startswith("迟交")), int(text == "未交")]
+    assert rows[0][0] == "2026年安全生产月材料报送情况汇总"
+    assert rows[1][0] == ("期次：每周活动材料（6月18日一期） · 范围：全部单位 · "
+                          "生成时间：6月25日 10:30")
+    assert rows[2] == ["序号", "单位", "上级单位", "每周活动材料（6月18日一期）", None,
+                       "合计", None, None, None]
+    assert rows[3] == [None, None, None, "情况", "迟交（分钟）", "按时", "迟交", "本期无材料",
+                       "未交"]
+    body = rows[4:54]
+    assert [row[1] for row in body] == office_order(seeded)
+    for number, row in enumerate(body, start=1):
+        index_of = seeded.names.index(row[1])
+        state, late = fate(index_of, week)
+        assert row[0] == number
+        assert row[3] == state_text(index_of, week)
+        assert row[4] == (-(-late // 60) if late else None)
+        assert row[5:] == [int(state == "on_time"), int(state == "late"), 0,
+                           int(state == "missing")]
     groups = expected(seeded, week)
-    assert rows[51:] == [["按时合计", len(groups["on_time"]), None, None, None],
-                         ["迟交合计", len(groups["late"]), None, None, None],
-                         ["未交合计", len(groups["missing"]), None, None, None]]
+    total = rows[54]
+    assert total[1] == "合计"
+    assert total[3] == (f"按时 {len(groups['on_time'])}\n迟交 {len(groups['late'])}\n"
+                        f"本期无材料 0\n未交 {len(groups['missing'])}")
+    assert total[5:] == [len(groups["on_time"]), len(groups["late"]), 0,
+                         len(groups["missing"])]
+    assert len(rows) == 55
+
+
+async def seeded_time(desk, unit: str, week: int) -> datetime:
+    """When the seed sent the unit's first photo of ``week``, in China time."""
+    calendar = await desk.bot.storage.campaigns.calendar()
+    due = {d.period: d.due for d in deadlines(calendar.rule("weekly"), TZ)}[WEEKS[week]]
+    late = fate(desk.seeded.names.index(unit), week)[1]
+    sent = due + timedelta(seconds=late) if late else due - timedelta(hours=2)
+    return sent.astimezone(TZ)
 
 
 async def test_export_all_holds_every_stored_file_once_and_splits_into_parts(desk, sandbox,
@@ -119,30 +175,37 @@ async def test_export_all_holds_every_stored_file_once_and_splits_into_parts(des
     whole = b"".join(s.document.data for s in parts)
     archive = zipfile.ZipFile(io.BytesIO(whole))
     assert archive.testzip() is None
+    top = "2026年安全生产月_全部材料_2026-06-25"
     media = [name for name in archive.namelist()
              if name.endswith(".jpg") and "/thumbs/" not in name]
     contents = [hashlib.sha256(archive.read(name)).hexdigest() for name in media]
     assert sorted(contents) == sorted(seeded.files)
     for name, sha in zip(media, contents, strict=True):
         unit = seeded.files[sha][0]
-        assert re.fullmatch(rf"{unit}/{unit}_2026-06-\d\d_\d+\.jpg", name)
-    index = archive.read("index.html").decode()
-    assert set(re.findall(r'(?:src|href)="([^"]+)"', index)) <= set(archive.namelist())
-    sheet = load_workbook(io.BytesIO(archive.read("summary.xlsx"))).active
-    header = [cell.value for cell in sheet[1]]
+        assert re.fullmatch(rf"{top}/每周活动材料/6月\d+日一期/{unit}/{unit}_2026-06-\d\d_\d+\.jpg",
+                            name), name
+    index = archive.read(f"{top}/index.html").decode()
+    links = {unquote(link) for link in re.findall(r'(?:src|href)="([^"]+)"', index)}
+    assert {f"{top}/{link}" for link in links} <= set(archive.namelist())
+    sheet = load_workbook(io.BytesIO(archive.read(f"{top}/报送汇总.xlsx"))).active
     weekly = [f"每周活动材料（{d}一期）" for d in ("6月4日", "6月11日", "6月18日", "6月25日")]
-    assert header == ["单位", "联络员推荐表", "活动方案", *weekly, "按时合计", "迟交合计",
-                      "未交合计"]
-    for row in sheet.iter_rows(min_row=2, max_row=51, values_only=True):
-        index_of = seeded.names.index(row[0])
-        assert list(row[3:7]) == [state_text(index_of, week) for week in range(4)]
-        assert row[2] == "未交"
+    header = [cell.value for cell in sheet[3]]
+    assert header == ["序号", "单位", "上级单位", "联络员推荐表", None, "活动方案", None,
+                      *(value for label in weekly for value in (label, None)),
+                      "合计", None, None, None]
+    for row in sheet.iter_rows(min_row=5, max_row=54, values_only=True):
+        index_of = seeded.names.index(row[1])
+        assert [row[7 + 2 * week] for week in range(4)] == \
+            [state_text(index_of, week) for week in range(4)]
+        assert row[5] == "未交"
+        assert row[3] == ("未交" if index_of in NO_LIAISON else "按时")
 
 
 async def test_contact_sheet_has_one_labelled_tile_per_photo(desk, sandbox, admin):
     seeded = desk.seeded
     week = 1
-    photos = sorted(seeded.photos[WEEKS[week]], key=lambda p: sorted(seeded.names).index(p[0]))
+    order = office_order(seeded)
+    photos = sorted(seeded.photos[WEEKS[week]], key=lambda p: order.index(p[0]))
     await admin.command("photos", "6-11")
     sent = await admin.wait_reply(count=4, timeout=30)
     await admin.wait_quiet(0.5)
@@ -188,21 +251,31 @@ async def test_late_list_docx_and_chat_text(desk, sandbox, admin):
     assert f"每周活动材料：迟交 {late} · 未交 {missing}" in text
     document = Document(io.BytesIO(sent[-1].document.data))
     assert sent[-1].document.file_name == "迟交未交通报_2026-06-25.docx"
-    paragraphs = [p.text for p in document.paragraphs]
-    assert paragraphs[:4] == ["迟交、未交情况通报", "活动：2026年安全生产月",
-                              "截至：6月25日 10:30", "范围：全部单位"]
+    paragraphs = [p.text for p in document.paragraphs if p.text]
+    assert paragraphs[:4] == [
+        "迟交、未交情况通报", "（2026年安全生产月 · 截至 6月25日 10:30）",
+        "现将2026年安全生产月各单位材料报送中迟交、未交和本期无材料的情况通报如下"
+        "（范围：全部单位；统计截至 6月25日 10:30）。", "一、联络员推荐表"]
+    assert "二、活动方案" in paragraphs and "三、每周活动材料" in paragraphs
+    assert paragraphs[-2:] == ["安全生产月活动办公室", "2026年6月25日"]
     registration, plan, weekly = document.tables
+    order = office_order(seeded)
     assert [[c.text for c in row.cells] for row in registration.rows] == [
         ["序号", "单位", "期次", "情况"],
         *[[str(n), name, "6月2日 18:00", "未交"] for n, name in enumerate(
-            sorted(seeded.names[i] for i in NO_LIAISON), start=1)]]
+            [name for name in order if seeded.names.index(name) in NO_LIAISON], start=1)]]
     assert len(plan.rows) == 51
     rows = [[c.text for c in row.cells] for row in weekly.rows][1:]
-    want = [(f"{d}一期", name, state_text(seeded.names.index(name), w))
-            for w, d in enumerate(("6月4日", "6月11日", "6月18日", "6月25日"))
-            for name in sorted(seeded.names) if fate(seeded.names.index(name), w)[0] != "on_time"]
-    assert [tuple(row[1:]) for row in rows] == [(name, period, state)
-                                                 for period, name, state in want]
+    days = ("6月4日", "6月11日", "6月18日", "6月25日")
+    missing_rows = [(name, f"{days[w]}一期", "未交") for w in range(4) for name in order
+                    if fate(seeded.names.index(name), w)[0] == "missing"]
+    late_rows = sorted(((name, w) for w in range(4) for name in order
+                        if fate(seeded.names.index(name), w)[0] == "late"),
+                       key=lambda pair: (-fate(seeded.names.index(pair[0]), pair[1])[1],
+                                         pair[1], order.index(pair[0])))
+    want = missing_rows + [(name, f"{days[w]}一期", state_text(seeded.names.index(name), w))
+                           for name, w in late_rows]
+    assert [tuple(row[1:]) for row in rows] == want
     assert [row[0] for row in rows] == [str(n) for n in range(1, len(want) + 1)]
 
 
@@ -226,30 +299,35 @@ async def test_a_liaison_gets_none_of_the_desk_commands(desk, sandbox):
 async def test_a_city_coordinator_gets_only_the_city_in_every_file(desk, sandbox):
     seeded = desk.seeded
     city = CITIES[0]
-    mine = sorted(name for name in seeded.names if seeded.city_of[name] == city)
+    mine = [name for name in office_order(seeded) if seeded.city_of[name] == city]
     coordinator = sandbox.user(SCOPED_COORDINATOR_ID, "赵科长")
 
     await coordinator.command("roster")
     (sent,) = await document_of(coordinator)
     sheet = load_workbook(io.BytesIO(sent.document.data)).active
-    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == mine
+    assert [row[1] for row in sheet.iter_rows(min_row=5, values_only=True)] == mine
+    assert sheet["A3"].value.startswith("截至 6月25日 10:30 · 长春市及下属单位 · ")
 
     await coordinator.command("export", "all")
     (sent,) = await document_of(coordinator, count=2, timeout=60)
     archive = zipfile.ZipFile(io.BytesIO(sent.document.data))
-    folders = {name.split("/")[0] for name in archive.namelist() if "/" in name}
+    top = "2026年安全生产月_全部材料_2026-06-25"
+    folders = {name.split("/")[3] for name in archive.namelist()
+               if name.startswith(f"{top}/每周活动材料/") and name.count("/") >= 4}
     assert folders <= set(mine) and folders
-    sheet = load_workbook(io.BytesIO(archive.read("summary.xlsx"))).active
-    assert [row[0] for row in sheet.iter_rows(min_row=2, max_row=len(mine) + 1,
+    sheet = load_workbook(io.BytesIO(archive.read(f"{top}/报送汇总.xlsx"))).active
+    assert [row[1] for row in sheet.iter_rows(min_row=5, max_row=len(mine) + 4,
                                                values_only=True)] == mine
-    assert sheet.max_row == len(mine) + 4
-    index = archive.read("index.html").decode()
-    assert set(re.findall(r"<h2>(.+?)</h2>", index)) == set(mine)
+    assert sheet.max_row == len(mine) + 5
+    index = archive.read(f"{top}/index.html").decode()
+    assert set(re.findall(r"<h3>(.+?)</h3>", index)) == set(mine)
 
     await coordinator.command("late")
     sent = await coordinator.wait_reply(count=2, timeout=30)
     document = Document(io.BytesIO(sent[-1].document.data))
-    assert "范围：长春市及下属单位" in [p.text for p in document.paragraphs]
+    paragraphs = [p.text for p in document.paragraphs if p.text]
+    assert "（范围：长春市及下属单位；统计截至 6月25日 10:30）" in paragraphs[2]
+    assert paragraphs[-2] == "长春市"
     units = {row.cells[1].text for table in document.tables for row in table.rows[1:]}
     assert units <= set(mine) and units
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from openpyxl import load_workbook
 
@@ -156,7 +157,10 @@ async def test_workbook_round_trip(bot, sandbox, admin):
     unit, user = await seed_liaison(bot, sandbox, "朝阳区应急管理局", 4003)
     blank = await download(user)
     sheet = load_workbook(io.BytesIO(blank)).worksheets[0]
-    assert sheet["B2"].value == "朝阳区应急管理局"
+    assert sheet["A1"].value == "附件2"
+    assert sheet["A3"].value == "填报单位（盖章）：朝阳区应急管理局"
+    assert sheet["A4"].value == "填报人：联络员4003"
+    assert sheet["C4"].value == "联系电话：13900004003"
     rows = rows_by_key(sheet)
     assert len(rows) == 39
     assert sheet[f"E{rows['leaflets']}"].value == "份"
@@ -257,6 +261,8 @@ async def test_totals_over_five_units_in_chat_and_workbook(bot, sandbox, admin):
     assert "开展应急预案演练：10 场次" in text
     assert "举办论坛、讲坛、研讨会等：28 场" in text
     assert "自主开展“安全生产月”专题宣传教育活动：3/5 个单位为“是”" in text
+    assert "以何种形式启动“安全生产月”活动：5/5 个单位填写：" in text
+    assert "区1：形式1" in text and "区5：形式5" in text
     assert "99999" not in text and "100999" not in text
 
     document = next(reply.document for reply in replies if reply.document)
@@ -265,7 +271,7 @@ async def test_totals_over_five_units_in_chat_and_workbook(bot, sandbox, admin):
     assert "吉林市" not in workbook.sheetnames
     totals = workbook["合计"]
     rows = rows_by_key(totals)
-    assert totals["B2"].value == "合计（已提交 5/7 个单位）"
+    assert totals["A3"].value == "填报单位（盖章）：合计（已提交 5/7 个单位）"
     for _, figure in FORM.figures:
         cell = totals[f"{VALUE_COLUMN}{rows[figure.key]}"].value
         given = [values.get(figure.key) for values in figures.values()]
@@ -274,10 +280,15 @@ async def test_totals_over_five_units_in_chat_and_workbook(bot, sandbox, admin):
         elif figure.type == "yesno":
             assert cell == sum(1 for value in given if value is True), figure.key
             assert totals[f"E{rows[figure.key]}"].value == "个单位为“是”"
-    assert totals[f"{VALUE_COLUMN}{rows['launch_forms']}"].value.splitlines()[0] == "区1：形式1"
+    assert totals[f"{VALUE_COLUMN}{rows['launch_forms']}"].value == "见“文字项”表（5 个单位）"
+    texts = workbook["文字项"]
+    assert [[cell.value for cell in row] for row in texts.iter_rows(min_row=2)] == [
+        ["单位", "项目", "填写内容"],
+        *[[f"区{n}", "1. 以何种形式启动“安全生产月”活动", f"形式{n}"] for n in range(1, 6)]]
     for name, values in figures.items():
         sheet = workbook[name]
-        assert sheet["B2"].value == name
+        assert sheet["A3"].value == f"填报单位（盖章）：{name}"
+        assert sheet["C3"].value == "填报日期：7月1日"
         for _, figure in FORM.figures:
             cell = sheet[f"{VALUE_COLUMN}{rows[figure.key]}"].value
             expected = values.get(figure.key)
@@ -405,8 +416,9 @@ async def test_in_english_the_form_and_the_workbook_speak_english(bot, sandbox):
     assert question.button_texts() == ["0 / none", "⬅ Back", "Skip item ⏭"]
     data = await download(user)
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
-    assert [sheet.cell(3, column).value for column in range(1, 6)] == [
+    assert [sheet.cell(5, column).value for column in range(1, 6)] == [
         "Item", "Standard", "What was done", "Value", "Unit"]
+    assert sheet["A1"].value == "Attachment 2"
     await user.send_document(fill(data, {"coverage_plan": "yes", "leaflets": "many"}),
                              "statistics.xlsx")
     refused = (await user.wait_reply())[-1].text
@@ -417,3 +429,41 @@ async def test_in_english_the_form_and_the_workbook_speak_english(bot, sandbox):
     await user.wait_reply()
     await answer(user, press="✅ Submit")
     assert (await bot.storage.stats.current(unit.id, None)).figures == {"coverage_plan": True}
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+async def test_a_table_resaved_as_ods_is_read_and_as_xls_is_refused_not_filed(bot, sandbox):
+    """tests/fixtures/stats_unit1.*: unit 1's table filled in and re-saved by LibreOffice
+    (make_resaved_tables.py). Without this, both were filed as weekly material."""
+    from datetime import date
+
+    from bot.kernel.schedule import default_rules
+
+    campaign = await bot.storage.campaigns.create(
+        2026, "2026年安全生产月", "", date(2026, 6, 1), date(2026, 6, 30), "Asia/Shanghai",
+        default_rules(2026), ADMIN_ID)
+    unit, user = await seed_liaison(bot, sandbox, "长春市工信局", 4700)
+    assert unit.id == 1
+    assert (await bot.storage.stats.current_form()).id == 1     # as /stats_xlsx made it
+    sandbox.now = lambda: datetime(2026, 6, 9, 2, 0, tzinfo=UTC).timestamp()   # a week open
+
+    await user.send_document((FIXTURES / "stats_unit1.xls").read_bytes(), "统计表.xls")
+    refused = (await user.wait_reply())[-1].text
+    assert "请另存为 .xlsx 后再发送" in refused and ".xls 格式" in refused
+    assert await bot.storage.submissions.of_unit(unit.id) == []
+
+    await user.send_document((FIXTURES / "stats_unit1.ods").read_bytes(), "统计表.ods")
+    summary = (await user.wait_reply())[-1].text
+    assert "已读取“长春市工信局”的统计表" in summary and "已填 4/39" in summary
+    assert "=以视频会议形式召开启动仪式" in summary
+    await answer(user, press="✅ 确认提交")
+    entry = await bot.storage.stats.current(unit.id, campaign.id)
+    assert entry.figures == {"launch_forms": "=以视频会议形式召开启动仪式", "leaflets": 1200,
+                             "drills": 3, "coverage_plan": True}
+    assert await bot.storage.submissions.of_unit(unit.id) == []
+
+    await user.send_document(b"PK\x03\x04 not really an ods", "其他材料.ods")
+    receipt = (await user.wait_reply())[-1].text         # not a table: material, as before
+    assert "请另存为" not in receipt

@@ -179,23 +179,28 @@ def test_values_are_typed_and_forgiving_where_it_is_safe():
 
 def _labels() -> stats_workbook.Labels:
     return stats_workbook.Labels(
-        language="zh", table_sheet="统计表", unit="单位：", item="项目", standard="标准",
+        language="zh", table_sheet="统计表", item="项目", standard="标准",
         figure="落实情况", value="数值", measure="单位", yes="是", no="否",
         yes_count="个单位为“是”", bad_count="整数", missing_title="未提交",
         missing_header=("单位", "上级单位", "联络员", "手机"), totals_sheet="合计",
-        missing_sheet="未提交")
+        missing_sheet="未提交", annex="附件2", filled_unit="填报单位（盖章）：{unit}",
+        filled_by="填报人：{name}", filled_phone="联系电话：{phone}",
+        filled_on="填报日期：{date}", date_blank="  年  月  日", texts_sheet="文字项",
+        texts_header=("单位", "项目", "填写内容"), texts_see="见“文字项”表（{count} 个单位）",
+        page_footer="第 &P 页 共 &N 页")
 
 
 def test_a_workbook_reads_back_what_was_written():
     form = default_form()
     values = {"launch_forms": "线上线下", "leaflets": 300, "coverage_plan": True, "drills": 0}
-    data = stats_workbook.unit_workbook(form, 7, 3, "长春市工信局", values, _labels())
+    data = stats_workbook.unit_workbook(form, 7, 3, stats_workbook.Filler("长春市工信局"),
+                                        values, _labels())
     workbook = stats_workbook.open_workbook(data)
     assert stats_workbook.read_marker(workbook) == stats_workbook.Marker("unit", 7, 3)
     assert stats_workbook.read_values(workbook, form) == (values, [])
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
-    assert sheet["B2"].value == "长春市工信局"
-    assert [sheet.cell(3, column).value for column in range(1, 6)] == [
+    assert sheet["A3"].value == "填报单位（盖章）：长春市工信局"
+    assert [sheet.cell(5, column).value for column in range(1, 6)] == [
         "项目", "标准", "落实情况", "数值", "单位"]
 
 

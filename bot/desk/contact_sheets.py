@@ -1,4 +1,6 @@
-"""The week's photos as contact sheets (/photos): JPEG grids of numbered tiles.
+"""The week's photos as contact sheets (/photos): JPEG grids of numbered tiles, each with
+its unit's name (on two lines when long), the date it was sent and, when the unit was late,
+a red marker. Images sent as files (原图, to avoid Telegram's compression) count as photos.
 Synchronous: the handler runs it in a worker thread.
 """
 
@@ -6,54 +8,46 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PIL import Image
 
+from bot.desk import drawing
+
 TILE = 240
-LABEL = 30
+LABEL = 74                   # the label under a tile: two lines of name, one of date
 COLUMNS = 5
 ROWS = 6
-CJK_FONTS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-    "C:/Windows/Fonts/simhei.ttf",
-)
-LATIN_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "DejaVuSans.ttf")
+FONT_SIZE = 17
+LINE = 22
+PICTURES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff")
+LATE_RED = (200, 30, 30)
+
+
+def is_picture(kind: str, mime_type: str | None) -> bool:
+    """A photo, or an image a liaison sent as a file."""
+    return kind == "photo" or (kind == "document" and (mime_type or "") in PICTURES)
 
 
 @dataclass(frozen=True)
 class Tile:
     unit_name: str
-    source: Path | None     # a thumbnail or the photo itself; None: not archived
+    source: Path | None     # a thumbnail or the picture itself; None: not archived
+    sent: datetime          # when it was sent, local (shown as 06-11 09:30)
+    late: str | None = None     # "迟交 2 小时" when the unit was late; None: on time
 
 
-def _font(candidates: Sequence[str], size: int):
-    from PIL import ImageFont
+def contact_sheets(tiles: list[Tile]) -> Iterator[tuple[bytes, list[tuple[int, str]]]]:
+    """JPEG grids of ``COLUMNS × ROWS`` tiles; yields (jpeg, [(number, unit name)]) per
+    sheet so the caption can name the units whatever the fonts on the machine (without a
+    CJK font a tile shows its number, date and marker only)."""
+    from PIL import ImageDraw
 
-    for candidate in candidates:
-        try:
-            return ImageFont.truetype(candidate, size)
-        except OSError:
-            continue
-    return None
-
-
-def contact_sheets(tiles: Sequence[Tile]) -> Iterator[tuple[bytes, list[tuple[int, str]]]]:
-    """JPEG grids of ``COLUMNS × ROWS`` tiles, each labelled with its number and, when a
-    CJK font is found, its unit's name; yields (jpeg, [(number, unit name)]) per sheet so the
-    caption can name the units whatever the fonts on the machine."""
-    from PIL import ImageDraw, ImageFont  # FreeType: loaded on first use, in the worker thread
-
-    cjk = _font(CJK_FONTS, 18)
-    font = cjk or _font(LATIN_FONTS, 18) or ImageFont.load_default()
+    face, cjk = drawing.font(FONT_SIZE)
+    small, _ = drawing.font(FONT_SIZE - 3)
     per_sheet = COLUMNS * ROWS
     for start in range(0, len(tiles), per_sheet):
         chunk = tiles[start:start + per_sheet]
@@ -66,13 +60,26 @@ def contact_sheets(tiles: Sequence[Tile]) -> Iterator[tuple[bytes, list[tuple[in
             number = start + offset + 1
             x, y = offset % COLUMNS * TILE, offset // COLUMNS * (TILE + LABEL)
             _paste(sheet, tile, x, y)
-            label = f"{number} {tile.unit_name}" if cjk else str(number)
-            draw.rectangle((x, y + TILE, x + TILE - 1, y + TILE + LABEL - 1), fill="white")
-            draw.text((x + 6, y + TILE + 5), label, fill="black", font=font)
+            name = f"{number} {tile.unit_name}" if cjk else str(number)
+            for line_number, line in enumerate(drawing.wrap(name, face, TILE - 12, 2)):
+                draw.text((x + 6, y + TILE + 3 + line_number * LINE), line, fill="black",
+                          font=face)
+            draw.text((x + 6, y + TILE + 3 + 2 * LINE), f"{tile.sent:%m-%d %H:%M}",
+                      fill=(90, 90, 90), font=small)
+            if tile.late:
+                _late_marker(draw, tile.late if cjk else "!", x, y, small)
             legend.append((number, tile.unit_name))
         buffer = io.BytesIO()
         sheet.save(buffer, format="JPEG", quality=85)
         yield buffer.getvalue(), legend
+
+
+def _late_marker(draw, text: str, x: int, y: int, face) -> None:
+    """A red band with the lateness across the top of the tile, and a red frame."""
+    width = min(TILE - 8, int(face.getlength(text)) + 12)
+    draw.rectangle((x + 4, y + 4, x + 4 + width, y + 4 + LINE), fill=LATE_RED)
+    draw.text((x + 10, y + 6), text, fill="white", font=face)
+    draw.rectangle((x + 1, y + 1, x + TILE - 2, y + TILE - 2), outline=LATE_RED, width=3)
 
 
 def _paste(sheet: Image.Image, tile: Tile, x: int, y: int) -> None:
@@ -81,9 +88,10 @@ def _paste(sheet: Image.Image, tile: Tile, x: int, y: int) -> None:
     if tile.source is not None:
         try:
             with Image.open(tile.source) as image:
+                image.draft("RGB", (TILE, TILE))     # a big JPEG is decoded at a fraction
                 picture = image.convert("RGB")
                 picture.thumbnail((TILE - 8, TILE - 8))
-        except OSError:
+        except (OSError, ValueError, Image.DecompressionBombError):
             picture = None
     if picture is None:
         sheet.paste((200, 200, 200), (x + 4, y + 4, x + TILE - 4, y + TILE - 4))

@@ -15,17 +15,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from telegram import InputFile, Update
-from telegram.ext import CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.desk import contact_sheets, late_list, workbooks
+from bot.desk import contact_sheets, heatmap, late_list, workbooks
 from bot.desk import export as exports
-from bot.desk.standings import LATE, MISSING, ON_TIME, Desk, desk_words, load_standings, open_desk
+from bot.desk.standings import Desk, desk_words, load_columns, open_desk, tree_order
+from bot.desk.workbooks import Heading
+from bot.kernel.clock import from_iso
 from bot.kernel.dates import parse_date
 from bot.kernel.schedule import Deadline, chased_deadline
-from bot.kernel.words import Words
+from bot.kernel.words import LATE, MISSING, NIL, Words
 from bot.media.paths import media_file
 from bot.ptb.access import Who, coordinator_only
+from bot.ptb.buttons import DeskHeatmap
 from bot.ptb.context import BotContext
+from bot.ptb.replies import pressed
+from bot.storage.models import Unit
 
 UPLOAD_TIMEOUT = 300
 
@@ -67,37 +72,62 @@ def _argument(context: BotContext) -> str:
     return " ".join(context.args).strip().lower()
 
 
-def _scope_line(words: Words, desk: Desk, who: Who) -> str:
+def _scope(words: Words, units: Sequence[Unit], who: Who) -> str:
+    """全部单位, or 长春市及下属单位 for a coordinator scoped to 长春市."""
     if who.scope_unit_id is None:
-        return words.plain("desk.late_scope_all")
-    unit = next((u for u in desk.units if u.id == who.scope_unit_id), None)
-    return words.plain("desk.late_scope_unit", unit=unit.name if unit else "")
+        return words.plain("desk.scope_all")
+    unit = next((u for u in units if u.id == who.scope_unit_id), None)
+    return words.plain("desk.scope_unit", unit=unit.name if unit else "")
+
+
+def _office(context: BotContext, words: Words, units: Sequence[Unit], who: Who) -> str:
+    """Who signs the documents: ``BOT_OFFICE_NAME``, else a scoped coordinator's unit,
+    else the general office."""
+    if context.settings.office_name:
+        return context.settings.office_name
+    unit = next((u for u in units if u.id == who.scope_unit_id), None)
+    return unit.name if unit is not None else words.plain("desk.office_default")
+
+
+async def _parents(context: BotContext, units: Sequence[Unit]) -> dict[int, str]:
+    """unit id -> its parent's name ('' for a top unit); a parent outside the scope is
+    looked up."""
+    names = {unit.id: unit.name for unit in units}
+    found: dict[int, str] = {}
+    for unit in units:
+        if unit.parent_id is None:
+            found[unit.id] = ""
+            continue
+        if unit.parent_id not in names:
+            parent = await context.storage.units.get(unit.parent_id)
+            names[unit.parent_id] = parent.name if parent else ""
+        found[unit.id] = names[unit.parent_id]
+    return found
 
 
 @coordinator_only
 async def roster(update: Update, context: BotContext, who: Who) -> None:
-    """The liaisons as an .xlsx in the attachment 1 layout, one row per unit."""
+    """The liaisons as an .xlsx in the attachment 1 layout, one row per unit, in the
+    office's own unit order."""
     storage = context.storage
-    units = await storage.units.all_in_scope(who.scope_unit_id)
+    units = tree_order(await storage.units.all_in_scope(who.scope_unit_id))
     if not units:
         await update.effective_message.reply_text(context.t("desk.no_units"))
         return
     liaisons = await storage.liaisons.active_by_unit(unit.id for unit in units)
     campaign = await storage.campaigns.current()
     words = desk_words(context, campaign.timezone if campaign else None)
+    parents = await _parents(context, units)
+    heading = Heading(campaign.name if campaign else "", _scope(words, units, who),
+                      context.clock())
     with _work_dir(context) as work:
         path = Path(work) / "roster.xlsx"
-        await asyncio.to_thread(workbooks.write_roster, path, words,
-                                [(unit, liaisons.get(unit.id)) for unit in units])
+        await asyncio.to_thread(workbooks.write_roster, path, words, heading,
+                                [workbooks.RosterRow(unit, parents[unit.id],
+                                                     liaisons.get(unit.id)) for unit in units])
         await _send_document(update, context, path, words.plain("desk.roster_title") + ".xlsx",
                              words.html("desk.roster_caption", units=len(units),
                                         liaisons=len(liaisons)))
-
-
-async def _columns(context: BotContext, desk: Desk, found: Sequence[Deadline]
-                   ) -> list[workbooks.Column]:
-    return [workbooks.Column(deadline, await load_standings(context.storage, desk, deadline))
-            for deadline in found]
 
 
 @_desk_command
@@ -107,27 +137,28 @@ async def late(update: Update, context: BotContext, who: Who, desk: Desk, words:
     now = context.clock()
     sections = []
     lines = [words.html("desk.late_chat_title", date=words.moment(now))]
+    units = tree_order(desk.units)
     for rule in desk.rules:
         found = [d for d in desk.deadlines[rule.id] if d.due <= now]
         if not found:
             continue
-        entries = [(column.deadline, column.standings.standing(unit))
-                   for column in await _columns(context, desk, found) for unit in desk.units
-                   if column.standings.group_of(unit.id) != ON_TIME]
-        sections.append((rule.key, entries))
+        section = late_list.Section(rule.key,
+                                    await load_columns(context.storage, desk, found, now))
+        sections.append(section)
+        entries = late_list.entries(section, units)
         lines.append(words.html(
             "desk.late_chat_line", deliverable=words.deliverable(rule.key),
-            late=sum(1 for _, s in entries if s.group == LATE),
-            missing=sum(1 for _, s in entries if s.group == MISSING)))
+            late=sum(1 for column, unit in entries if column.state(unit) == LATE),
+            missing=sum(1 for column, unit in entries if column.state(unit) == MISSING)))
     if not sections:
         await update.effective_message.reply_text(words.html("desk.late_chat_nothing"))
         return
     await update.effective_message.reply_text("\n".join(lines))
+    heading = Heading(desk.calendar.campaign.name, _scope(words, units, who), now)
     with _work_dir(context) as work:
         path = Path(work) / "late.docx"
-        await asyncio.to_thread(late_list.write_late_list, path, words,
-                                desk.calendar.campaign.name, now, _scope_line(words, desk, who),
-                                sections)
+        await asyncio.to_thread(late_list.write_late_list, path, words, heading,
+                                _office(context, words, units, who), units, sections)
         await _send_document(update, context, path,
                              f"{words.plain('desk.late_file')}_{now.astimezone(desk.timezone):%Y-%m-%d}.docx")
 
@@ -171,11 +202,15 @@ async def export(update: Update, context: BotContext, who: Who, desk: Desk, word
     """``/export [week|all|<date>]``: a zip of the units' materials, split when too big."""
     argument = _argument(context)
     now = context.clock()
-    unit_ids = [unit.id for unit in desk.units]
+    units = tree_order(desk.units)
+    unit_ids = [unit.id for unit in units]
+    campaign = desk.calendar.campaign.name
     if argument in ("all", "全部"):
         items = await context.storage.submissions.desk_items(unit_ids)
         found = desk.passed(now)
         what, stem = words.plain("desk.export_all"), "all"
+        folder = words.plain("desk.export_folder_all", campaign=campaign,
+                             date=now.astimezone(desk.timezone).date().isoformat())
     else:
         week = await _weekly_target(update, context, desk, words, argument)
         if week is None:
@@ -184,17 +219,30 @@ async def export(update: Update, context: BotContext, who: Who, desk: Desk, word
                                                              week.period)
         found = [week]
         what, stem = words.target(week), week.period
+        folder = words.plain("desk.export_folder_week", campaign=campaign,
+                             deliverable=words.deliverable(week.key),
+                             period=words.period(week))
     await update.effective_message.reply_text(words.html("desk.export_building"))
-    columns = await _columns(context, desk, found)
+    columns = await load_columns(context.storage, desk, found, now)
+    heading = Heading(campaign, _scope(words, units, who), now)
+    parents = await _parents(context, units)
+    liaisons = await context.storage.liaisons.active_by_unit(unit_ids)
     name = f"export_{stem}.zip"
     part_bytes = context.services.export_part_bytes
     with _work_dir(context) as work:
         work_dir = Path(work)
         summary = work_dir / "summary.xlsx"
-        await asyncio.to_thread(workbooks.write_summary, summary, words, desk.units, columns)
-        result = await asyncio.to_thread(
-            exports.build_export, work_dir / name, words, desk.units, items,
-            context.settings.media_dir, summary, work_dir)
+        await asyncio.to_thread(workbooks.write_summary, summary, words, heading, what, units,
+                                parents, columns)
+        plan = exports.ExportPlan(
+            folder=folder, title=words.plain("desk.export_index_title", campaign=campaign,
+                                             what=what),
+            now=now, generated=words.plain("desk.export_generated", scope=heading.scope,
+                                           time=words.moment(now)),
+            units=units, liaisons=liaisons, columns=columns, items=items, summary=summary,
+            summary_name=words.plain("desk.summary_file") + ".xlsx")
+        result = await asyncio.to_thread(exports.build_export, work_dir / name, words, plan,
+                                         context.settings.media_dir, work_dir)
         count = exports.part_count(result.path, part_bytes)
         if count == 1:
             await _send_document(update, context, result.path, name, words.html(
@@ -212,23 +260,34 @@ async def export(update: Update, context: BotContext, who: Who, desk: Desk, word
 @_desk_command
 async def photos(update: Update, context: BotContext, who: Who, desk: Desk, words: Words
                 ) -> None:
-    """``/photos [<date>]``: the week's photos as contact sheets, each tile labelled."""
+    """``/photos [<date>]``: the week's photos (and images sent as files, 原图) as contact
+    sheets, each tile labelled with its unit, date and lateness."""
     week = await _weekly_target(update, context, desk, words, _argument(context))
     if week is None:
         return
-    order = {unit.id: index for index, unit in enumerate(desk.units)}
-    names = {unit.id: unit.name for unit in desk.units}
-    items = await context.storage.submissions.desk_items(list(order), week.deliverable_id,
-                                                         week.period, kind="photo")
+    units = tree_order(desk.units)
+    order = {unit.id: index for index, unit in enumerate(units)}
+    by_id = {unit.id: unit for unit in units}
+    items = [item for item in await context.storage.submissions.desk_items(
+                 list(order), week.deliverable_id, week.period)
+             if contact_sheets.is_picture(item.kind, item.mime_type)]
     items.sort(key=lambda item: (order[item.unit_id], item.received_at, item.id))
     if not items:
         await update.effective_message.reply_text(
             words.html("desk.photos_none", target=words.target(week)))
         return
+    (column,) = await load_columns(context.storage, desk, [week], context.clock())
     media_dir = context.settings.media_dir
-    tiles = [contact_sheets.Tile(names[item.unit_id],
-                  _tile_source(media_dir, item.thumb_sha256, item.media_sha256))
-             for item in items]
+
+    def tile(item) -> contact_sheets.Tile:
+        unit = by_id[item.unit_id]
+        state = column.state(unit)
+        return contact_sheets.Tile(
+            unit.name, _tile_source(media_dir, item.thumb_sha256, item.media_sha256),
+            from_iso(item.received_at).astimezone(desk.timezone),
+            column.text(words, unit) if state in (LATE, NIL) else None)
+
+    tiles = [tile(item) for item in items]
     sheets = await asyncio.to_thread(lambda: list(contact_sheets.contact_sheets(tiles)))
     for index, (jpeg, legend) in enumerate(sheets, start=1):
         await context.bot.send_photo(
@@ -250,8 +309,51 @@ def _tile_source(media_dir: Path, *shas: str | None) -> Path | None:
     return None
 
 
+def _short_period(words: Words, deadline: Deadline) -> str:
+    """A period as the heatmap's column says it: 6/4 (a week, or a one-time due date), 7月."""
+    if len(deadline.period) == 7:
+        return words.plain("desk.heatmap_month", month=int(deadline.period[5:]))
+    day = deadline.nominal if len(deadline.period) == 10 else \
+        deadline.due.astimezone(words.timezone).date()
+    return f"{day.month}/{day.day}"
+
+
+@coordinator_only
+@pressed(DeskHeatmap)
+async def on_heatmap(update: Update, context: BotContext, who: Who, press: DeskHeatmap
+                     ) -> None:
+    """/status's 📊: every unit in scope × every period of every deliverable, as a PNG."""
+    query = update.callback_query
+    desk = await open_desk(context, who)
+    if isinstance(desk, str):
+        await query.answer(desk, show_alert=True)
+        return
+    words = desk_words(context, desk.timezone)
+    await query.answer(words.plain("desk.heatmap_making"))
+    now = context.clock()
+    units = tree_order(desk.units)
+    groups, columns = [], []
+    for rule in desk.rules:
+        found = list(desk.deadlines[rule.id])
+        if not found:
+            continue
+        groups.append(heatmap.Group(words.deliverable(rule.key),
+                                    [_short_period(words, deadline) for deadline in found]))
+        columns += await load_columns(context.storage, desk, found, now)
+    states = [[column.state(unit) for column in columns] for unit in units]
+    title = words.plain("desk.heatmap_title", campaign=desk.calendar.campaign.name,
+                        scope=_scope(words, units, who), time=words.moment(now))
+    legend = {state: words.group(state) for state in heatmap.STATES}
+    png = await asyncio.to_thread(heatmap.heatmap, title, [unit.name for unit in units],
+                                  groups, states, legend)
+    await _send_document(update, context, png, words.plain("desk.heatmap_file") + ".png",
+                         words.html("desk.heatmap_caption", units=len(units),
+                                    periods=len(columns)))
+
+
 def register(app) -> None:
     app.add_handler(CommandHandler("roster", roster))
     app.add_handler(CommandHandler("late", late))
     app.add_handler(CommandHandler("export", export))
     app.add_handler(CommandHandler("photos", photos))
+    app.add_handler(CallbackQueryHandler(on_heatmap, pattern=DeskHeatmap.pattern()))

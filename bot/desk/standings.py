@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.kernel.schedule import ANYTIME, Deadline, Rule, chased_deadline, deadlines
-from bot.kernel.words import LATE, MISSING, ON_TIME, Words
+from bot.kernel.words import LATE, MISSING, NIL, NOT_DUE, ON_TIME, Words
 from bot.storage import Storage
 from bot.storage.campaigns import Calendar
 from bot.storage.models import Unit
+from bot.storage.submissions import Delivery
 
 if TYPE_CHECKING:
     from bot.ptb.access import Who
@@ -138,6 +139,67 @@ async def open_desk(context: BotContext, who: Who) -> Desk | str:
 async def load_standings(storage: Storage, desk: Desk, deadline: Deadline) -> Standings:
     """The desk's units for one deadline, by the one "who delivered" rule."""
     return standings(desk.units, await storage.delivered(deadline))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One deadline as the desk's files show it: every unit's standing, and how the ones
+    that delivered did (a nil report and its reason, when it was first sent)."""
+    deadline: Deadline
+    standings: Standings
+    deliveries: Mapping[int, Delivery]
+    passed: bool                # the deadline has passed: a unit not delivered is missing
+
+    def state(self, unit: Unit) -> str:
+        """on_time, late, nil, missing or not_due (nothing yet, and not due either)."""
+        delivery = self.deliveries.get(unit.id)
+        if delivery is not None and delivery.nil:
+            return NIL
+        group = self.standings.group_of(unit.id)
+        return NOT_DUE if group == MISSING and not self.passed else group
+
+    def late_seconds(self, unit: Unit) -> int | None:
+        return self.standings.delivered.get(unit.id) or None
+
+    def nil_reason(self, unit: Unit) -> str | None:
+        delivery = self.deliveries.get(unit.id)
+        return delivery.nil_reason if delivery is not None else None
+
+    def sent_at(self, unit: Unit) -> str | None:
+        delivery = self.deliveries.get(unit.id)
+        return delivery.first_received_at if delivery is not None else None
+
+    def text(self, words: Words, unit: Unit) -> str:
+        """按时 / 迟交 2 小时 / 本期无材料（原因：…）/ 未交 / 未到期."""
+        return words.state(self.state(unit), self.late_seconds(unit), self.nil_reason(unit))
+
+
+async def load_columns(storage: Storage, desk: Desk, found: Sequence[Deadline],
+                       now: datetime) -> list[Column]:
+    """A :class:`Column` per deadline, in the order given."""
+    return [Column(deadline, await load_standings(storage, desk, deadline),
+                   await storage.submissions.deliveries(deadline.deliverable_id,
+                                                        deadline.period),
+                   deadline.due <= now)
+            for deadline in found]
+
+
+def tree_order(units: Sequence[Unit]) -> list[Unit]:
+    """The office's own order: the tree, each parent before its children, siblings in the
+    order they were added (a unit whose parent is not among ``units`` is a root)."""
+    present = {unit.id for unit in units}
+    children: dict[int | None, list[Unit]] = {}
+    for unit in sorted(units, key=lambda unit: unit.id):
+        parent = unit.parent_id if unit.parent_id in present else None
+        children.setdefault(parent, []).append(unit)
+    ordered: list[Unit] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        unit = stack.pop()
+        ordered.append(unit)
+        stack += reversed(children.get(unit.id, []))
+    reached = {unit.id for unit in ordered}
+    return ordered + [unit for unit in units if unit.id not in reached]   # a cycle, if ever
 
 
 def desk_words(context: BotContext, timezone: ZoneInfo | None = None) -> Words:

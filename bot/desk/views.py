@@ -21,7 +21,7 @@ from bot.desk.standings import LATE, Desk, Standings, desk_words, load_standings
 from bot.kernel.schedule import Deadline
 from bot.kernel.words import Words
 from bot.ptb.access import Who, coordinator_only
-from bot.ptb.buttons import DeskRemind, DeskView
+from bot.ptb.buttons import DeskHeatmap, DeskRemind, DeskView
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed
@@ -141,7 +141,7 @@ def status_page(shown: Shown, page: int = 0) -> tuple[str, InlineKeyboardMarkup]
         lines.append(words.html("desk.page", page=page + 1, pages=pages))
     rows = _navigation(words, desk, "status", deadline, page, pages)
     rows.append([DeskView("missing", deadline.deliverable_id, deadline.period, 0).button(
-        words.html("desk.to_missing"))])
+        words.html("desk.to_missing")), DeskHeatmap().button(words.html("desk.heatmap_button"))])
     return "\n".join(lines), inline(rows)
 
 

@@ -8,12 +8,17 @@ than what Telegram counts, so every part it makes is accepted.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 MESSAGE_LIMIT = 4096
 SAFE_LIMIT = 4000      # room for a "continued" line and a little markup
 TAG = re.compile(r"<(/?)([a-zA-Z-]+)[^>]*>")
 UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+# Names Windows keeps for devices, whatever the case and whatever extension follows.
+WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])$",
+                              re.IGNORECASE)
+FILE_NAME_LIMIT = 80        # characters; a path of a few of them stays under Windows' 260
 
 
 def utf16_length(text: str) -> int:
@@ -80,8 +85,23 @@ def _cut(line: str, limit: int) -> list[str]:
     return pieces
 
 
-def safe_file_name(name: str, fallback: str = "_") -> str:
-    """A name usable as a file name on Windows, macOS and Linux (characters only: making
-    names unique is the caller's part)."""
-    cleaned = UNSAFE_IN_FILE_NAMES.sub("_", name).strip().rstrip(".")
-    return cleaned or fallback
+def safe_file_name(name: str, fallback: str = "_", limit: int = FILE_NAME_LIMIT) -> str:
+    """A name usable as a file or folder name on Windows, macOS and Linux: NFC (as macOS
+    stores it), no character any of them refuses (``\\ / : * ? " < > |``, controls), no
+    leading or trailing space, no trailing dot (Windows drops it: ``长春市.`` would become
+    ``长春市``), not a device name Windows keeps (``CON``, ``nul.txt``, ``COM1``: prefixed
+    with ``_``), at most ``limit`` characters (the extension kept). Characters only:
+    making names unique is the caller's part."""
+    cleaned = UNSAFE_IN_FILE_NAMES.sub("_", unicodedata.normalize("NFC", name))
+    cleaned = cleaned.strip(" ").rstrip(". ")
+    if len(cleaned) > limit:
+        stem, dot, extension = cleaned.rpartition(".")
+        if dot and 0 < len(extension) <= 10 and stem:
+            cleaned = stem[:limit - len(extension) - 1].rstrip(". ") + "." + extension
+        else:
+            cleaned = cleaned[:limit].rstrip(". ")
+    if not cleaned:
+        return fallback
+    if WINDOWS_RESERVED.match(cleaned.split(".", 1)[0].rstrip(" ")):
+        cleaned = "_" + cleaned
+    return cleaned

@@ -127,12 +127,15 @@ class Words:
 
     def state(self, state: str, late_seconds: int | None = None,
               nil_reason: str | None = None) -> str:
-        """On time, late by how long, nothing this period (with its reason), missing, not
-        yet due, withdrawn."""
+        """On time, late by how long, nothing this period (with its reason; late too when it
+        was), missing, not yet due, withdrawn."""
         if state == LATE and late_seconds:
             return self.plain("words.state_late", duration=self.duration(late_seconds))
         if state == LATE:
             return self.plain("words.state_on_time")
+        if state == NIL and late_seconds:
+            return self.plain("words.state_late_and", late=self.state(LATE, late_seconds),
+                              then=self.state(NIL, None, nil_reason))
         if state == NIL and nil_reason:
             return self.plain("words.state_nil_reason", reason=nil_reason)
         return self.plain(f"words.state_{state}")

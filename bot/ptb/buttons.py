@@ -350,6 +350,11 @@ class DeskView(ButtonData):
     page: int
 
 
+@declaration("desk:heat")
+class DeskHeatmap(ButtonData):
+    """/status's 📊: the caller's units × every period as a picture."""
+
+
 @declaration("desk:remind")
 class DeskRemind(ButtonData):
     deliverable_id: int

@@ -78,7 +78,7 @@ def workbook_labels(context: BotContext) -> Labels:
 
     t = context.t
     return workbook.Labels(
-        language=context.lang, table_sheet=t("stats.xlsx_sheet"), unit=t("stats.xlsx_unit"),
+        language=context.lang, table_sheet=t("stats.xlsx_sheet"),
         item=t("stats.xlsx_item"), standard=t("stats.xlsx_standard"),
         figure=t("stats.xlsx_figure"), value=t("stats.xlsx_value"),
         measure=t("stats.xlsx_measure"), yes=t("stats.yes"), no=t("stats.no"),
@@ -86,4 +86,14 @@ def workbook_labels(context: BotContext) -> Labels:
         missing_title=t("stats.xlsx_missing_title"),
         missing_header=tuple(t("stats.xlsx_missing_header").split("|")),
         totals_sheet=t("stats.xlsx_totals_sheet"), missing_sheet=t("stats.xlsx_missing_sheet"),
+        # the templates below are filled in by the workbook (t() without parameters)
+        annex=t("stats.xlsx_annex"), filled_unit=t("stats.xlsx_filled_unit"),
+        filled_by=t("stats.xlsx_filled_by"),
+        filled_phone=t("stats.xlsx_filled_phone"),
+        filled_on=t("stats.xlsx_filled_on"),
+        date_blank=t("stats.xlsx_date_blank"), texts_sheet=t("stats.xlsx_texts_sheet"),
+        texts_header=tuple(t("stats.xlsx_texts_header").split("|")),
+        texts_see=t("stats.xlsx_texts_see"),
+        page_footer=t("words.page_footer"),
     )
+

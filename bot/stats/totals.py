@@ -53,24 +53,37 @@ async def totals(update: Update, context: BotContext, who: Who) -> None:
     if older:
         lines.append(context.t("stats.total_older", count=older))
     for item in form.items:
-        figures = [figure for figure in item.figures if figure.type != "text"]
-        if not figures:
-            continue
         lines.append(context.t("stats.summary_item", number=item.number,
                                title=text_in(item.title, context.lang)))
-        for figure in figures:
+        for figure in item.figures:
             label = text_in(figure.label, context.lang)
             if figure.type == "count":
                 value = f"{summed[figure.key]} {figure.unit}"
-            else:
+            elif figure.type == "yesno":
                 value = context.t("stats.total_yes", yes=summed[figure.key],
                                   total=len(submitted))
+            else:
+                answers = [(unit.name, carried_values[figure.key])
+                           for (unit, _), carried_values in zip(submitted, carried, strict=True)
+                           if isinstance(carried_values.get(figure.key), str)]
+                value = context.t("stats.total_texts", count=len(answers),
+                                  total=len(submitted))
+                lines.append(context.t("stats.summary_figure", label=label, value=value))
+                lines += [context.t("stats.total_text", unit=name, text=text)
+                          for name, text in answers]
+                continue
             lines.append(context.t("stats.summary_figure", label=label, value=value))
     await send_lines(context, update.effective_chat.id, lines)
     sheets = []
+    liaisons = await storage.liaisons.active_by_unit(unit.id for unit, _ in submitted)
+    words = context.words
     for unit, entry in sorted(submitted, key=lambda pair: pair[0].name):
         unit_version = await storage.stats.form(entry.form_id)
-        sheets.append(stats_workbook.UnitSheet(unit.name, unit_version.form, entry.figures))
+        liaison = liaisons.get(unit.id)
+        filler = stats_workbook.Filler(
+            unit.name, liaison.name if liaison else "", liaison.mobile if liaison else "",
+            words.date(from_iso(entry.submitted_at).astimezone(words.timezone).date()))
+        sheets.append(stats_workbook.UnitSheet(filler, unit_version.form, entry.figures))
     absent_rows = [(listing.unit.name, listing.parent_name or "", listing.liaison_name or "",
                     listing.liaison_mobile or "") for listing in missing]
     data = await asyncio.to_thread(

@@ -1,10 +1,16 @@
 """The statistics table as an .xlsx in the attachment 2 layout: written, read back, totalled.
 
-Layout of a table sheet: the title, ``单位：<name>``, a header row (item, standard, figure,
-value, unit), then per section a title row and per item one row per figure; the item and its
-standard are merged down the item's rows. Column F (hidden) holds each row's figure key, so
-the file is read by key, not by position. A very hidden sheet ``_form`` carries the marker:
+Layout of a table sheet, as the notice prints it: ``附件2``, the title, the lines the unit
+fills by hand (填报单位（盖章）, 填报人, 联系电话, 填报日期), a header row (item, standard,
+figure, value, unit), then per section a title row and per item one row per figure; the
+item and its standard are merged down the item's rows. Column F (hidden) holds each row's
+figure key, so the file is read by key, not by position (files of the earlier layout, with
+the header in row 3, read the same). A very hidden sheet ``_form`` carries the marker:
 ``A1`` = MARKER, ``B1`` = kind (unit / totals), ``C1`` = form version, ``D1`` = unit id.
+
+Every sheet prints on A4 portrait one page wide with the header row repeated and rows tall
+enough for their wrapped text (``bot.office.sheets``); every text is a string cell, so a
+unit's answer starting with ``=`` stays the unit's answer.
 """
 
 from __future__ import annotations
@@ -16,27 +22,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.office import sheets
+from bot.office.sheets import BOX, CENTRE, WRAP, Look, put
 from bot.stats.forms import BadValue, Figure, Form, Item, Value, parse_value, text_in
 
 MARKER = "safety-month-stats"
 MARKER_SHEET = "_form"
 KEY_COLUMN = "F"
 VALUE_COLUMN = "D"
-FIRST_ROW = 4
+FIRST_ROW = 4           # the reader looks for keys from here on (the header is above)
+HEADER_ROW = 5          # the writer's header row; the sections start below it
 MAX_BYTES = 2 * 1024 * 1024
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+WIDTHS = {"A": 17, "B": 31, "C": 24, "D": 15, "E": 8}    # about one A4 page wide
 
-THIN = Side(style="thin", color="999999")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-WRAP = Alignment(wrap_text=True, vertical="center")
-CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 INPUT = PatternFill("solid", fgColor="FFF8DC")
 SECTION = PatternFill("solid", fgColor="DDEBF7")
+CELL = Look(border=BOX, alignment=WRAP)
+CELL_CENTRED = Look(border=BOX, alignment=CENTRE)
+HEADER = Look(font=Font(bold=True), border=BOX, alignment=CENTRE, fill=sheets.HEADER_FILL)
+SECTION_LOOK = Look(font=Font(bold=True), fill=SECTION, border=BOX, alignment=WRAP)
+TITLE_LOOK = Look(font=Font(bold=True, size=15), alignment=CENTRE)
+FILLER = Look(font=Font(size=11), alignment=sheets.LEFT)
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,6 @@ class Labels:
     """The workbook's fixed words, in the reader's language (from the catalogs)."""
     language: str
     table_sheet: str     # the unit's sheet: "统计表"
-    unit: str            # "单位："
     item: str
     standard: str
     figure: str
@@ -58,6 +69,25 @@ class Labels:
     missing_header: tuple[str, ...]
     totals_sheet: str
     missing_sheet: str
+    annex: str           # "附件2"
+    filled_unit: str     # "填报单位（盖章）：{unit}"
+    filled_by: str       # "填报人：{name}"
+    filled_phone: str    # "联系电话：{phone}"
+    filled_on: str       # "填报日期：{date}"
+    date_blank: str      # what 填报日期 shows before the unit fills it in: "    年  月  日"
+    texts_sheet: str     # the totals' sheet of text answers: "文字项"
+    texts_header: tuple[str, ...]
+    texts_see: str       # a text total's cell: "见“文字项”表（{count} 个单位）"
+    page_footer: str     # "第 &P 页 共 &N 页"
+
+
+@dataclass(frozen=True)
+class Filler:
+    """Who fills the table in, as its head lines say (blank where not known)."""
+    unit: str
+    person: str = ""
+    phone: str = ""
+    day: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,13 +111,13 @@ class WorkbookUnreadable(Exception):
 
 # ------------------------------------------------------------------ writing
 
-def unit_workbook(form: Form, form_id: int, unit_id: int, unit_name: str,
+def unit_workbook(form: Form, form_id: int, unit_id: int, filler: Filler,
                   values: dict[str, Value], labels: Labels) -> bytes:
     """The table for one unit to fill: its name and previous values in, input cells open."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _sheet_name(labels.table_sheet)
-    rows = _write_table(sheet, form, labels, unit_name,
+    rows = _write_table(sheet, form, labels, filler,
                         {key: _shown(value, labels) for key, value in values.items()},
                         {})
     _validate_inputs(sheet, form, rows, labels)
@@ -97,7 +127,7 @@ def unit_workbook(form: Form, form_id: int, unit_id: int, unit_name: str,
 
 @dataclass(frozen=True)
 class UnitSheet:
-    name: str
+    filler: Filler
     form: Form
     values: dict[str, Value]
 
@@ -105,31 +135,52 @@ class UnitSheet:
 def totals_workbook(form: Form, form_id: int, heading: str, totals: dict[str, object],
                     units: Sequence[UnitSheet], missing: Sequence[Sequence[str]],
                     labels: Labels) -> bytes:
-    """Totals over the units (``totals`` as :func:`total_figures` gives), a sheet per unit
-    in its own form version, and the units that have not submitted."""
+    """Totals over the units (``totals`` as :func:`total_figures` gives: a text item's cell
+    points to the sheet of text answers), a sheet per unit in its own form version, the
+    text answers unit by unit, and the units that have not submitted."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _sheet_name(labels.totals_sheet)
     measures = {figure.key: labels.yes_count for _, figure in form.figures
                 if figure.type == "yesno"}
-    _write_table(sheet, form, labels, heading, dict(totals), measures)
+    texts = [(unit.filler.unit, item, figure, unit.values[figure.key])
+             for unit in units for item, figure in unit.form.figures
+             if figure.type == "text" and isinstance(unit.values.get(figure.key), str)]
+    shown = dict(totals)
+    for _, figure in form.figures:
+        if figure.type == "text":
+            count = sum(1 for _, _, answered, _ in texts if answered.key == figure.key)
+            shown[figure.key] = labels.texts_see.format(count=count) if count else None
+    _write_table(sheet, form, labels, Filler(heading), shown, measures)
     used = {sheet.title}
     for unit in units:
-        unit_sheet = workbook.create_sheet(_unique(_sheet_name(unit.name), used))
-        _write_table(unit_sheet, unit.form, labels, unit.name,
+        unit_sheet = workbook.create_sheet(_unique(_sheet_name(unit.filler.unit), used))
+        _write_table(unit_sheet, unit.form, labels, unit.filler,
                      {key: _shown(value, labels) for key, value in unit.values.items()}, {})
-    absent = workbook.create_sheet(_unique(_sheet_name(labels.missing_sheet), used))
-    absent.append([labels.missing_title])
-    absent["A1"].font = Font(bold=True, size=13)
-    absent.append(list(labels.missing_header))
-    for cell in absent[2]:
-        cell.font = Font(bold=True)
-    for row in missing:
-        absent.append(list(row))
-    for column, width in zip("ABCD", (32, 32, 16, 16), strict=True):
-        absent.column_dimensions[column].width = width
+    _list_sheet(workbook.create_sheet(_unique(_sheet_name(labels.texts_sheet), used)),
+                labels, labels.texts_sheet, labels.texts_header,
+                [(unit, f"{item.number}. {text_in(figure.label, labels.language)}", answer)
+                 for unit, item, figure, answer in texts], (18, 30, 50))
+    _list_sheet(workbook.create_sheet(_unique(_sheet_name(labels.missing_sheet), used)),
+                labels, labels.missing_title, labels.missing_header, missing, (32, 32, 16, 16))
     _mark(workbook, "totals", form_id, None)
     return _bytes(workbook)
+
+
+def _list_sheet(sheet: Worksheet, labels: Labels, title: str, header: Sequence[str],
+                rows: Sequence[Sequence[object]], widths: Sequence[float]) -> None:
+    """A title, a header and rows, printable: the totals' text answers and missing units."""
+    put(sheet.cell(1, 1), title, Look(font=Font(bold=True, size=13)))
+    for column, value in enumerate(header, start=1):
+        put(sheet.cell(2, column), value, HEADER)
+    for number, row in enumerate(rows, start=3):
+        for column, value in enumerate(row, start=1):
+            put(sheet.cell(number, column), value, CELL)
+        sheet.row_dimensions[number].height = sheets.height(
+            zip(row, widths, strict=False))
+    sheets.set_widths(sheet, widths)
+    sheets.print_setup(sheet, footer=labels.page_footer, landscape=False, title_rows=(2, 2),
+                       freeze="A3")
 
 
 def total_figures(form: Form, entries: Sequence[dict[str, Value]],
@@ -157,63 +208,78 @@ def _shown(value: Value, labels: Labels) -> object:
     return value
 
 
-def _write_table(sheet: Worksheet, form: Form, labels: Labels, unit_name: str,
+def _write_table(sheet: Worksheet, form: Form, labels: Labels, filler: Filler,
                  values: dict[str, object], measures: dict[str, str]) -> dict[str, int]:
     """Write one table; returns figure key -> its row."""
-    sheet.merge_cells("A1:E1")
-    sheet["A1"] = text_in(form.title, labels.language)
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = CENTER
-    sheet.row_dimensions[1].height = 36
-    sheet["A2"] = labels.unit
-    sheet["A2"].font = Font(bold=True)
-    sheet.merge_cells("B2:E2")
-    sheet["B2"] = unit_name
-    sheet["B2"].font = Font(bold=True)
+    language = labels.language
+    put(sheet["A1"], labels.annex, Look(font=Font(bold=True, size=12)))
+    sheet.merge_cells("A2:E2")
+    title = text_in(form.title, language)
+    put(sheet["A2"], title, TITLE_LOOK)
+    sheet.row_dimensions[2].height = sheets.height([(title, sum(WIDTHS.values()))], 15)
+    for row, left, right in ((3, labels.filled_unit.format(unit=filler.unit),
+                              labels.filled_on.format(date=filler.day or labels.date_blank)),
+                             (4, labels.filled_by.format(name=filler.person),
+                              labels.filled_phone.format(phone=filler.phone))):
+        sheet.merge_cells(f"A{row}:B{row}")
+        sheet.merge_cells(f"C{row}:E{row}")
+        put(sheet[f"A{row}"], left, FILLER)
+        put(sheet[f"C{row}"], right, FILLER)
+        sheet.row_dimensions[row].height = sheets.height(
+            [(left, WIDTHS["A"] + WIDTHS["B"]), (right, WIDTHS["C"] + WIDTHS["D"] + 8)])
     headers = (labels.item, labels.standard, labels.figure, labels.value, labels.measure)
     for column, header in zip("ABCDE", headers, strict=True):
-        cell = sheet[f"{column}3"]
-        cell.value = header
-        cell.font = Font(bold=True)
-        cell.alignment = CENTER
-        cell.border = BOX
+        put(sheet[f"{column}{HEADER_ROW}"], header, HEADER)
+    sheet.row_dimensions[HEADER_ROW].height = sheets.height([("", 1)])
     rows: dict[str, int] = {}
-    row = FIRST_ROW
+    row = HEADER_ROW + 1
     for section in form.sections:
         sheet.merge_cells(f"A{row}:E{row}")
-        sheet[f"A{row}"] = text_in(section.title, labels.language)
-        sheet[f"A{row}"].font = Font(bold=True)
-        sheet[f"A{row}"].fill = SECTION
+        section_title = text_in(section.title, language)
+        put(sheet[f"A{row}"], section_title, SECTION_LOOK)
+        sheet.row_dimensions[row].height = sheets.height(
+            [(section_title, sum(WIDTHS.values()))])
         row += 1
         for item in section.items:
             first = row
+            heights = []
             for figure in item.figures:
-                sheet[f"C{row}"] = text_in(figure.label, labels.language)
-                value_cell = sheet[f"{VALUE_COLUMN}{row}"]
-                value_cell.value = values.get(figure.key)
+                label = text_in(figure.label, language)
+                value = values.get(figure.key)
+                measure = measures.get(figure.key, figure.unit or "")
+                put(sheet[f"C{row}"], label, CELL)
+                put(sheet[f"{VALUE_COLUMN}{row}"], value, CELL)
                 if figure.type == "count":
-                    value_cell.number_format = "0"
-                sheet[f"E{row}"] = measures.get(figure.key, figure.unit or "")
-                sheet[f"{KEY_COLUMN}{row}"] = figure.key
-                for column in "ABCDE":
+                    sheet[f"{VALUE_COLUMN}{row}"].number_format = "0"
+                put(sheet[f"E{row}"], measure, CELL_CENTRED)
+                put(sheet[f"{KEY_COLUMN}{row}"], figure.key)
+                for column in "AB":
                     sheet[f"{column}{row}"].border = BOX
-                    sheet[f"{column}{row}"].alignment = WRAP
-                sheet[f"E{row}"].alignment = CENTER
+                heights.append(sheets.height([(label, WIDTHS["C"]), (value, WIDTHS["D"]),
+                                              (measure, WIDTHS["E"])]))
                 rows[figure.key] = row
                 row += 1
             last = max(row - 1, first)
-            sheet[f"A{first}"] = f"{item.number}. {text_in(item.title, labels.language)}"
-            sheet[f"B{first}"] = text_in(item.standard, labels.language)
+            name = f"{item.number}. {text_in(item.title, language)}"
+            standard = text_in(item.standard, language)
+            put(sheet[f"A{first}"], name, CELL)
+            put(sheet[f"B{first}"], standard, CELL)
             if last > first:
                 sheet.merge_cells(f"A{first}:A{last}")
                 sheet.merge_cells(f"B{first}:B{last}")
-            sheet[f"A{first}"].alignment = WRAP
-            sheet[f"B{first}"].alignment = WRAP
+            needed = sheets.height([(name, WIDTHS["A"]), (standard, WIDTHS["B"])])
+            heights = heights or [sheets.height([])]
+            extra = max(0.0, needed - sum(heights)) / len(heights)
+            for offset, height in enumerate(heights):
+                sheet.row_dimensions[first + offset].height = round(height + extra, 1)
             row = max(row, first + 1)
-    for column, width in zip("ABCDE", (26, 50, 42, 14, 10), strict=True):
-        sheet.column_dimensions[column].width = width
+    sheets.set_widths(sheet, list(WIDTHS.values()))
     sheet.column_dimensions[KEY_COLUMN].hidden = True
-    sheet.freeze_panes = f"A{FIRST_ROW}"
+    sheet.oddHeader.right.text = filler.unit
+    sheet.oddHeader.right.size = 9
+    sheets.print_setup(sheet, footer=labels.page_footer, landscape=False,
+                       title_rows=(HEADER_ROW, HEADER_ROW), freeze=f"A{HEADER_ROW + 1}")
+    sheet.print_area = f"A1:E{row - 1}"
     return rows
 
 
@@ -279,6 +345,32 @@ def open_workbook(data: bytes) -> Workbook:
             TypeError, AttributeError, IndexError) as error:
         # whatever a damaged or foreign file makes openpyxl raise: it is not ours to read
         raise WorkbookUnreadable(str(error)) from error
+
+
+def open_ods(data: bytes) -> Workbook:
+    """A table re-saved as .ods, as a workbook :func:`read_marker` and :func:`read_values`
+    read like the .xlsx it was (values only)."""
+    from bot.stats import ods
+
+    if len(data) > MAX_BYTES:
+        raise WorkbookUnreadable("too big")
+    try:
+        found = ods.read_sheets(data)
+    except ods.NotReadable as error:
+        raise WorkbookUnreadable(str(error)) from error
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, cells in found.items():
+        sheet = workbook.create_sheet(_sheet_name(name))
+        for (row, column), value in cells.items():
+            put(sheet.cell(row, column), value)
+    return workbook
+
+
+def marked_in_binary(data: bytes) -> bool:
+    """Whether a binary spreadsheet (.xls, WPS's .et) holds this bot's marker: a table
+    re-saved in Excel's old format, which the bot does not read."""
+    return MARKER.encode("ascii") in data or MARKER.encode("utf-16-le") in data
 
 
 def read_marker(workbook: Workbook) -> Marker | None:

@@ -30,6 +30,9 @@ from bot.stats.forms import text_in, values_for
 from bot.stats.rendering import problem_report, summary_lines, workbook_labels, workbooks
 from bot.storage.models import Liaison
 
+WORKBOOK_KINDS = ("xlsx", "ods", "xls", "et")
+BINARY_KINDS = ("xls", "et")      # Excel's old format and WPS's own: not read
+
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
@@ -46,29 +49,40 @@ async def send_workbook(update: Update, context: BotContext, who: Who) -> None:
     unit = await storage.units.get(liaison.unit_id)
     previous = await storage.stats.current(liaison.unit_id, await campaign_id(context))
     values = values_for(version.form, previous.figures) if previous else {}
+    filler = stats_workbook.Filler(unit.name, liaison.name, liaison.mobile)
     data = await asyncio.to_thread(stats_workbook.unit_workbook, version.form, version.id,
-                                   unit.id, unit.name, values, workbook_labels(context))
+                                   unit.id, filler, values, workbook_labels(context))
     file_name = f"{context.t('stats.xlsx_file')}-{safe_file_name(unit.name)}.xlsx"
     await update.effective_message.reply_document(
         InputFile(io.BytesIO(data), filename=file_name), caption=context.t("stats.xlsx_caption"))
 
 
 async def take_document(update: Update, context: BotContext, who: Who) -> bool:
-    """For the documents router: a form definition (.json) or a statistics workbook.
+    """For the documents router: a form definition (.json) or a statistics workbook — as
+    .xlsx, re-saved as .ods (read the same), or re-saved in Excel's old .xls / WPS's .et
+    (not read: the sender is asked to save it as .xlsx, and it is not filed as material).
     Returns False when the document is something else (left to the other handlers)."""
     document = update.effective_message.document
     name = (document.file_name or "").lower()
     if name.endswith(".json"):
         await definitions.load_definition(update, context, who)
         return True
-    if not name.endswith(".xlsx") or not (who.is_coordinator or who.active_liaison):
+    kind = name.rsplit(".", 1)[-1] if "." in name else ""
+    if kind not in WORKBOOK_KINDS or not (who.is_coordinator or who.active_liaison):
         return False
     stats_workbook = await workbooks()   # only now: a photo or a .pdf never waits for openpyxl
     if document.file_size and document.file_size > stats_workbook.MAX_BYTES:
         return False
     data = bytes(await (await document.get_file()).download_as_bytearray())
+    if kind in BINARY_KINDS:
+        if not stats_workbook.marked_in_binary(data):
+            return False
+        await update.effective_message.reply_text(context.t("stats.workbook_resave",
+                                                            kind=kind))
+        return True
+    opener = stats_workbook.open_ods if kind == "ods" else stats_workbook.open_workbook
     try:
-        workbook = await asyncio.to_thread(stats_workbook.open_workbook, data)
+        workbook = await asyncio.to_thread(opener, data)
     except stats_workbook.WorkbookUnreadable:
         return False
     marker = stats_workbook.read_marker(workbook)

@@ -100,6 +100,15 @@ class Added:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """How a unit delivered for one period, as the desk's files show it."""
+    unit_id: int
+    nil: bool                   # an explicit "nothing this period"
+    nil_reason: str | None
+    first_received_at: str
+
+
+@dataclass(frozen=True)
 class NilOutcome:
     submission: Submission
     recorded: bool          # False: the unit already delivered real items for the period
@@ -419,6 +428,17 @@ class Submissions:
         for row in await self.db.fetchall(STATISTICS_DELIVERED, (deliverable_id,)):
             found.setdefault("once", {}).setdefault(row["unit_id"], row["late_seconds"])
         return found
+
+    async def deliveries(self, deliverable_id: int, period: str) -> dict[int, Delivery]:
+        """unit id -> how it delivered (nil or not, the reason, when first received), for
+        the units :meth:`delivered_units` counts by their submissions."""
+        rows = await self.db.fetchall(
+            f"SELECT s.unit_id, s.state = 'nil' AS nil, s.nil_reason, s.first_received_at "
+            f"FROM submission s WHERE s.deliverable_id = ? AND s.period = ? AND {DELIVERED}",
+            (deliverable_id, period),
+        )
+        return {row["unit_id"]: Delivery(row["unit_id"], bool(row["nil"]), row["nil_reason"],
+                                         row["first_received_at"]) for row in rows}
 
     async def desk_items(self, unit_ids: Sequence[int], deliverable_id: int | None = None,
                          period: str | None = None, kind: str | None = None
