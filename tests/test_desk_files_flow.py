@@ -114,7 +114,7 @@ async def test_export_week_zip_summary_and_index(desk, sandbox, admin):
     assert {f"{TOP}/{link}" for link in decoded} <= set(names)
     assert {name.removeprefix(f"{TOP}/") for name in photos} <= decoded
     assert any(link.startswith("thumbs/") for link in decoded)
-    assert "<title>2026年安全生产月 · 材料汇总（每周活动材料（6月18日一期））</title>" in index
+    assert "<title>2026年安全生产月 · 每周活动材料（6月18日一期） · 材料汇总</title>" in index
     for name in seeded.names:
         assert f"<h3>{name}</h3>" in index
         status = state_text(seeded.names.index(name), week)

@@ -374,6 +374,7 @@ body{{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei","Noto 
 sans-serif;margin:0;background:#f4f5f7;color:#222}}
 .top{{position:sticky;top:0;z-index:2;background:#fff;border-bottom:1px solid #ddd;
 padding:.6em 1em}}
+@media (max-width:640px){{.top{{position:static}}}}
 h1{{font-size:1.25em;margin:.2em 0}}
 .sub{{color:#555;font-size:.9em;margin:.2em 0 .5em}}
 .filters{{display:flex;flex-wrap:wrap;gap:.5em;align-items:center;font-size:.95em}}

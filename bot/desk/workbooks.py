@@ -73,7 +73,7 @@ def write_roster(path: Path, words: Words, heading: Heading,
     _write_table(path, words, words.plain("desk.roster_title"),
                  [(words.plain("desk.roster_annex"), "annex"), (title, "title"),
                   (note, "note")],
-                 [header], [], body, centred={0}, frozen_columns=2)
+                 [header], [], body, frozen_columns=2)
 
 
 def write_summary(path: Path, words: Words, heading: Heading, what: str,
@@ -127,16 +127,14 @@ def write_summary(path: Path, words: Words, heading: Heading, what: str,
     _write_table(path, words, words.plain("desk.summary_sheet"),
                  [(words.plain("desk.summary_heading", campaign=heading.campaign), "title"),
                   (note, "note")],
-                 [top, below], merges, body, footer=[total], centred={0},
-                 frozen_columns=2)
+                 [top, below], merges, body, footer=[total], frozen_columns=2)
 
 
 def _write_table(path: Path, words: Words, sheet_title: str,
                  titles: Sequence[tuple[str, str]], header: Sequence[Sequence[object]],
                  merges: Sequence[tuple[int, int, int, int]],
                  body: Callable[[], Iterable[Sequence[object]]],
-                 footer: Sequence[Sequence[object]] = (), centred: set[int] = frozenset(),
-                 frozen_columns: int = 1) -> None:
+                 footer: Sequence[Sequence[object]] = (), frozen_columns: int = 1) -> None:
     """A one-sheet table: full-width title lines, header rows (``merges`` are (first row,
     first column, last row, last column) within them, from 0), the body and footer rows;
     each column as wide as its longest line (within bounds), each row as tall as its
@@ -178,9 +176,14 @@ def _write_table(path: Path, words: Words, sheet_title: str,
             sheet.row_dimensions[number].height = 30
     for top, left, bottom, right in merges:
         sheets.merge(sheet, first_header + top, left + 1, first_header + bottom, right + 1)
-    for number, row in enumerate(header, start=first_header):
-        sheet.row_dimensions[number].height = sheets.height(
-            (value, widths[index]) for index, value in enumerate(row) if value is not None)
+    reach = {(top, left): (bottom, right) for top, left, bottom, right in merges}
+    for top, row in enumerate(header):
+        texts = []
+        for left, value in enumerate(row):
+            bottom, right = reach.get((top, left), (top, left))
+            if value is not None and bottom == top:     # a cell down two rows sets neither
+                texts.append((value, sum(widths[left:right + 1])))
+        sheet.row_dimensions[first_header + top].height = sheets.height(texts)
 
     def append(values: Sequence[object], look: sheets.Look, number: int,
                row_look: Callable[[int], sheets.Look] | None = None) -> None:
@@ -196,8 +199,8 @@ def _write_table(path: Path, words: Words, sheet_title: str,
         sheet.append(sheets.cells(sheet, list(values) + [None] * (width - len(values)),
                                   sheets.HEADER))
 
-    def body_look(index: int) -> sheets.Look:
-        return sheets.BODY_CENTRED if index in centred else sheets.BODY
+    def body_look(value: object) -> sheets.Look:
+        return sheets.BODY_CENTRED if isinstance(value, int | float) else sheets.BODY
 
     dated = sheets.Look(border=sheets.BOX, alignment=sheets.CENTRE, number_format=DATE_TIME)
     body_rows = 0
@@ -205,7 +208,7 @@ def _write_table(path: Path, words: Words, sheet_title: str,
         body_rows += 1
         append(values, sheets.BODY, number,
                lambda index, values=values: dated if isinstance(values[index], datetime)
-               else body_look(index))
+               else body_look(values[index]))
     for number, values in enumerate(footer, start=last_header + body_rows + 1):
         append(values, sheets.TOTAL, number)
     sheet.auto_filter.ref = (f"A{last_header}:{get_column_letter(width)}"

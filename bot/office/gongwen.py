@@ -103,6 +103,7 @@ class OfficialDocument:
 
     def __init__(self) -> None:
         self.document = Document()
+        self._table_end = None
         self._page()
         self._styles()
         self._font_table()
@@ -278,6 +279,7 @@ class OfficialDocument:
             self._row(table.add_row(), values, widths, "GW Table", centred)
         spacer = self.document.add_paragraph(style="GW Body")
         spacer.paragraph_format.first_line_indent = Pt(0)
+        self._table_end = (table.rows[-1], spacer)
 
     @staticmethod
     def _row(row, values: Sequence[str], widths, style: str, centred: set[int]) -> None:
@@ -301,8 +303,17 @@ class OfficialDocument:
 
     def signature(self, office: str, dated: str) -> None:
         """落款: a blank line, the office centred over the date (as the catalog writes it:
-        2026年6月25日), the date four characters in from the right."""
-        self.document.add_paragraph(style="GW Signature")
+        2026年6月25日), the date four characters in from the right. Right after a table,
+        its last row goes with the 落款 to the next page rather than leave it alone there
+        (GB/T 9704 7.3.5)."""
+        last_row, spacer = self._table_end or (None, None)
+        if spacer is not None and self.document.paragraphs[-1]._p is spacer._p:
+            for cell in last_row.cells:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
+            spacer.paragraph_format.keep_with_next = True
+        blank = self.document.add_paragraph(style="GW Signature")
+        blank.paragraph_format.keep_with_next = True
         size = BODY_SIZE.pt
         date_chars = text_width(dated) / 2
         office_chars = text_width(office) / 2

@@ -137,7 +137,7 @@ def height(texts: Iterable[tuple[object, float]], font_size: float = 11,
            minimum_lines: int = 1) -> float:
     """A row's height in points for (text, its column's width) pairs, every text wrapped."""
     count = max([minimum_lines, *(lines(text, width) for text, width in texts)])
-    return round(count * font_size * LINE_POINTS + 4, 1)
+    return round(count * font_size * LINE_POINTS + 7, 1)
 
 
 def fitted_widths(rows: Iterable[Sequence[object]], minimum: float = 6,
