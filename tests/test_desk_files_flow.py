@@ -119,6 +119,10 @@ async def test_export_week_zip_summary_and_index(desk, sandbox, admin):
         assert f"<h3>{name}</h3>" in index
         status = state_text(seeded.names.index(name), week)
         assert f"<h3>{name}</h3><span class=\"badge\">{status}</span>" in index
+        if name in seeded.liaison_of and fate(seeded.names.index(name), week)[0] == "on_time":
+            _, liaison, mobile = seeded.liaison_of[name]
+            assert (f"<p class=\"meta\">每周活动材料（6月18日一期） · 联络员：{liaison} {mobile}"
+                    f" · 报送：6月18日 08:00</p>") in index
 
     sheet = load_workbook(io.BytesIO(archive.read(f"{TOP}/报送汇总.xlsx"))).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]

@@ -36,6 +36,7 @@ HOSTILE_UNITS = ("=长春市交通运输局", "#NAME?")
 HOSTILE = {"name": "+李明", "position": "=SUM(1,2) 安全科长",
            "address": '=HYPERLINK("http://evil.example/x","点击查看详情")'}
 HOSTILE_ANSWER = "=以视频会议形式召开启动仪式"
+OTHER_ANSWER = "@全体\t-线上启动\r+线下"
 
 
 class Clock:
@@ -143,6 +144,10 @@ async def test_no_user_text_is_a_formula_and_every_workbook_prints(bot, sandbox,
     await bot.storage.stats.submit(unit.id, form.id, campaign.id,
                                    {"launch_forms": HOSTILE_ANSWER, "leaflets": 12}, "chat",
                                    datetime(2026, 6, 30, tzinfo=UTC), 6001, None, None)
+    other = await bot.storage.units.by_name(HOSTILE_UNITS[1])
+    await bot.storage.stats.submit(other.id, form.id, campaign.id,
+                                   {"launch_forms": OTHER_ANSWER}, "chat",
+                                   datetime(2026, 6, 30, tzinfo=UTC), None, None, None)
 
     files = {"roster": await document_after(admin, "roster"),
              "export": await document_after(admin, "export", "2026-06-11"),
@@ -153,7 +158,7 @@ async def test_no_user_text_is_a_formula_and_every_workbook_prints(bot, sandbox,
     books = {name: sent.data for name, sent in files.items()}
     books["summary"] = archive.read(summary)
     expected = {"roster": [*HOSTILE_UNITS, *HOSTILE.values()], "summary": [*HOSTILE_UNITS],
-                "stats_total": [HOSTILE_UNITS[0], HOSTILE_ANSWER],
+                "stats_total": [*HOSTILE_UNITS, HOSTILE_ANSWER, OTHER_ANSWER],
                 "stats_unit": [HOSTILE_ANSWER, f"填报单位（盖章）：{HOSTILE_UNITS[0]}",
                                f"填报人：{HOSTILE['name']}"]}
     for name, data in books.items():
@@ -245,8 +250,10 @@ async def test_export_folders_are_valid_and_unique_and_the_gallery_loads_in_chro
         assert f"单位：{name}\r\n" in notes
     assert sorted(folders)[:3] == ["_COM1", "_CON", "_nul"]
     assert {"甲_乙", "甲_乙_2", "长春市", "长春市_2"} <= set(folders)
+    assert folders["长春石化1#装置区"] == [f"{week}长春石化1#装置区/长春石化1#装置区_原图 现场.png"]
 
     index = archive.read(f"{top}/index.html").decode("utf-8")
+    assert "http" not in index                      # opens offline: nothing from a network
     links = re.findall(r'(?:href|src)="([^"]*)"', index)
     assert all(re.fullmatch(r"[A-Za-z0-9%/._~-]+", link) for link in links), links
     photos = [link for link in re.findall(r'class="photo" href="([^"]+)"', index)]

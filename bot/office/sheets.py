@@ -31,7 +31,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 MAX_CELL_TEXT = 32767           # Excel keeps no more in a cell
 NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 A4 = 9                          # the page size code of A4 in SpreadsheetML
-LINE_POINTS = 1.45              # a line's height in points per point of font size (CJK fonts)
+LINE_POINTS = 1.35              # a line's height in points per point of font size (CJK fonts)
 
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -137,7 +137,7 @@ def height(texts: Iterable[tuple[object, float]], font_size: float = 11,
            minimum_lines: int = 1) -> float:
     """A row's height in points for (text, its column's width) pairs, every text wrapped."""
     count = max([minimum_lines, *(lines(text, width) for text, width in texts)])
-    return round(count * font_size * LINE_POINTS + 7, 1)
+    return round(count * font_size * LINE_POINTS + 5, 1)
 
 
 def fitted_widths(rows: Iterable[Sequence[object]], minimum: float = 6,
