@@ -35,15 +35,24 @@ class Tile:
     source: Path | None     # a thumbnail or the photo itself; None: not archived
 
 
-def _font(candidates: Sequence[str], size: int):
+def first_font(candidates: Sequence[str]) -> str | None:
+    """The first of ``candidates`` that FreeType opens (``python -m bot check`` asks too)."""
     from PIL import ImageFont
 
     for candidate in candidates:
         try:
-            return ImageFont.truetype(candidate, size)
+            ImageFont.truetype(candidate, 10)
         except OSError:
             continue
+        return candidate
     return None
+
+
+def _font(candidates: Sequence[str], size: int):
+    from PIL import ImageFont
+
+    found = first_font(candidates)
+    return ImageFont.truetype(found, size) if found else None
 
 
 def contact_sheets(tiles: Sequence[Tile]) -> Iterator[tuple[bytes, list[tuple[int, str]]]]:
