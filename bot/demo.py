@@ -147,7 +147,7 @@ class Scene:
 
     async def register(self, codes: list[str]) -> None:
         _title("两位联络员通过邀请链接登记 / two liaisons register through their links")
-        for liaison, code, (_, name, unit, mobile) in zip(self.liaisons, codes, LIAISONS,
+        for liaison, code, (_, name, _, mobile) in zip(self.liaisons, codes, LIAISONS,
                                                          strict=True):
             await self.fill_form(liaison, code, name, mobile)
             await self.admin.wait_reply()

@@ -30,11 +30,11 @@ CHATTY = ("httpx", "apscheduler")
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` without the bot token or a proxy password in it."""
+    text = TOKEN_IN_URL.sub(rf"\1:{REDACTED}", text)
+    text = BARE_TOKEN.sub(rf"\1:{REDACTED}", text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
-    text = TOKEN_IN_URL.sub(rf"\1:{REDACTED}", text)
-    text = BARE_TOKEN.sub(rf"\1:{REDACTED}", text)
     return URL_PASSWORD.sub(rf"\1:{REDACTED}@", text)
 
 
