@@ -24,13 +24,19 @@ COMMANDS = {
 
 def parser() -> argparse.ArgumentParser:
     program = "python -m bot" if Path(sys.argv[0]).name == "__main__.py" else "safety-month-bot"
-    top = argparse.ArgumentParser(prog=program, description=__doc__)
+    top = argparse.ArgumentParser(
+        prog=program, description="The Safety Production Month liaison bot and its operator's "
+        "commands. Settings come from the environment or .env (see .env.example).")
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     top.add_argument("-v", "--verbose", action="store_true",
                      help="log debug messages (as BOT_LOG_LEVEL=DEBUG)")
+    verbose = argparse.ArgumentParser(add_help=False)     # also after the command's name
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log debug messages (as BOT_LOG_LEVEL=DEBUG)")
     commands = top.add_subparsers(dest="command", metavar="command", title="commands")
     for name, summary in COMMANDS.items():
-        command = commands.add_parser(name, help=summary, description=summary)
+        command = commands.add_parser(name, help=summary, description=summary,
+                                      parents=[verbose])
         if name == "demo":
             command.add_argument("--keep", metavar="DIR", type=Path,
                                  help="leave the data folder, the exports and the media in DIR")

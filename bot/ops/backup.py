@@ -16,7 +16,6 @@ Every file copied is hashed on the way and fsynced before it takes its final nam
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -28,40 +27,16 @@ from typing import Any
 
 from bot import __version__
 from bot.config import DATABASE_FILE, MEDIA_FOLDER
-from bot.media.paths import media_file, stored_files
+from bot.media.paths import copy_hashed, media_file, sha256_of, stored_files
 from bot.storage import maintenance
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-CHUNK = 1 << 20
 SNAPSHOT_NAME = "%Y%m%dT%H%M%SZ"
 
 
 class BackupError(Exception):
     """The backup or restore cannot go on; the message is one line for the operator."""
-
-
-def copy_hashed(source: Path, target: Path) -> tuple[str, int]:
-    """Copy ``source`` to ``target`` (fsynced), returning the sha256 and size of what was
-    read. ``target``'s folder must exist."""
-    digest = hashlib.sha256()
-    size = 0
-    with source.open("rb") as reader, target.open("wb") as writer:
-        while chunk := reader.read(CHUNK):
-            digest.update(chunk)
-            writer.write(chunk)
-            size += len(chunk)
-        writer.flush()
-        os.fsync(writer.fileno())
-    return digest.hexdigest(), size
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as reader:
-        while chunk := reader.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fsync_folder(folder: Path) -> None:
@@ -91,6 +66,8 @@ def copy_media(store: Path, target: Path) -> MediaCopy:
     result = MediaCopy()
     work = target / "tmp"
     work.mkdir(parents=True, exist_ok=True)
+    for leftover in work.glob(".*.part"):      # of a backup that was cut short
+        leftover.unlink(missing_ok=True)
     for sha, path in stored_files(store):
         size = path.stat().st_size
         final = media_file(target, sha)

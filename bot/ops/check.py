@@ -10,7 +10,6 @@ The exit code is 0 only when no line is ``FAIL``: the bot can run.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -27,7 +26,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.desk.contact_sheets import CJK_FONTS, first_font
-from bot.media.paths import media_file
+from bot.media.paths import media_file, sha256_of
 from bot.ops.logs import redact
 from bot.ptb.request import AiohttpRequest, EnvironmentProxies
 from bot.storage import maintenance
@@ -165,19 +164,15 @@ async def database(settings: Settings) -> Line:
 def _damaged(media_dir: Path, names: Sequence[str]) -> list[str]:
     problems = []
     for sha in names:
-        path = media_file(media_dir, sha)
-        digest = hashlib.sha256()
         try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(1 << 20):
-                    digest.update(chunk)
+            found = sha256_of(media_file(media_dir, sha))
         except FileNotFoundError:
             problems.append(f"{sha[:12]}… missing")
             continue
         except OSError as error:
             problems.append(f"{sha[:12]}… unreadable ({error.strerror})")
             continue
-        if digest.hexdigest() != sha:
+        if found != sha:
             problems.append(f"{sha[:12]}… damaged (its sha256 differs)")
     return problems
 

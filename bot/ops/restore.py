@@ -19,15 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import DATABASE_FILE, MEDIA_FOLDER
-from bot.media.paths import media_file
-from bot.ops.backup import (
-    SNAPSHOT_NAME,
-    BackupError,
-    Snapshot,
-    copy_hashed,
-    fsync_folder,
-    read_snapshot,
-)
+from bot.media.paths import copy_hashed, media_file
+from bot.ops.backup import SNAPSHOT_NAME, BackupError, Snapshot, fsync_folder, read_snapshot
 from bot.storage import maintenance
 from bot.storage.db import latest_schema_version
 
