@@ -47,7 +47,11 @@ class RedactingFilter(logging.Filter):
         self.secrets = set(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.secrets)
+        try:
+            message = record.getMessage()
+        except Exception:     # a bad logging call: kept, unformatted, rather than raised
+            message = f"{record.msg!r} % {record.args!r}"
+        record.msg = redact(message, self.secrets)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
