@@ -1,4 +1,5 @@
-"""Command line: ``python -m bot`` runs the bot; ``python -m bot demo`` plays a scene."""
+"""Command line: ``safety-month-bot`` (or ``python -m bot``), the bot and its operator's
+commands. Settings come from the environment or ``.env`` (see ``.env.example``)."""
 
 from __future__ import annotations
 
@@ -6,33 +7,87 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
-from bot.config import ConfigError, load_settings
+from bot import __version__
+from bot.config import ConfigError, data_dir_from, environment, load_settings, log_level_from
+from bot.ops import logs
+
+COMMANDS = {
+    "run": "run the bot: long polling with TELEGRAM_BOT_TOKEN (the default command)",
+    "demo": "play the week in the local Telegram sandbox: no token, no network",
+    "check": "check the settings, Telegram, the data folder, the database and the media store",
+    "backup": "back up the data folder, the bot running or not",
+    "restore": "restore a backup into an empty data folder",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    program = "python -m bot" if Path(sys.argv[0]).name == "__main__.py" else "safety-month-bot"
+    top = argparse.ArgumentParser(
+        prog=program, description="The Safety Production Month liaison bot and its operator's "
+        "commands. Settings come from the environment or .env (see .env.example).")
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    top.add_argument("-v", "--verbose", action="store_true",
+                     help="log debug messages (as BOT_LOG_LEVEL=DEBUG)")
+    verbose = argparse.ArgumentParser(add_help=False)     # also after the command's name
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log debug messages (as BOT_LOG_LEVEL=DEBUG)")
+    commands = top.add_subparsers(dest="command", metavar="command", title="commands")
+    for name, summary in COMMANDS.items():
+        command = commands.add_parser(name, help=summary, description=summary,
+                                      parents=[verbose])
+        if name == "demo":
+            command.add_argument("--keep", metavar="DIR", type=Path,
+                                 help="leave the data folder, the exports and the media in DIR")
+        elif name == "backup":
+            command.add_argument("dest", metavar="DEST", type=Path,
+                                 help="the backup folder (snapshots and the media they share)")
+        elif name == "restore":
+            command.add_argument("source", metavar="SRC", type=Path,
+                                 help="a backup folder (its newest snapshot) or one snapshot")
+            command.add_argument("--force", action="store_true",
+                                 help="restore into a data folder that is not empty (its "
+                                      "database is kept aside)")
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "demo"],
-                        help="run: long polling with TELEGRAM_BOT_TOKEN; demo: no token needed")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-    if args.command == "demo":
+    args = parser().parse_args(argv)
+    command = args.command or "run"
+    merged = environment()
+    try:
+        level = logging.DEBUG if args.verbose else log_level_from(merged)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if command == "demo":
         from bot.demo import play
 
-        logging.getLogger().setLevel(logging.WARNING if not args.verbose else logging.DEBUG)
-        return asyncio.run(play())
+        logs.configure(logging.DEBUG if args.verbose else logging.WARNING)
+        return asyncio.run(play(args.keep))
+    # the operator's commands print what they found; their logs are only for trouble
+    redacting = logs.configure(level if command == "run" or args.verbose
+                               else max(level, logging.WARNING))
+    if command == "check":
+        from bot.ops import check
+
+        return check.main()
+    if command == "backup":
+        from bot.ops import backup
+
+        return backup.main(data_dir_from(merged), args.dest)
+    if command == "restore":
+        from bot.ops import restore
+
+        return restore.main(args.source, data_dir_from(merged), args.force)
 
     try:
         settings = load_settings()
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    redacting.secrets.add(settings.token)
     from bot.app import build_app
     from bot.runtime import serve
 

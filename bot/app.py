@@ -11,6 +11,7 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults
 
+from bot import __version__
 from bot.campaign import deadlines, my_status, setup
 from bot.config import Settings
 from bot.desk import file_commands as desk_files
@@ -29,21 +30,12 @@ from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.ratelimit import PacedRateLimiter, Pacer
 from bot.ptb.request import AiohttpRequest
 from bot.stats import chat_form, definitions, totals, workbook_flow
-from bot.storage import Storage
+from bot.storage import Storage, maintenance
 from bot.texts import Texts
 
 log = logging.getLogger(__name__)
 
 BOT_API_CONNECTIONS = 64
-
-
-def file_base_url(settings: Settings) -> str | None:
-    """The file URL given, or derived from a local API URL ending in ``/bot``."""
-    if settings.file_base_url:
-        return settings.file_base_url
-    if settings.api_base_url and settings.api_base_url.rstrip("/").endswith("/bot"):
-        return settings.api_base_url.rstrip("/")[: -len("/bot")] + "/file/bot"
-    return None
 
 
 def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication:
@@ -66,9 +58,8 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
-    files_url = file_base_url(settings)
-    if files_url:
-        builder = builder.base_file_url(files_url)
+    if settings.download_base_url:
+        builder = builder.base_file_url(settings.download_base_url)
     app = builder.build()
     services = app.bot_data
     services.settings = settings
@@ -136,7 +127,11 @@ async def on_startup(app: BotApplication) -> None:
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time
     # and stop every thread meanwhile (25 ms, and over 100 ms on a busy 2-core machine).
     gc.freeze()
-    log.info("bot @%s started", app.bot.username)
+    held = await services.storage.db.run(maintenance.counts)
+    log.info("bot @%s started: version %s, schema %d, data folder %s, time zone %s; %d units, "
+             "%d liaisons, %d messages pending in the outbox", app.bot.username, __version__,
+             await services.storage.db.schema_version(), settings.data_dir.resolve(),
+             settings.timezone.key, held.units, held.liaisons, held.pending_outbox)
 
 
 async def on_stop(app: BotApplication) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -11,6 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{8,}$")
 LANGUAGES = ("zh", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DATABASE_FILE = "bot.sqlite3"     # in the data folder
+MEDIA_FOLDER = "media"            # in the data folder
 
 
 class ConfigError(Exception):
@@ -31,11 +35,20 @@ class Settings:
 
     @property
     def database_path(self) -> Path:
-        return self.data_dir / "bot.sqlite3"
+        return self.data_dir / DATABASE_FILE
 
     @property
     def media_dir(self) -> Path:
-        return self.data_dir / "media"
+        return self.data_dir / MEDIA_FOLDER
+
+    @property
+    def download_base_url(self) -> str | None:
+        """The file URL given, or derived from a local API URL ending in ``/bot``."""
+        if self.file_base_url:
+            return self.file_base_url
+        if self.api_base_url and self.api_base_url.rstrip("/").endswith("/bot"):
+            return self.api_base_url.rstrip("/")[: -len("/bot")] + "/file/bot"
+        return None
 
     @property
     def local_api(self) -> bool:
@@ -57,12 +70,33 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def environment(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> dict[str, str]:
+    """The settings' sources merged: the process environment wins over the ``.env`` file."""
+    merged: dict[str, str] = dict(read_env_file(env_file)) if env_file else {}
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def data_dir_from(merged: Mapping[str, str]) -> Path:
+    """``BOT_DATA_DIR``: all that backup and restore need (no token)."""
+    return Path(merged.get("BOT_DATA_DIR", "").strip() or "data")
+
+
+def log_level_from(merged: Mapping[str, str]) -> int:
+    """``BOT_LOG_LEVEL``: DEBUG, INFO (the default), WARNING or ERROR."""
+    name = merged.get("BOT_LOG_LEVEL", "").strip().upper() or "INFO"
+    if name not in LOG_LEVELS:
+        raise ConfigError(f"BOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {name!r}")
+    return logging.getLevelName(name)
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
 ) -> Settings:
     """Build settings; the process environment wins over the ``.env`` file."""
-    merged: dict[str, str] = dict(read_env_file(env_file)) if env_file else {}
-    merged.update(os.environ if environ is None else environ)
+    merged = environment(environ, env_file)
 
     token = merged.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
@@ -103,7 +137,7 @@ def load_settings(
     return Settings(
         token=token,
         send_rate=send_rate,
-        data_dir=Path(merged.get("BOT_DATA_DIR", "").strip() or "data"),
+        data_dir=data_dir_from(merged),
         timezone=timezone,
         admin_ids=frozenset(admin_ids),
         language=language,

@@ -110,3 +110,19 @@ class BotProcess:
             except TimeoutError:
                 await self.kill()
         return self.process.returncode if self.process else None
+
+
+async def run_command(args: Sequence[str], env: dict[str, str], cwd: Path,
+                      timeout: float = 120.0, prefix: Sequence[str] = ()) -> tuple[int, str]:
+    """``[prefix…] python -m bot <args>`` to its end, without blocking the event loop (which
+    serves the sandbox the command may talk to); returns the exit code and stdout + stderr."""
+    process = await asyncio.create_subprocess_exec(
+        *prefix, sys.executable, "-m", "bot", *args, cwd=str(cwd), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    return process.returncode, out.decode(errors="replace")

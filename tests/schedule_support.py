@@ -3,12 +3,12 @@ storage layer (campaign, units, active liaisons) without 300 chat registrations.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.kernel.clock import SetClock as SetClock  # where the scheduling tests import it
 from bot.kernel.clock import to_iso
 from bot.kernel.schedule import default_rules
 from bot.storage import Storage
@@ -18,21 +18,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 def local(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=TZ)
-
-
-class SetClock:
-    """Reads like the real clock (it moves on with real time) from a moment the test sets,
-    so the real JobQueue fires jobs at the instants the bot computed from it."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.set(moment)
-
-    def set(self, moment: datetime) -> None:
-        self._base = moment
-        self._started = time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self._base + timedelta(seconds=time.monotonic() - self._started)
 
 
 @dataclass(frozen=True)

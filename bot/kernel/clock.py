@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+class SetClock:
+    """Reads like the real clock (it moves on with real time) from a moment that is set, and
+    set again to jump: the demo's week in a minute, and the scheduling tests, where the real
+    JobQueue fires jobs at the instants the bot computed from it."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.set(moment)
+
+    def set(self, moment: datetime) -> None:
+        self._base = moment
+        self._started = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self._base + timedelta(seconds=time.monotonic() - self._started)
 
 
 def to_iso(moment: datetime) -> str:

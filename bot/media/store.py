@@ -25,7 +25,7 @@ import aiohttp
 from PIL import Image, ImageOps
 from telegram import Bot
 
-from bot.media.paths import media_file
+from bot.media.paths import copy_hashed, media_file
 from bot.ptb.request import EnvironmentProxies
 
 log = logging.getLogger(__name__)
@@ -150,22 +150,14 @@ class MediaStore:
 
     def _copy_local(self, source: Path) -> tuple[Path, str, int]:
         temporary = self._temporary()
-        digest = hashlib.sha256()
-        received = 0
         try:
-            with source.open("rb") as incoming, temporary.open("wb") as out:
-                while chunk := incoming.read(CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    received += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+            sha256, received = copy_hashed(source, temporary, CHUNK)
         except OSError as error:
             temporary.unlink(missing_ok=True)
             if error.errno in DISK_FULL_ERRNOS:
                 raise DiskFull(str(error)) from error
             raise DownloadBroken(str(error)) from error
-        return temporary, digest.hexdigest(), received
+        return temporary, sha256, received
 
     def store_bytes(self, data: bytes) -> Stored:
         """Small content (a thumbnail) into the store."""

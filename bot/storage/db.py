@@ -13,6 +13,8 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +22,9 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# Package data: ``bot/storage/migrations`` is a link to the repository's top-level
+# ``migrations/`` folder (their one copy), followed when a wheel is built.
+MIGRATIONS_DIR = resources.files("bot.storage") / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 BUSY_TIMEOUT_MS = 15_000
 
@@ -31,10 +35,13 @@ _in_transaction: contextvars.ContextVar[Database | None] = contextvars.ContextVa
 )
 
 
-def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+def migration_files(directory: Traversable = MIGRATIONS_DIR) -> list[tuple[int, Traversable]]:
     """Numbered migration files in order; a gap or duplicate number is an error."""
-    found: list[tuple[int, Path]] = []
-    for path in sorted(directory.glob("*.sql")):
+    found: list[tuple[int, Traversable]] = []
+    if not directory.is_dir():
+        raise RuntimeError(f"the migrations are missing: {directory} is not a folder")
+    for path in sorted((entry for entry in directory.iterdir() if entry.name.endswith(".sql")),
+                       key=lambda entry: entry.name):
         match = MIGRATION_NAME.match(path.name)
         if not match:
             raise RuntimeError(f"migration file name not understood: {path.name}")
@@ -45,8 +52,14 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
     return found
 
 
+def latest_schema_version() -> int:
+    """The schema version this code migrates a database to (its last migration's number)."""
+    found = migration_files()
+    return found[-1][0] if found else 0
+
+
 class Database:
-    def __init__(self, path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> None:
+    def __init__(self, path: Path, migrations_dir: Traversable = MIGRATIONS_DIR) -> None:
         self.path = path
         self.migrations_dir = migrations_dir
         self._conn: aiosqlite.Connection | None = None
