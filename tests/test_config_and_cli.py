@@ -15,6 +15,8 @@ import pytest
 from bot.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO_TOP = "2026年安全生产月_每周活动材料_6月4日一期"      # the export's one folder
+DEMO_WEEK = f"{DEMO_TOP}/每周活动材料/6月4日一期"
 
 
 def run_bot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
@@ -64,8 +66,9 @@ def demo_shows_the_week(out: str) -> None:
         # /status
         "报送情况 · 每周活动材料（6月4日一期）", "共 2 个单位：按时 1 · 迟交 0 · 未交 1",
         # /export and what the zip holds
-        "export_2026-06-04.zip holds:", "长春市工信局/长春市工信局_2026-06-04_3.jpg",
-        "summary.xlsx", "index.html",
+        "export_2026-06-04.zip holds:",
+        f"{DEMO_WEEK}/长春市工信局/长春市工信局_2026-06-04_3.jpg",
+        f"{DEMO_TOP}/报送汇总.xlsx", f"{DEMO_TOP}/index.html",
         "(demo finished)",
     ]
     missing = [line for line in expected if line not in out]
@@ -87,7 +90,7 @@ def test_demo_keep_leaves_the_data_the_export_and_the_media(tmp_path):
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(kept / "exports" / "export_2026-06-04.zip") as archive:
         photos = [name for name in archive.namelist()
-                  if name.startswith("长春市工信局/长春市工信局_2026-06-04_")]
+                  if name.startswith(f"{DEMO_WEEK}/长春市工信局/长春市工信局_2026-06-04_")]
     assert len(photos) == 3
     database = sqlite3.connect(kept / "data" / "bot.sqlite3")
     try:

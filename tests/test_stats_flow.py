@@ -450,12 +450,12 @@ async def test_a_table_resaved_as_ods_is_read_and_as_xls_is_refused_not_filed(bo
     sandbox.now = lambda: datetime(2026, 6, 9, 2, 0, tzinfo=UTC).timestamp()   # a week open
 
     await user.send_document((FIXTURES / "stats_unit1.xls").read_bytes(), "统计表.xls")
-    refused = (await user.wait_reply())[-1].text
+    refused = (await user.wait_reply(timeout=30))[-1].text
     assert "请另存为 .xlsx 后再发送" in refused and ".xls 格式" in refused
     assert await bot.storage.submissions.of_unit(unit.id) == []
 
     await user.send_document((FIXTURES / "stats_unit1.ods").read_bytes(), "统计表.ods")
-    summary = (await user.wait_reply())[-1].text
+    summary = (await user.wait_reply(timeout=30))[-1].text
     assert "已读取“长春市工信局”的统计表" in summary and "已填 4/39" in summary
     assert "=以视频会议形式召开启动仪式" in summary
     await answer(user, press="✅ 确认提交")
@@ -465,5 +465,5 @@ async def test_a_table_resaved_as_ods_is_read_and_as_xls_is_refused_not_filed(bo
     assert await bot.storage.submissions.of_unit(unit.id) == []
 
     await user.send_document(b"PK\x03\x04 not really an ods", "其他材料.ods")
-    receipt = (await user.wait_reply())[-1].text         # not a table: material, as before
+    receipt = (await user.wait_reply(timeout=30))[-1].text         # not a table: material, as before
     assert "请另存为" not in receipt
