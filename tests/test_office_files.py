@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import unicodedata
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
@@ -24,11 +24,11 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from bot.desk.contact_sheets import LABEL, TILE
-from bot.kernel.schedule import default_rules
 from bot.kernel.text import WINDOWS_RESERVED
 from tests.chromium import chromium, require_chromium
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, answer
 from tests.desk_seed import WEEKS, fate
+from tests.test_submissions_flow import Clock, create_campaign
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "第 &P 页 共 &N 页"
@@ -39,30 +39,15 @@ HOSTILE_ANSWER = "=以视频会议形式召开启动仪式"
 OTHER_ANSWER = "@全体\t-线上启动\r+线下"
 
 
-class Clock:
-    """The bot's clock and the sandbox's message dates, moved together."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment.astimezone(UTC)
-
-
 @pytest.fixture
-def clock(sandbox) -> Clock:
-    moment = Clock(datetime(2026, 6, 11, 9, 0, tzinfo=TZ))
-    sandbox.now = lambda: moment().timestamp()
-    return moment
-
-
-@pytest.fixture
-async def bot(sandbox, tmp_path, clock):
+async def bot(sandbox, tmp_path):
+    """The bot with the campaign set up, on a clock (``bot.clock``, the sandbox's message
+    dates too) at Thursday 11 June, 09:00."""
+    clock = Clock(datetime(2026, 6, 11, 9, 0, tzinfo=TZ))
+    sandbox.now = lambda: clock().timestamp()
     under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
     await under_test.start()
-    await under_test.storage.campaigns.create(
-        2026, "2026年安全生产月", "", date(2026, 6, 1), date(2026, 6, 30), "Asia/Shanghai",
-        default_rules(2026), created_by=ADMIN_ID)
+    await create_campaign(under_test)
     yield under_test
     await under_test.stop()
 
@@ -297,13 +282,13 @@ async def test_export_folders_are_valid_and_unique_and_the_gallery_loads_in_chro
 
 
 async def test_contact_sheets_take_originals_wrap_long_names_and_mark_the_late(
-        bot, sandbox, admin, clock):
+        bot, sandbox, admin):
     long_name = "长春市城市管理行政执法局（市城市管理委员会）"
     for name in (long_name, "长春市应急管理局"):
         await add_unit(admin, name)
     await send_photo_as(sandbox, bot, long_name, 7100, (200, 40, 40))
     await send_photo_as(sandbox, bot, long_name, 7100, (40, 200, 40), document=True)
-    clock.moment = datetime(2026, 6, 11, 11, 30, tzinfo=TZ)     # 1 h 30 min after 10:00
+    bot.clock.set(2026, 6, 11, 11, 30)                           # 1 h 30 min after 10:00
     await send_photo_as(sandbox, bot, "长春市应急管理局", 7102, (40, 40, 200))
     await admin.command("photos", "6-11")
     await admin.wait_reply(count=2, timeout=30)

@@ -465,5 +465,5 @@ async def test_a_table_resaved_as_ods_is_read_and_as_xls_is_refused_not_filed(bo
     assert await bot.storage.submissions.of_unit(unit.id) == []
 
     await user.send_document(b"PK\x03\x04 not really an ods", "其他材料.ods")
-    receipt = (await user.wait_reply(timeout=30))[-1].text         # not a table: material, as before
+    receipt = (await user.wait_reply(timeout=30))[-1].text     # not a table: material
     assert "请另存为" not in receipt

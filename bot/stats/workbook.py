@@ -121,6 +121,8 @@ def unit_workbook(form: Form, form_id: int, unit_id: int, filler: Filler,
                         {key: _shown(value, labels) for key, value in values.items()},
                         {})
     _validate_inputs(sheet, form, rows, labels)
+    for filled_in in ("C3", "A4", "C4"):      # 填报日期, 填报人, 联系电话: the unit may type them
+        sheet[filled_in].protection = Protection(locked=False)
     _mark(workbook, "unit", form_id, unit_id)
     return _bytes(workbook)
 
