@@ -455,3 +455,31 @@ async def test_libreoffice_prints_the_roster_one_page_wide_and_attachment_2_on_t
     assert len(pages) <= 2
     assert "附件2" in pages[0] and "填报单位（盖章）" in pages[0]
     assert all("项目" in page and "数值" in page for page in pages)
+
+
+def test_the_gongwen_kit_has_a_masthead_and_pictures_for_the_bulletin(tmp_path):
+    """What the weekly bulletin and the 通报 build on beyond the late list: 版头 (the
+    issuer in red over a red rule, the document number) and a picture in the text area."""
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    from bot.office.gongwen import OfficialDocument, chinese_number
+
+    assert [chinese_number(n) for n in (1, 10, 12, 20, 23)] == ["一", "十", "十二", "二十",
+                                                                "二十三"]
+    picture = tmp_path / "photo.png"
+    Image.new("RGB", (800, 600), (10, 120, 200)).save(picture)
+    document = OfficialDocument()
+    document.masthead("长春市安全生产委员会办公室", "长安办〔2026〕12号")
+    document.title("工作简报")
+    document.picture(picture, 120)
+    path = tmp_path / "bulletin.docx"
+    document.save(path)
+    opened = Document(path)
+    issuer, number, *_ = opened.paragraphs
+    assert issuer.text == "长春市安全生产委员会办公室" and issuer.style.name == "GW Masthead"
+    assert str(opened.styles["GW Masthead"].font.color.rgb) == "C00000"
+    assert number.text == "长安办〔2026〕12号"
+    assert number._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom")).get(qn("w:color")) == "C00000"
+    (shape,) = opened.inline_shapes
+    assert abs(shape.width - Mm(120)) < Mm(0.1)
