@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.kernel.schedule import default_rules
 
 TZ = ZoneInfo("Asia/Shanghai")
-SEEDED_AT = datetime(2026, 6, 2, 9, 0, tzinfo=TZ)
+SEEDED_AT = datetime(2026, 6, 4, 11, 0, tzinfo=TZ)   # the first weekly deadline passed
 UNITS = 1000
 CITIES = 10
 NAME_LENGTH = 30

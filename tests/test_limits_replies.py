@@ -55,3 +55,38 @@ async def test_a_very_long_argument_is_echoed_shortened(province, sandbox, admin
     assert texts[0] == "找不到单位“" + "某" * 59 + "…”（或不在您的管理范围内）。"
     assert all(text.startswith("找不到单位“") and len(text) < 100 for text in texts), texts
     assert_within_limits(sandbox)
+
+
+async def test_units_status_and_missing_are_paged_at_a_thousand_units(province, sandbox, admin):
+    _, _, seeded = province
+    for command in ("units", "status", "missing"):
+        await admin.command(command)
+        (page,) = await admin.wait_reply(timeout=30)
+        assert seeded.names[0] in page.plain_text or "1. " in page.plain_text
+        assert page.find_button("下一页 ▶"), command
+        await admin.press("下一页 ▶", page)
+        await admin.wait_reply(timeout=30)
+    assert_within_limits(sandbox)
+
+
+async def test_remind_now_names_every_unreached_unit_in_parts(province, sandbox, admin):
+    bot, _, seeded = province
+    await bot.app.bot_data.sender.settled(timeout=120)
+    for person_id in seeded.liaison_of.values():
+        sandbox.block_chat(person_id)
+    await admin.command("missing")
+    (page,) = await admin.wait_reply(timeout=30)
+    sandbox.stats.clear()
+    admin.mark()
+    await admin.press(f"🔔 立即提醒（{UNITS}）", page)
+    await admin.wait_reply(timeout=30)
+    await bot.app.bot_data.sender.settled(timeout=300)
+    await admin.wait_quiet(2.0, timeout=300)
+    report = [sent.plain_text for sent in admin.messages if sent.plain_text and
+              ("已提醒" in sent.plain_text or "无法送达" in sent.plain_text
+               or sent.plain_text.startswith("（续）"))]
+    joined = "\n".join(report)
+    assert len(report) > 1, report
+    assert all(name in joined for name in seeded.names)
+    sandbox.stats.pop("403", None)        # the blocked liaisons' refusals
+    assert_within_limits(sandbox)
