@@ -25,6 +25,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.ptb.context import BotApplication
+from bot.ptb.guard import ALLOWED_UPDATES
 from bot.ptb.ratelimit import retry_seconds
 from bot.storage.inbox import StoredUpdate
 
@@ -75,7 +76,7 @@ class DurablePoller:
         while True:
             try:
                 updates = await self.app.bot.get_updates(
-                    offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES,
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=list(ALLOWED_UPDATES),
                     read_timeout=self.poll_timeout + 10,
                 )
             except RetryAfter as error:

@@ -14,6 +14,7 @@ from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
+from bot.storage.message_history import MessageHistory
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
 from bot.storage.reminders import DeskReminders
@@ -47,6 +48,7 @@ class Storage:
         self.inbox = Inbox(self.db, clock)
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)
+        self.message_history = MessageHistory(self.db)
 
     async def open(self) -> None:
         await self.db.open()
