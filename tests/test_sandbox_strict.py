@@ -268,3 +268,79 @@ async def test_every_injected_429_carries_retry_after(srv, call, user) -> None:
     assert resp.json()["parameters"] == {"retry_after": 7}
     srv.fail_requests(1, 429)
     assert (await call("getMe")).json()["parameters"] == {"retry_after": 1}
+
+
+# --------------------------------------------------------------------------- updates
+
+
+async def fetch(call, **params: Any) -> list[dict]:
+    return (await call("getUpdates", timeout=0, **params)).json()["result"]
+
+
+async def confirm(call, updates: list[dict]) -> None:
+    if updates:
+        await fetch(call, offset=updates[-1]["update_id"] + 1)
+
+
+async def test_blocking_and_unblocking_the_bot_sends_my_chat_member(srv, call, user) -> None:
+    await user.block_bot()
+    resp = await call("sendMessage", chat_id=user.id, text="还在吗")
+    assert refused(resp, 403) == "Forbidden: bot was blocked by the user"
+    await user.unblock_bot()
+    assert (await call("sendMessage", chat_id=user.id, text="欢迎回来")).json()["ok"]
+
+    updates = await fetch(call)
+    members = [u["my_chat_member"] for u in updates]
+    assert [(m["old_chat_member"]["status"], m["new_chat_member"]["status"])
+            for m in members] == [("member", "kicked"), ("kicked", "member")]
+    assert all(m["chat"]["id"] == user.id and m["from"]["id"] == user.id for m in members)
+    assert members[0]["new_chat_member"]["user"]["id"] == srv.bot_id
+
+
+async def test_a_press_on_an_inaccessible_message_has_date_0(srv, call, user) -> None:
+    from telegram import Update
+
+    await call("sendMessage", chat_id=user.id, text="旧消息",
+               reply_markup={"inline_keyboard": [[{"text": "好", "callback_data": "ok"}]]})
+    await user.press("好", inaccessible=True)
+    [update] = await fetch(call)
+    message = update["callback_query"]["message"]
+    assert message == {"chat": user.chat_json(), "message_id": 1, "date": 0}
+    parsed = Update.de_json(update, None)
+    assert not parsed.callback_query.message.is_accessible     # what PTB makes of date 0
+    assert parsed.callback_query.data == "ok"
+
+
+async def test_an_edit_with_no_visible_change(srv, call, user) -> None:
+    sent = await user.send("报送 3 人")
+    srv.now = lambda: 1_800_000_000.0
+    await user.edit_without_change(sent)
+    updates = await fetch(call)
+    edited = updates[-1]["edited_message"]
+    assert edited["text"] == "报送 3 人" and edited["message_id"] == sent["message_id"]
+    assert edited["edit_date"] == 1_800_000_000
+
+
+async def test_business_messages_and_allowed_updates(srv, call, user) -> None:
+    await user.send_business("你好，请问营业时间？")
+    [update] = await fetch(call)        # business_message is in the default set
+    assert update["business_message"]["business_connection_id"] == "sandbox-business-1"
+    assert update["business_message"]["text"] == "你好，请问营业时间？"
+    await confirm(call, [update])
+
+    updates = await fetch(call, allowed_updates=["message", "callback_query"])
+    assert updates == []
+    await user.send_business("还在吗")
+    await user.block_bot()
+    await user.send("/start")
+    updates = await fetch(call)         # the setting stays until the next allowed_updates
+    assert [next(k for k in u if k != "update_id") for u in updates] == ["message"]
+    assert [next(iter(u)) for u in srv.dropped_updates] == ["business_message", "my_chat_member"]
+    await confirm(call, updates)
+
+    await fetch(call, allowed_updates=[])            # an empty list: back to the default
+    await user.unblock_bot()
+    srv.enqueue_update({"chat_member": {"chat": user.chat_json()}})
+    updates = await fetch(call)
+    assert [next(k for k in u if k != "update_id") for u in updates] == ["my_chat_member"]
+    assert next(iter(srv.dropped_updates[-1])) == "chat_member"

@@ -168,6 +168,10 @@ class FakeTelegram(
         self._transcript: list[tuple[int | None, str]] = []
 
         self._updates: deque[JSONDict] = deque()
+        #: The bot's allowed_updates (None: the default, all but chat_member and reactions).
+        self._allowed_updates: frozenset[str] | None = None
+        #: Updates made while the bot had not asked for their type (never queued).
+        self.dropped_updates: list[JSONDict] = []
         self._next_update_id = 1
         self._last_enqueued_id = 0
         self._max_fetched_id = 0
