@@ -117,6 +117,10 @@ class FaultsMixin:
             "forwardmessage",
         )
 
+    def _paced(self, chat_id: int, error: ApiError) -> ApiError:
+        self._violation("pacing", f"chat {chat_id}: refused: {error.description}")
+        return error
+
     def _check_chat_pace(self, chat_id: int) -> None:
         """Take a message from this chat's allowance, or raise 429 (see module docstring)."""
         if not self.chat_pacing:
@@ -127,7 +131,7 @@ class FaultsMixin:
         if tokens < 1.0:
             self._chat_tokens[chat_id] = (tokens, now)
             self.stats["429 chat"] += 1
-            raise too_many_requests((1.0 - tokens) / CHAT_RATE)
+            raise self._paced(chat_id, too_many_requests((1.0 - tokens) / CHAT_RATE))
         if chat_id < 0:
             minute = self._group_minute.setdefault(chat_id, deque())
             while minute and minute[0] <= now - 60.0:
@@ -135,6 +139,6 @@ class FaultsMixin:
             if len(minute) >= GROUP_PER_MINUTE:
                 self._chat_tokens[chat_id] = (tokens, now)
                 self.stats["429 group"] += 1
-                raise too_many_requests(minute[0] + 60.0 - now)
+                raise self._paced(chat_id, too_many_requests(minute[0] + 60.0 - now))
             minute.append(now)
         self._chat_tokens[chat_id] = (tokens - 1.0, now)

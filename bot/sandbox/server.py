@@ -31,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox import conformance
 from bot.sandbox.bot_settings import BotSettingsMixin
 from bot.sandbox.chats import ChatsMixin
 from bot.sandbox.edits import EditsMixin
@@ -43,7 +44,7 @@ from bot.sandbox.records import ApiError, FaultRule, FileRecord, JSONDict, Sent,
 from bot.sandbox.transcript import TranscriptMixin
 from bot.sandbox.updates import UpdatesMixin
 from bot.sandbox.users import SimUser
-from bot.sandbox.wire import error_response, json_response, parse_params
+from bot.sandbox.wire import coerce_all, error_response, json_response, read_params
 
 #: Canonical spelling of every implemented method (dispatch is on the lower-case name).
 IMPLEMENTED_METHODS = (
@@ -145,6 +146,8 @@ class FakeTelegram(
         self.requests: list[tuple[str, JSONDict]] = []
         self.stats: Counter[str] = Counter()
         self.unknown_methods: list[str] = []
+        #: Calls that break the conformance table (conformance.py), in order.
+        self.violations: list[str] = []
         self.chat_actions: list[tuple[int | str, str]] = []
         self.download_count: Counter[str] = Counter()
         self.descriptions: dict[str, str] = {}
@@ -271,6 +274,11 @@ class FakeTelegram(
 
     # ------------------------------------------------------------------ HTTP layer
 
+    def _violation(self, method: str, problem: str) -> None:
+        """A call the conformance table says Telegram would not take as it came."""
+        self.violations.append(problem)
+        conformance.record(method, problem)
+
     def _record_request(self, method: str, params: JSONDict) -> None:
         if not self.record_requests:
             return
@@ -287,7 +295,14 @@ class FakeTelegram(
         method_l = method.lower()
         canonical = _CANONICAL.get(method_l, method)
         try:
-            params = await parse_params(request)
+            raw = await read_params(request)
+        except ApiError as exc:
+            self.stats[str(exc.code)] += 1
+            return error_response(exc)
+        for problem in conformance.check_call(canonical, raw):
+            self._violation(canonical, problem)
+        try:
+            params = coerce_all(raw)
         except ApiError as exc:
             self.stats[str(exc.code)] += 1
             return error_response(exc)
@@ -329,6 +344,10 @@ class FakeTelegram(
             if asyncio.iscoroutine(result):
                 result = await result
         except ApiError as exc:
+            # flood control is a limit only where the pacing model refused (faults.py);
+            # ``rate_limit_per_second`` is a fault a test switches on
+            if exc.code != 429 and conformance.limit_of(exc.description) is not None:
+                self._violation(canonical, f"{canonical}: refused: {exc.description}")
             transport = request.transport
             if exc.code != 409 or (transport is not None and not transport.is_closing()):
                 self.stats[str(exc.code)] += 1  # (a 409 to an abandoned long poll is noise)
