@@ -16,8 +16,7 @@ from dataclasses import replace
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.intake import routing
-from bot.intake.albums import collect_album, collected
+from bot.intake import albums, routing
 from bot.intake.archive import archive
 from bot.intake.routing import Ask, Incoming, Target
 from bot.kernel.words import LATE, ON_TIME
@@ -62,8 +61,8 @@ async def take(update: Update, context: BotContext, target: tuple[str, str] | No
         await message.reply_text(context.t("submissions.unsupported"))
         return
     if incoming.media_group_id:
-        collect_album(context, update.effective_chat.id, update.effective_user.id, incoming,
-                      _album_complete, target=target)
+        await albums.collect_album(context, update.effective_chat.id, update.effective_user.id,
+                                   incoming, "intake", target=target)
         return
     fixed = None
     if target is not None:
@@ -74,18 +73,22 @@ async def take(update: Update, context: BotContext, target: tuple[str, str] | No
                        [incoming], fixed, liaison)
 
 
-async def _album_complete(context: BotContext) -> None:
-    album = await collected(context)
-    if not album:
+async def _album_complete(context: BotContext, chat_id: int, person_id: int,
+                          parts: list[Incoming], data: dict) -> None:
+    """A settled album. Parts an earlier run recorded (it stopped before the album was
+    finished) keep the target they were recorded for."""
+    liaison = await active_liaison(context, person_id)
+    if liaison is None:
         return
-    job = context.job
     target = None
-    if album.get("target"):
+    fixed = data.get("target") or await context.storage.submissions.recorded_target(
+        liaison.id, [part.message_id for part in parts])
+    if fixed:
         calendar = await context.storage.campaigns.calendar()
-        key, period = album["target"]
-        target = routing.target_for(calendar, key, period, album["items"][0].received_at) \
+        key, period = fixed
+        target = routing.target_for(calendar, key, period, parts[0].received_at) \
             if calendar else None
-    await handle_burst(context, job.chat_id, job.user_id, album["items"], target)
+    await handle_burst(context, chat_id, person_id, parts, target, liaison)
 
 
 # ------------------------------------------------------------------ where it goes
@@ -244,5 +247,6 @@ def receipt(context: BotContext, burst: list[Incoming], target: Target,
 
 def register(app) -> None:
     """After every other message handler: whatever is left of a liaison's is intake."""
+    albums.handle(app, "intake", _album_complete)
     app.add_handler(CallbackQueryHandler(on_choice, pattern=IntakeChoice.pattern()))
     app.add_handler(MessageHandler(~filters.COMMAND, on_message))

@@ -33,6 +33,8 @@ class Services:
     schedule_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     export_part_bytes: int = 49 * 1024 * 1024   # uploads stay under Telegram's 50 MB
     media: MediaStore | None = None
+    # bot.intake.albums: who takes a settled album, by purpose ('intake', 'event')
+    album_handlers: dict = field(default_factory=dict)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

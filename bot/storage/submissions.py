@@ -282,6 +282,20 @@ class Submissions:
 
         return await self.db.run(record, write=True)
 
+    async def recorded_target(self, liaison_id: int, message_ids: Sequence[int]
+                              ) -> tuple[str, str] | None:
+        """(deliverable key, period) a message among these was recorded for, if any (an
+        album an earlier run recorded but did not finish keeps its target)."""
+        if not message_ids:
+            return None
+        marks = ", ".join("?" for _ in message_ids)
+        row = await self.db.fetchone(
+            f"SELECT d.key, s.period FROM item i JOIN submission s ON s.id = i.submission_id "
+            f"JOIN deliverable d ON d.id = s.deliverable_id WHERE i.liaison_id = ? "
+            f"AND i.message_id IN ({marks}) ORDER BY i.id LIMIT 1",
+            (liaison_id, *message_ids))
+        return (row["key"], row["period"]) if row else None
+
     async def record_nil(self, unit_id: int, deliverable_id: int, period: str,
                          liaison_id: int | None, at: datetime,
                          late_seconds: int | None) -> NilOutcome:
