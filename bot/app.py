@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.desk import file_commands as desk_files
 from bot.desk import remind as desk_remind
 from bot.desk import views as desk_views
-from bot.intake import albums, documents, events, mine, receive, sending
+from bot.intake import albums, documents, events, mine, pending, receive, sending
 from bot.kernel.clock import Clock, system_clock
 from bot.kernel.schedule import warm_holidays
 from bot.media.store import MediaStore
@@ -123,7 +123,9 @@ async def on_startup(app: BotApplication) -> None:
     await services.sender.start()
     await jobs.rebuild(app)
     await jobs.tick(app)   # catch up on what came due while the bot was not running
-    await albums.arm_waiting(app, at_start=True)    # albums a stop left waiting (issue 13)
+    # issue 13: albums a stop left waiting armed again; the sweep of files left pending
+    await albums.arm_waiting(app, at_start=True)
+    pending.start(app)
     # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time
     # and stop every thread meanwhile (25 ms, and over 100 ms on a busy 2-core machine).

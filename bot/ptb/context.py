@@ -35,6 +35,8 @@ class Services:
     media: MediaStore | None = None
     # bot.intake.albums: who takes a settled album, by purpose ('intake', 'event')
     album_handlers: dict = field(default_factory=dict)
+    # bot.intake.archive: item id -> the task archiving it in this process
+    archiving: dict = field(default_factory=dict)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

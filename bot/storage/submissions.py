@@ -362,6 +362,20 @@ class Submissions:
             (archived, media_sha256, thumb_sha256, size, item_id),
         )
 
+    async def pending_items(self) -> list[Item]:
+        """Items whose file is still to be archived (an archiving cut short, or under way)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM item WHERE archived = 'pending' ORDER BY id")
+        return [row_to(Item, row) for row in rows]
+
+    async def count_archive_attempt(self, item_id: int) -> int | None:
+        """One more try at archiving a pending item: how many so far (None: not pending)."""
+        rows = await self.db.run(lambda conn: conn.execute(
+            "UPDATE item SET archive_attempts = archive_attempts + 1 "
+            "WHERE id = ? AND archived = 'pending' RETURNING archive_attempts",
+            (item_id,)).fetchall(), write=True)
+        return int(rows[0][0]) if rows else None
+
     async def archived_copy(self, file_unique_id: str) -> Item | None:
         """An item already archived with this Telegram file: its bytes need no new download."""
         row = await self.db.fetchone(
