@@ -29,6 +29,7 @@ from bot.storage.campaigns import Calendar
 from bot.storage.models import Liaison
 from bot.storage.submissions import Added, NewItem
 
+NOT_KEPT = ("broken", "disk_full")   # archive's outcomes that leave nothing stored
 MAX_PENDING = 10      # bursts waiting for a choice (and albums' remembered choices) per user
 
 
@@ -210,17 +211,20 @@ async def deliver(context: BotContext, chat_id: int, liaison: Liaison, calendar:
     ]
     added = await storage.submissions.add_items(liaison.unit_id, target.deliverable_id,
                                                 target.period, liaison.id, new_items, meta)
-    problems = []
+    problems, kept = [], []
     for item, item_id in zip(burst, added.item_ids, strict=True):
-        if item.file_id:
-            problem = await archive(context, item, item_id,
-                                    replayed=item_id in added.recorded_before)
-            if problem:
-                problems.append(context.t(f"submissions.{problem}",
-                                          name=item.file_name or
-                                          context.t(f"submissions.item_{item.kind}")))
-    await context.bot.send_message(chat_id, "\n".join(receipt(context, burst, target, added)
-                                                      + problems))
+        problem = await archive(context, item, item_id,
+                                replayed=item_id in added.recorded_before) \
+            if item.file_id else None
+        if problem not in NOT_KEPT:
+            kept.append(item)
+        if problem:
+            problems.append(context.t(f"submissions.{problem}",
+                                      name=item.file_name or
+                                      context.t(f"submissions.item_{item.kind}")))
+    # a file that was not kept is not received: the receipt speaks of the rest only
+    lines = receipt(context, kept, target, added) if kept else []
+    await context.bot.send_message(chat_id, "\n".join(lines + problems))
 
 
 def receipt(context: BotContext, burst: list[Incoming], target: Target,

@@ -19,9 +19,12 @@ from bot.storage.db import Database
 from bot.storage.models import row_to
 
 # A submission counts as delivered when it is a nil report or holds an item not withdrawn.
-DELIVERED = """
+# An item counts when it is not withdrawn and its file, if any, was not lost: a file that
+# was not kept (a full disk, a download that failed its retries) is not "received".
+COUNTS = "i.withdrawn_at IS NULL AND i.archived != 'failed'"
+DELIVERED = f"""
     (s.state = 'nil' OR (s.state = 'open' AND EXISTS (
-        SELECT 1 FROM item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL)))
+        SELECT 1 FROM item i WHERE i.submission_id = s.id AND {COUNTS})))
 """
 
 # The statistics table is delivered through its own form (stats_entry), not as items: a unit
@@ -216,7 +219,8 @@ class Submissions:
         replayed after a crash) is not recorded again; its id is returned as it is.
 
         A nil report (or a fully withdrawn submission) is replaced: the submission becomes
-        'open' and its first delivery and lateness are those of these items.
+        'open' and its first delivery and lateness are those of these items; so are those of
+        an open submission none of whose items counts (its files were not kept).
         """
         first = min(items, key=lambda item: item.received_at)
         last = max(items, key=lambda item: item.received_at)
@@ -245,6 +249,15 @@ class Submissions:
                         "UPDATE submission SET state = 'open', nil_reason = NULL, "
                         "first_received_at = ?, last_received_at = ?, late_seconds = ?, "
                         "liaison_id = ? WHERE id = ?",
+                        (to_iso(first.received_at), to_iso(last.received_at),
+                         first.late_seconds, liaison_id, submission_id),
+                    )
+                elif conn.execute(f"SELECT 1 FROM item i WHERE i.submission_id = ? "
+                                  f"AND {COUNTS}", (submission_id,)).fetchone() is None:
+                    # nothing of it counts (its files were not kept): delivered by these
+                    conn.execute(
+                        "UPDATE submission SET first_received_at = ?, last_received_at = ?, "
+                        "late_seconds = ?, liaison_id = ? WHERE id = ?",
                         (to_iso(first.received_at), to_iso(last.received_at),
                          first.late_seconds, liaison_id, submission_id),
                     )
