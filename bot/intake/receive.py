@@ -20,6 +20,7 @@ from bot.intake import albums, routing
 from bot.intake.archive import archive
 from bot.intake.routing import Ask, Incoming, Target
 from bot.kernel.words import LATE, ON_TIME
+from bot.ops import datafile
 from bot.ptb import common
 from bot.ptb.buttons import IntakeChoice
 from bot.ptb.context import BotContext
@@ -197,6 +198,9 @@ async def deliver(context: BotContext, chat_id: int, liaison: Liaison, calendar:
     """Record the burst for ``target`` (an event report's next number when its period is
     not given), archive its files and send the receipt."""
     storage = context.storage
+    if datafile.lost(context.bot_data, "intake"):
+        await context.bot.send_message(chat_id, context.t("record.not_taken"))
+        return
     if target.deadline is None and not target.period:
         period = await storage.submissions.next_event_period(liaison.unit_id,
                                                              target.deliverable_id)

@@ -37,6 +37,8 @@ class Services:
     album_handlers: dict = field(default_factory=dict)
     # bot.intake.archive: item id -> the task archiving it in this process
     archiving: dict = field(default_factory=dict)
+    # bot.ops.datafile: set when the database file was lost under the running bot
+    halted: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
