@@ -17,10 +17,11 @@ from bot.config import Settings
 from bot.desk import file_commands as desk_files
 from bot.desk import remind as desk_remind
 from bot.desk import views as desk_views
-from bot.intake import documents, events, mine, receive, sending
+from bot.intake import albums, documents, events, mine, pending, receive, sending
 from bot.kernel.clock import Clock, system_clock
 from bot.kernel.schedule import warm_holidays
 from bot.media.store import MediaStore
+from bot.ops import datafile
 from bot.outbox import broadcast, jobs
 from bot.outbox.sender import Sender
 from bot.people import coordinators, registration, replacement, units
@@ -106,8 +107,13 @@ def register_handlers(app: BotApplication) -> None:
 
 async def on_startup(app: BotApplication) -> None:
     services = app.bot_data
-    await services.storage.open()
     settings = services.settings
+    await services.storage.open()
+    try:        # issue 13 point 3 (the database missing: bot.runtime.running, before this)
+        await datafile.refuse_empty_database(settings, services.storage)
+    except datafile.StartRefused:
+        await services.storage.close()
+        raise
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     # file downloads stream through their own client: PTB's download_to_drive reads a
     # whole file into memory; aiohttp spends a fifth of httpx's CPU on a download; the bytes
@@ -123,6 +129,10 @@ async def on_startup(app: BotApplication) -> None:
     await services.sender.start()
     await jobs.rebuild(app)
     await jobs.tick(app)   # catch up on what came due while the bot was not running
+    # issue 13: albums a stop left waiting armed again; the sweep of files left pending
+    await albums.arm_waiting(app, at_start=True)
+    pending.start(app)
+    datafile.start_watch(app)
     # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time
     # and stop every thread meanwhile (25 ms, and over 100 ms on a busy 2-core machine).

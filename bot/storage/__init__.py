@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.kernel.clock import Clock, from_iso, system_clock
 from bot.kernel.schedule import Deadline, lateness
+from bot.storage.albums import Albums
 from bot.storage.audience import Audience
 from bot.storage.broadcasts import Broadcasts
 from bot.storage.campaigns import Campaigns
@@ -47,6 +48,7 @@ class Storage:
         self.inbox = Inbox(self.db, clock)
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)
+        self.albums = Albums(self.db)
 
     async def open(self) -> None:
         await self.db.open()
