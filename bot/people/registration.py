@@ -69,9 +69,9 @@ class Field:
 
 
 FIELDS = (
-    Field("name", State.NAME, False, lambda raw: validation.clean_text(raw, 40)),
+    Field("name", State.NAME, False, lambda raw: validation.name(raw, 40)),
     Field("gender", State.GENDER, False, validation.gender),
-    Field("position", State.POSITION, False, lambda raw: validation.clean_text(raw, 60)),
+    Field("position", State.POSITION, False, lambda raw: validation.name(raw, 60)),
     Field("office_phone", State.OFFICE_PHONE, True, validation.landline),
     Field("mobile", State.MOBILE, False, validation.mobile),
     Field("fax", State.FAX, True, validation.landline),
