@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.kernel import validation
-from bot.people.unit_import import UnitFileError, read_unit_rows
+from bot.people.unit_import import UnitFileError, UnitFileTooBig, read_unit_rows
 from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import UnitsPage
 from bot.ptb.context import BotContext
@@ -84,8 +85,12 @@ async def import_units(update: Update, context: BotContext, who: Who) -> None:
         return
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
-    try:
-        rows = read_unit_rows(document.file_name or "", data)
+    try:   # parsed in a worker thread: the event loop never waits on a file
+        rows = await asyncio.to_thread(read_unit_rows, document.file_name or "", data)
+    except UnitFileTooBig as problem:
+        await update.effective_message.reply_text(context.t(
+            problem.key, reason=context.t(problem.reason_key, limit=problem.limit)))
+        return
     except UnitFileError as problem:
         await update.effective_message.reply_text(context.t(problem.key))
         return
