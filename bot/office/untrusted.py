@@ -135,7 +135,7 @@ def _scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo, worksheet: bool,
     return counts
 
 
-def _archive(data: bytes) -> zipfile.ZipFile:
+def _archive(data: bytes, sizes: bool = True) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as error:
@@ -143,7 +143,7 @@ def _archive(data: bytes) -> zipfile.ZipFile:
     entries = archive.infolist()
     if len(entries) > MAX_ENTRIES:
         raise TooBig("guard.limit_entries", MAX_ENTRIES)
-    if sum(entry.file_size for entry in entries) > MAX_UNCOMPRESSED:
+    if sizes and sum(entry.file_size for entry in entries) > MAX_UNCOMPRESSED:
         raise TooBig("guard.limit_uncompressed", MAX_UNCOMPRESSED // MB)
     return archive
 
@@ -159,8 +159,9 @@ def _workbook_part(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
 
 
 def sheet_names(data: bytes) -> list[str]:
-    """The sheets' names, in order, read from ``xl/workbook.xml`` alone (sizes checked)."""
-    with _archive(data) as archive:
+    """The sheets' names, in order, read from ``xl/workbook.xml`` alone (its size checked,
+    not the other parts': they are not read)."""
+    with _archive(data, sizes=False) as archive:
         return _scan(archive, _workbook_part(archive), worksheet=False, names=True).sheets
 
 
