@@ -29,7 +29,7 @@ from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.ratelimit import PacedRateLimiter, Pacer
 from bot.ptb.request import AiohttpRequest
-from bot.scoring import adoption
+from bot.scoring import adoption, ranking, rules_flow
 from bot.stats import chat_form, definitions, totals, workbook_flow
 from bot.storage import Storage, maintenance
 from bot.texts import Texts
@@ -100,6 +100,8 @@ def register_handlers(app: BotApplication) -> None:
     my_status.register(app)
     # scoring (issue 17): 采用 buttons, /scoring, /ranking, /bulletin
     adoption.register(app)
+    rules_flow.register(app)
+    ranking.register(app)
     broadcast.register(app)
     mine.register(app)
     documents.register(app)

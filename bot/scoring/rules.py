@@ -238,7 +238,7 @@ class _Checker:
                 self.problem("bad_key", where + "key")
                 key = ""
             elif key in seen:
-                self.problem("duplicate_key", where + "key", key=key)
+                self.problem("duplicate_key", where + "key", name=key)
             seen.add(key)
             name = self.text(entry, "name", where, MAX_NAME)
             if "points" not in entry:
