@@ -200,3 +200,19 @@ async def test_scoring_sends_the_rules_in_use_and_liaisons_are_refused(desk, san
     await admin.command("ranking", "明年")
     (usage,) = await admin.wait_reply()
     assert usage.plain_text.startswith("用法：/ranking")
+
+
+async def test_mystatus_shows_the_units_points_and_rank(desk, sandbox, admin):
+    seeded = desk.seeded
+    name = next(name for skip in range(5) if seeded.names.index(
+        name := name_in(seeded, "吉林市", skip)) not in NO_LIAISON)
+    await adopt(desk, admin, (await submission_of(desk, name, 0)).id, "县级专报采用")
+    lines, _ = await ranking_pages(admin)
+    rank, _, points, adopted = next(line for line in lines if line[1] == name)[:4]
+    index = seeded.names.index(name)
+    liaison = sandbox.user(LIAISON_BASE_ID + index, f"联络员{index:02d}")
+    await liaison.command("mystatus")
+    sent = await liaison.wait_reply(timeout=20)
+    text = "\n".join(s.plain_text for s in sent)
+    assert f"🏅 本单位积分 {points} 分（采用 1 篇），在全部 50 个单位中排第 {rank} 名。" in text
+    assert float(points) == expected_points(seeded, name) + 10 and adopted == "1"

@@ -12,16 +12,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.desk.standings import tree_order
 from bot.kernel.clock import from_iso
 from bot.kernel.schedule import ANYTIME, deadlines
 from bot.scoring import ledger
-from bot.scoring.rules import Rules
+from bot.scoring.rules import Rules, points_text
 from bot.storage import Storage
 from bot.storage.models import Unit
 from bot.storage.scoring import LedgerRow
+
+if TYPE_CHECKING:
+    from bot.ptb.context import BotContext
 
 ALL = "all"
 MONTH_WORDS = ("month", "月", "月份", "本月")
@@ -172,7 +176,20 @@ async def ranking(storage: Storage, scope_unit_id: int | None, span: Span, now: 
     return Ranking(span, version.rules, version.id, rank(list(scores.values())), counted)
 
 
-async def unit_rank(storage: Storage, unit_id: int, now: datetime) -> UnitScore | None:
-    """A unit's score and rank among every unit over the whole campaign (/mystatus)."""
+async def unit_rank(storage: Storage, unit_id: int, now: datetime
+                    ) -> tuple[UnitScore, int] | None:
+    """A unit's score and rank among every unit over the whole campaign, and how many units
+    are ranked (/mystatus)."""
     found = await ranking(storage, None, Span(ALL), now)
-    return next((score for score in found.scores if score.unit.id == unit_id), None)
+    score = next((score for score in found.scores if score.unit.id == unit_id), None)
+    return (score, len(found.scores)) if score else None
+
+
+async def my_points_line(context: BotContext, unit_id: int) -> str:
+    """/mystatus's line: the unit's points, its adoptions and its rank among all units."""
+    found = await unit_rank(context.storage, unit_id, context.clock())
+    if found is None:
+        return ""
+    score, units = found
+    return context.t("scoring.my_points", points=points_text(score.points),
+                     adopted=score.adopted, rank=score.rank, units=units)
