@@ -6,10 +6,13 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.kernel.clock import Clock, to_iso
 from bot.scoring.rules import Rules, default_rules, parse_rules
 from bot.storage.db import Database
+from bot.storage.models import row_to
+from bot.storage.submissions import Submission
 
 
 @dataclass(frozen=True)
@@ -233,3 +236,21 @@ class Scoring:
             return Reconciled(added, superseded)
 
         return await self.db.run(work, write=True)
+
+    # ------------------------------------------------------------ the bulletin's reads
+
+    async def open_submissions(self, deliverable_id: int, period: str) -> list[Submission]:
+        """A period's submissions that hold material (not nil, not withdrawn), by unit."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM submission WHERE deliverable_id = ? AND period = ? "
+            "AND state = 'open' ORDER BY unit_id", (deliverable_id, period))
+        return [row_to(Submission, row) for row in rows]
+
+    async def submissions_received(self, deliverable_id: int, after: datetime | None,
+                                   until: datetime) -> list[Submission]:
+        """Submissions of a deliverable (events) first received in ``(after, until]``."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM submission WHERE deliverable_id = ? AND state = 'open' "
+            "AND first_received_at > ? AND first_received_at <= ? ORDER BY first_received_at",
+            (deliverable_id, to_iso(after) if after else "", to_iso(until)))
+        return [row_to(Submission, row) for row in rows]
