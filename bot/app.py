@@ -30,6 +30,7 @@ from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.ratelimit import PacedRateLimiter, Pacer
 from bot.ptb.request import AiohttpRequest
+from bot.scoring import adoption, bulletin, ranking, rules_flow
 from bot.stats import chat_form, definitions, totals, workbook_flow
 from bot.storage import Storage, maintenance
 from bot.texts import Texts
@@ -98,6 +99,11 @@ def register_handlers(app: BotApplication) -> None:
     desk_remind.register(app)
     desk_files.register(app)
     my_status.register(app)
+    # scoring (issue 17): 采用 buttons, /scoring, /ranking, /bulletin
+    adoption.register(app)
+    rules_flow.register(app)
+    ranking.register(app)
+    bulletin.register(app)
     broadcast.register(app)
     mine.register(app)
     documents.register(app)
