@@ -367,3 +367,42 @@ class DeskRemind(ButtonData):
 class BroadcastDecision(ButtonData):
     action: Literal["send", "cancel"]
     broadcast_id: int
+
+
+# ------------------------------------------------------------------ review (bot/review/)
+
+@declaration("rv:show")
+class ReviewShow(ButtonData):
+    """/review: the card at ``index`` of the walk of a deliverable's period (None: every
+    period, event reports)."""
+    deliverable_id: int
+    index: int
+    period: str | None
+
+
+@declaration("rv:list")
+class ReviewList(ButtonData):
+    """/review's 📋 list: a page of the walk's units (``fresh``: pressed on a card, so the
+    list comes as a new message; else a page turned in place)."""
+    deliverable_id: int
+    page: int
+    fresh: bool
+    period: str | None
+
+
+@declaration("rv:return")
+class ReviewReturn(ButtonData):
+    """↩️ return this submission for revision (the reason is asked next)."""
+    submission_id: int
+
+
+@declaration("rv:comment")
+class ReviewComment(ButtonData):
+    """💬 comment on this submission (the text is asked next)."""
+    submission_id: int
+
+
+@declaration("rv:resubmit")
+class ReviewResubmit(ButtonData):
+    """The liaison's 📤 resubmit, on a return's message: send the new version."""
+    submission_id: int

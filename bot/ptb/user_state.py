@@ -79,6 +79,13 @@ class StatsUpload(TypedDict):
     message_id: int
 
 
+class ReviewAsked(TypedDict):
+    """Owner: ``bot.review.remarks``. The reason or comment a review card's button asked
+    for."""
+    action: str                    # return / comment
+    submission_id: int
+
+
 class UserState(TypedDict, total=False):
     """Every key a user's data may hold."""
     form: RegistrationForm
@@ -91,6 +98,7 @@ class UserState(TypedDict, total=False):
     event: EventDraft
     stats: StatsDraft
     stats_upload: StatsUpload
+    review: ReviewAsked
 
 
 DECLARED_KEYS = frozenset(UserState.__annotations__)

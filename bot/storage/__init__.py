@@ -17,6 +17,7 @@ from bot.storage.liaisons import Liaisons
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
 from bot.storage.reminders import DeskReminders
+from bot.storage.reviews import Reviews
 from bot.storage.roles import Roles
 from bot.storage.scheduler import SchedulerMarks
 from bot.storage.state import ConversationStore
@@ -47,6 +48,7 @@ class Storage:
         self.inbox = Inbox(self.db, clock)
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)
+        self.reviews = Reviews(self.db, clock)
 
     async def open(self) -> None:
         await self.db.open()
