@@ -133,6 +133,31 @@ class Reviews:
                 found.setdefault(row["submission_id"], []).append(row_to(Comment, row))
         return found
 
+    async def of_units(self, unit_ids: Sequence[int], deliverable_id: int | None = None,
+                       period: str | None = None
+                       ) -> list[tuple[int, int, str, list[Return], list[Comment]]]:
+        """(unit id, deliverable id, period, returns, comments) of every submission of the
+        units (optionally one deliverable and period) that has either; for the export."""
+        wanted = set(unit_ids)
+        where, params = "", []
+        if deliverable_id is not None:
+            where += " AND s.deliverable_id = ?"
+            params.append(deliverable_id)
+        if period is not None:
+            where += " AND s.period = ?"
+            params.append(period)
+        rows = await self.db.fetch_values(
+            f"SELECT s.id, s.unit_id, s.deliverable_id, s.period FROM submission s WHERE "
+            f"(EXISTS (SELECT 1 FROM submission_return r WHERE r.submission_id = s.id) OR "
+            f"EXISTS (SELECT 1 FROM submission_comment c WHERE c.submission_id = s.id)){where}",
+            params)
+        rows = [row for row in rows if row[1] in wanted]
+        ids = [row[0] for row in rows]
+        returns, comments = await self.returns_of(ids), await self.comments_of(ids)
+        return [(unit_id, deliverable, period, returns.get(submission_id, []),
+                 comments.get(submission_id, []))
+                for submission_id, unit_id, deliverable, period in rows]
+
     async def reviewable(self, deliverable_id: int, period: str | None,
                          unit_ids: Sequence[int]) -> list[Reviewable]:
         """The submissions of the units for the deliverable (one period, or every period
