@@ -246,6 +246,13 @@ class DeadlinePeriod(ButtonData):
     period: str
 
 
+@declaration("deadline:restore")
+class DeadlineRestore(ButtonData):
+    """Remove the override of one period: its deadline is the rule's again."""
+    deliverable_id: int
+    period: str
+
+
 @declaration("deadline:back")
 class DeadlineBack(ButtonData):
     pass
