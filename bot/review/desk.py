@@ -262,12 +262,18 @@ async def list_page(context: BotContext, desk: Desk, scope: Scope, page: int
             f"{index + 1}. {label}"[:60]))
     rows = [buttons[i:i + LIST_ROW] for i in range(0, len(buttons), LIST_ROW)]
     paging = []
+    if page > 1:
+        paging.append(ReviewList(scope.deliverable_id, 0, False, scope.period).button(
+            context.t("review.button_first_page")))
     if page > 0:
         paging.append(ReviewList(scope.deliverable_id, page - 1, False, scope.period).button(
             context.t("review.button_previous_page")))
     if page + 1 < pages:
         paging.append(ReviewList(scope.deliverable_id, page + 1, False, scope.period).button(
             context.t("review.button_next_page")))
+    if page + 2 < pages:
+        paging.append(ReviewList(scope.deliverable_id, pages - 1, False, scope.period).button(
+            context.t("review.button_last_page")))
     if paging:
         rows.append(paging)
     return "\n".join(lines), inline(rows)
