@@ -105,6 +105,10 @@ async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, sco
                        state=walk.state_text(words, entry)),
              context.t("review.card_sent", when=words.moment(from_iso(
                  submission.first_received_at)))]
+    details = submission.details
+    if details.get("title"):              # an event report's answers
+        lines.append(context.t("review.card_event", title=details["title"],
+                               date=details.get("date", ""), place=details.get("place", "")))
     lines += _history(context, words, await storage.reviews.returns_of([entry.id]),
                       await storage.reviews.comments_of([entry.id]), entry.id)
     kinds = Counter(item.kind for item in items)
