@@ -30,6 +30,8 @@ from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.ratelimit import PacedRateLimiter, Pacer
 from bot.ptb.request import AiohttpRequest
+from bot.review import desk as review_desk
+from bot.review import remarks as review_remarks
 from bot.scoring import adoption, bulletin, ranking, rules_flow
 from bot.stats import chat_form, definitions, totals, workbook_flow
 from bot.storage import Storage, maintenance
@@ -92,6 +94,9 @@ def register_handlers(app: BotApplication) -> None:
     definitions.register(app)
     events.register_conversation(app)
     sending.register_conversation(app)
+    # the review desk (bot/review/): its conversation before the common commands (/cancel)
+    review_remarks.register_conversation(app)
+    review_desk.register(app)
     common.register_commands(app)
     coordinators.register(app)
     units.register(app)

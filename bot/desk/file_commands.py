@@ -30,6 +30,7 @@ from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import DeskHeatmap
 from bot.ptb.context import BotContext
 from bot.ptb.replies import pressed
+from bot.review import history as review_history
 from bot.scoring.notice import notice_data, write_notice
 from bot.storage.models import Unit
 
@@ -248,7 +249,10 @@ async def export(update: Update, context: BotContext, who: Who, desk: Desk, word
             now=now, generated=words.plain("desk.export_generated", scope=heading.scope,
                                            time=words.moment(now)),
             units=units, liaisons=liaisons, columns=columns, items=items, summary=summary,
-            summary_name=words.plain("desk.summary_file") + ".xlsx")
+            summary_name=words.plain("desk.summary_file") + ".xlsx",
+            remarks=await review_history.export_remarks(
+                context.storage, desk.calendar, words, unit_ids,
+                None if len(found) != 1 or argument in ("all", "全部") else found[0]))
         result = await asyncio.to_thread(exports.build_export, work_dir / name, words, plan,
                                          context.settings.media_dir, work_dir)
         count = exports.part_count(result.path, part_bytes)
