@@ -1,6 +1,6 @@
 """The update queue: what simulated users (and tests) send the bot waits in it until
 getUpdates hands it out (a long poll; a newer call ends a pending one with 409, like Telegram)
-and a later offset confirms it. Also the webhook calls a polling bot makes.
+and a later offset confirms it (or, while a webhook is set, ``webhooks.py`` pushes it).
 """
 
 from __future__ import annotations
@@ -141,21 +141,8 @@ class UpdatesMixin:
 
     # ------------------------------------------------------------------ Bot API methods
 
-    def _m_deletewebhook(self, p: JSONDict) -> bool:
-        if p.get("drop_pending_updates"):
-            self._updates.clear()
-            self._max_fetched_id = self._last_enqueued_id
-            self._notify()
-        return True
-
-    def _m_getwebhookinfo(self, p: JSONDict) -> JSONDict:
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-
     async def _m_getupdates(self, p: JSONDict) -> list[JSONDict]:
+        self._refuse_polling_with_webhook()
         # A newer getUpdates terminates a pending one with 409, like Telegram does.
         self._poll_generation += 1
         generation = self._poll_generation
@@ -178,6 +165,7 @@ class UpdatesMixin:
                 break
             await self.wait_change(remaining)
             if generation != self._poll_generation:
+                self._refuse_polling_with_webhook()
                 raise ApiError(
                     409,
                     "Conflict: terminated by other getUpdates request; "
