@@ -69,7 +69,10 @@ async def join(update: Update, context: BotContext, invite: Invite) -> None:
     try:
         coordinator = await storage.coordinators.accept_invite(invite.code, user.id)
     except InviteUnusable:
-        key = "coordinators.invite_used" if invite.used_at else "coordinators.invite_revoked"
+        # read again: a race's losers read the invite before the winner used it
+        current = await storage.invites.get(invite.code)
+        used = current is not None and current.used_at is not None
+        key = "coordinators.invite_used" if used else "coordinators.invite_revoked"
         await update.effective_message.reply_text(context.t(key))
         return
     scope_unit = (await storage.units.get(coordinator.scope_unit_id)
