@@ -7,6 +7,8 @@ import asyncio
 import copy
 from datetime import datetime
 
+import pytest
+
 from tests.desk_seed import LIAISON_BASE_ID, TZ, expected
 from tests.limits_support import assert_within_limits
 
@@ -57,6 +59,7 @@ async def test_a_press_on_an_inaccessible_message_gets_one_line(desk, sandbox, a
     assert_within_limits(sandbox)
 
 
+@pytest.mark.sandbox_refusals       # the refused answerCallbackQuery, on purpose
 async def test_a_remind_press_whose_answer_is_refused_still_reminds_once_and_reports(
         desk, sandbox, admin):
     desk.clock.now = datetime(2026, 6, 11, 10, 30, tzinfo=TZ)
