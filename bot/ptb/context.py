@@ -31,7 +31,7 @@ class Services:
     clock: Clock = system_clock
     sender: Sender | None = None
     schedule_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    export_part_bytes: int = 49 * 1024 * 1024   # uploads stay under Telegram's 50 MB
+    export_part_bytes: int = 49_000_000   # bot.desk.export.PART_BYTES: under 50,000,000 bytes
     media: MediaStore | None = None
     # bot.intake.albums: who takes a settled album, by purpose ('intake', 'event')
     album_handlers: dict = field(default_factory=dict)
