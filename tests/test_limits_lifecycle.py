@@ -5,7 +5,10 @@ and while it runs."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
+
+import pytest
 
 from bot.runtime import EXIT_TOKEN_REFUSED
 from tests.conftest import ADMIN_ID
@@ -47,3 +50,23 @@ async def test_a_refused_token_at_start_up_exits_non_zero(sandbox, tmp_path):
         assert "Traceback" not in process.log()
     finally:
         await process.stop()
+
+
+@pytest.mark.sandbox_refusals          # the injected 409s
+async def test_a_409_from_another_poller_is_logged_as_such_and_retried(bot, sandbox, admin,
+                                                                      caplog):
+    caplog.set_level(logging.WARNING, logger="bot.runtime")
+    await admin.command("start")
+    await admin.wait_reply()
+    sandbox.fail_requests(3, 409, ["getUpdates"])
+    for _ in range(100):                             # the poll under way ends, then 3 refused
+        if sandbox.stats["409"] >= 3:
+            break
+        await asyncio.sleep(0.1)
+    await admin.command("help")
+    await admin.wait_reply(timeout=30)               # answered once the conflict is over
+    conflicts = [record.getMessage() for record in caplog.records
+                 if "another process polls with this token" in record.getMessage()]
+    assert len(conflicts) == 3
+    assert [float(line.rsplit("retrying in ", 1)[1].split()[0]) for line in conflicts] == \
+        [0.5, 1.0, 2.0]                              # backing off
