@@ -91,6 +91,10 @@ class DurablePoller:
         """Store a batch in the inbox (one transaction), then hand each new one on.
         ``raw``: the updates' JSON as received (else it is made from the objects)."""
         parsed = {update.update_id: update for update in updates}
+        pacer = getattr(self.app.bot.rate_limiter, "pacer", None)
+        for update in updates:
+            if pacer is not None and update.effective_chat is not None:
+                pacer.person_acted(update.effective_chat.id)   # as it arrives (ratelimit)
         texts = raw or [json.dumps(update.to_dict(), ensure_ascii=False) for update in updates]
         batch = [StoredUpdate(update.update_id,
                               update.effective_chat.id if update.effective_chat else None,
