@@ -38,6 +38,7 @@ from tests.test_bad_input import NASTY
 
 TZ = ZoneInfo("Asia/Shanghai")
 MAY_20 = datetime(2026, 5, 20, 9, 0, tzinfo=TZ)   # before the campaign: nothing comes due
+JUNE_4 = datetime(2026, 6, 4, 9, 0, tzinfo=TZ)    # the first week's Thursday: its period open
 TEXTS = Texts.load()
 
 # Commands that start, leave or switch a conversation on purpose are not noise; any other
@@ -128,6 +129,11 @@ def accepted_by(check: Callable[[str], object]) -> Callable[[str], object]:
             return REFUSED
         return REFUSED if value is None else value
     return oracle
+
+
+def typed_name(limit: int) -> Callable[[str], object]:
+    """A name (validation.name): compatibility forms folded, a format character refused."""
+    return accepted_by(lambda text: validation.name(text, limit))
 
 
 def free_text(limit: int, at_least: int = 1) -> Callable[[str], object]:
@@ -447,6 +453,7 @@ def test_random_text_at_every_step_of_the_statistics_form(texts):
 # --------------------------------------------------------------------------- /event
 
 EVENT_REFUSALS = {plain("validation.empty"), plain("validation.too_long"),
+                  plain("validation.invisible"),
                   plain("events.bad_date"), plain("events.text_expected"), UNKNOWN}
 
 
@@ -459,10 +466,10 @@ async def _walk_event(texts: list[str]) -> None:
         await user.wait_reply(count=2)
         answers: dict[str, object] = {}
         for name, oracle, valid in (
-                ("title", free_text(100), "<b>危化品</b>泄漏应急演练"),
+                ("title", typed_name(100), "<b>危化品</b>泄漏应急演练"),
                 ("date", accepted_by(lambda text: event_date(text, 2026).isoformat()),
                  "6月12日"),
-                ("place", free_text(100), "长春市化工园区 & 周边"),
+                ("place", typed_name(100), "长春市化工园区 & 周边"),
                 ("description", free_text(2000), "参演 120 人，<i>疏散</i> 30 分钟完成")):
             value = await walker.junk(oracle)
             if value is REFUSED:
@@ -494,7 +501,7 @@ def test_random_text_at_every_step_of_an_event_report(texts):
 # --------------------------------------------------------------------------- nil report, /plan
 
 async def _walk_nil_and_sending(texts: list[str]) -> None:
-    async with running() as (sandbox, bot):
+    async with running(JUNE_4) as (sandbox, bot):
         await seed_campaign(bot)
         unit_id, user = await seed_liaison(bot, sandbox)
         walker = Walker(user, cycle(texts), {UNKNOWN})
@@ -545,7 +552,8 @@ def test_random_text_as_a_nil_reason_and_while_sending_the_plan(texts):
 # --------------------------------------------------------------------------- /profile
 
 PROFILE_REFUSALS = {plain(f"validation.{key}") for key in (
-    "empty", "too_long", "email", "mobile", "phone", "qq", "wechat", "gender")} | {
+    "empty", "too_long", "invisible", "email", "mobile", "phone", "qq", "wechat",
+    "gender")} | {
     plain("registration.text_please"), plain("registration.busy")}
 
 
@@ -563,7 +571,7 @@ async def _walk_profile(texts: list[str]) -> None:
             await pressed(user, "✏️ 修改某项")
         values = {}
         for label, name, oracle, valid in (
-                ("姓名", "name", accepted_by(lambda text: validation.clean_text(text, 40)),
+                ("姓名", "name", typed_name(40),
                  "<i>王</i>&五"),
                 ("电子邮箱", "email", accepted_by(validation.email), "walk@example.cn")):
             if values:

@@ -123,11 +123,20 @@ def has_format_characters(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cf" for ch in text)
 
 
+def _compatibility_folded(text: str) -> str:
+    """NFKC, except the full-width punctuation Chinese names are written with: ``ＡＢ１`` is
+    ``AB1`` but ``（市城市管理委员会）`` keeps its brackets (an official name is printed as
+    typed); names are still compared with those folded too (:func:`name_key`)."""
+    kept = (ch if 0xFF01 <= ord(ch) <= 0xFF65 and not ch.isalnum()
+            else unicodedata.normalize("NFKC", ch) for ch in text)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
 def name(raw: str, max_length: int) -> str:
     """Every typed name (a unit, a person, a campaign, an event): NFKC-normalised (full-width
-    letters and digits, compatibility forms folded), refused when it holds a format
-    character, then :func:`clean_text`."""
-    text = unicodedata.normalize("NFKC", raw)
+    letters and digits, compatibility forms folded; full-width punctuation kept), refused
+    when it holds a format character, then :func:`clean_text`."""
+    text = _compatibility_folded(raw)
     if has_format_characters(text):
         raise Invalid("validation.invisible")
     return clean_text(text, max_length)
