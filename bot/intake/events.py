@@ -80,8 +80,8 @@ async def start(update: Update, context: BotContext, who: Who) -> int | None:
 def _text_step(name: str, next_key: str, next_state: State):
     async def step(update: Update, context: BotContext) -> State:
         try:
-            value = validation.clean_text(update.effective_message.text,
-                                          TEXT_LIMITS.get(name, 100))
+            check = validation.clean_text if name == "description" else validation.name
+            value = check(update.effective_message.text, TEXT_LIMITS.get(name, 100))
         except validation.Invalid as problem:
             await update.effective_message.reply_text(context.t(problem.key))
             return State[name.upper()]

@@ -241,6 +241,8 @@ def receipt(context: BotContext, burst: list[Incoming], target: Target,
         ("documents", counts.documents), ("text", counts.text_length)) if value]
     counted = words.target_key(target.key, target.period)
     late = target.late_seconds(min(item.received_at for item in burst))
+    if added.resubmitted is not None:     # a return answered: it counts as bot.review says
+        late = added.resubmitted.late_seconds
     lines = [
         context.t("submissions.received", what=context.t("submissions.what_separator").join(what)),
         context.t("submissions.counted_for_due", target=counted, due=words.due(target.deadline))
@@ -250,6 +252,8 @@ def receipt(context: BotContext, burst: list[Incoming], target: Target,
     ]
     if added.replaced_nil:
         lines.append(context.t("submissions.replaced_nil"))
+    if added.resubmitted is not None:
+        lines.append(context.t("review.receipt_resubmitted"))
     return lines
 
 

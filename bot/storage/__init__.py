@@ -18,8 +18,10 @@ from bot.storage.liaisons import Liaisons
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
 from bot.storage.reminders import DeskReminders
+from bot.storage.reviews import Reviews
 from bot.storage.roles import Roles
 from bot.storage.scheduler import SchedulerMarks
+from bot.storage.scoring import Scoring
 from bot.storage.state import ConversationStore
 from bot.storage.stats import Stats
 from bot.storage.submissions import Submissions
@@ -49,6 +51,8 @@ class Storage:
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)
         self.albums = Albums(self.db)
+        self.scoring = Scoring(self.db, clock)
+        self.reviews = Reviews(self.db, clock)
 
     async def open(self) -> None:
         await self.db.open()

@@ -14,17 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.kernel.clock import Clock, to_iso
+from bot.kernel.clock import Clock, from_iso, to_iso
 from bot.storage.db import Database
 from bot.storage.models import row_to
 
-# A submission counts as delivered when it is a nil report or holds an item not withdrawn.
-# An item counts when it is not withdrawn and its file, if any, was not lost: a file that
-# was not kept (a full disk, a download that failed its retries) is not "received".
+# A submission counts as delivered when it is a nil report or holds an item that counts, and
+# it is not returned for revision (a return not yet answered by a resubmission). An item
+# counts when it is not withdrawn and its file, if any, was not lost: a file that was not
+# kept (a full disk, a download that failed its retries) is not "received".
 COUNTS = "i.withdrawn_at IS NULL AND i.archived != 'failed'"
 DELIVERED = f"""
-    (s.state = 'nil' OR (s.state = 'open' AND EXISTS (
+    ((s.state = 'nil' OR (s.state = 'open' AND EXISTS (
         SELECT 1 FROM item i WHERE i.submission_id = s.id AND {COUNTS})))
+     AND NOT EXISTS (SELECT 1 FROM submission_return r
+                     WHERE r.submission_id = s.id AND r.resubmitted_at IS NULL))
 """
 
 # The statistics table is delivered through its own form (stats_entry), not as items: a unit
@@ -76,6 +79,12 @@ class Item:
     late_seconds: int | None
     withdrawn_at: str | None
     liaison_id: int | None
+    superseded_at: str | None = None    # an earlier version, before a resubmission
+
+    @property
+    def current(self) -> bool:
+        """Neither withdrawn nor replaced by a resubmission."""
+        return self.withdrawn_at is None and self.superseded_at is None
 
 
 @dataclass(frozen=True)
@@ -95,11 +104,20 @@ class NewItem:
 
 
 @dataclass(frozen=True)
+class Resubmitted:
+    """A burst that answered a return: the return's id and how the new version counts."""
+    return_id: int
+    late_seconds: int | None       # None: on time (on time before, and within the grace)
+    superseded: int                # earlier items marked superseded
+
+
+@dataclass(frozen=True)
 class Added:
     submission: Submission
     item_ids: list[int]
     replaced_nil: bool
     recorded_before: frozenset[int]   # of item_ids: recorded by an earlier run (a replay)
+    resubmitted: Resubmitted | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +164,15 @@ class DeskItem:
     file_name: str | None
     mime_type: str | None
     received_at: str
+
+
+def resubmission_lateness(returned, at: datetime) -> int | None:
+    """How a resubmission at ``at`` counts against its return (a ``submission_return``
+    row): on time (None) when the original was on time and it arrives by the grace's end;
+    else late by the seconds since the return (at least one)."""
+    if returned["original_late_seconds"] is None and at <= from_iso(returned["grace_until"]):
+        return None
+    return max(1, int((at - from_iso(returned["returned_at"])).total_seconds()))
 
 
 class Submissions:
@@ -221,6 +248,11 @@ class Submissions:
         A nil report (or a fully withdrawn submission) is replaced: the submission becomes
         'open' and its first delivery and lateness are those of these items; so are those of
         an open submission none of whose items counts (its files were not kept).
+
+        When the submission is returned for revision (an open ``submission_return``), these
+        items are its new version: the earlier items are marked superseded, the return is
+        closed, and the submission counts on time if it was on time and this arrives within
+        the return's grace, else late by the time since the return (``resubmission``).
         """
         first = min(items, key=lambda item: item.received_at)
         last = max(items, key=lambda item: item.received_at)
@@ -266,6 +298,26 @@ class Submissions:
                         "UPDATE submission SET last_received_at = max(last_received_at, ?) "
                         "WHERE id = ?", (to_iso(last.received_at), submission_id),
                     )
+            open_return = conn.execute(
+                "SELECT * FROM submission_return WHERE submission_id = ? "
+                "AND resubmitted_at IS NULL ORDER BY id DESC LIMIT 1", (submission_id,),
+            ).fetchone()
+            resubmitted = None
+            late_override: dict[str, int | None] = {}
+            if open_return is not None:
+                late = resubmission_lateness(open_return, first.received_at)
+                late_override["late"] = late
+                superseded = conn.execute(
+                    "UPDATE item SET superseded_at = ? WHERE submission_id = ? "
+                    "AND withdrawn_at IS NULL AND superseded_at IS NULL",
+                    (to_iso(first.received_at), submission_id),
+                ).rowcount
+                conn.execute(
+                    "UPDATE submission SET state = 'open', late_seconds = ?, "
+                    "last_received_at = ?, liaison_id = coalesce(?, liaison_id) WHERE id = ?",
+                    (late, to_iso(last.received_at), liaison_id, submission_id),
+                )
+                resubmitted = Resubmitted(int(open_return["id"]), late, superseded)
             item_ids = []
             recorded_before = set()
             for item in items:
@@ -286,12 +338,21 @@ class Submissions:
                     (submission_id, item.kind, item.text, item.file_id, item.file_unique_id,
                      item.file_name, item.mime_type, item.size,
                      "pending" if item.file_id else "none", item.media_group_id,
-                     item.message_id, to_iso(item.received_at), item.late_seconds, liaison_id),
+                     item.message_id, to_iso(item.received_at),
+                     late_override.get("late", item.late_seconds), liaison_id),
                 ).lastrowid))
+            if resubmitted is not None:
+                new_ids = [item_id for item_id in item_ids if item_id not in recorded_before]
+                conn.execute(
+                    "UPDATE submission_return SET resubmitted_at = ?, resubmission_id = ?, "
+                    "late_seconds = ? WHERE id = ?",
+                    (to_iso(first.received_at), new_ids[0] if new_ids else None,
+                     resubmitted.late_seconds, resubmitted.return_id),
+                )
             submission = conn.execute(
                 "SELECT * FROM submission WHERE id = ?", (submission_id,)).fetchone()
             return Added(row_to(Submission, submission), item_ids, replaced_nil,
-                         frozenset(recorded_before))
+                         frozenset(recorded_before), resubmitted)
 
         return await self.db.run(record, write=True)
 
@@ -484,11 +545,13 @@ class Submissions:
     async def desk_items(self, unit_ids: Sequence[int], deliverable_id: int | None = None,
                          period: str | None = None, kind: str | None = None
                          ) -> list[DeskItem]:
-        """Items not withdrawn of the units' submissions (not withdrawn either), optionally
+        """Items current (not withdrawn, not superseded by a resubmission) of the units'
+        submissions (not withdrawn either), optionally
         of one deliverable, one period and one kind; by unit, then in order received."""
         if not unit_ids:
             return []
         conditions = ["s.state != 'withdrawn'", "i.withdrawn_at IS NULL",
+                      "i.superseded_at IS NULL",
                       f"s.unit_id IN ({', '.join('?' for _ in unit_ids)})"]
         params: list[object] = list(unit_ids)
         for column, value in (("s.deliverable_id", deliverable_id), ("s.period", period),
