@@ -13,7 +13,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 
 from bot import __version__
 from bot.campaign import deadlines, my_status, setup
-from bot.config import Settings
+from bot.config import FREE_SEND_RATE, Settings
 from bot.desk import file_commands as desk_files
 from bot.desk import remind as desk_remind
 from bot.desk import views as desk_views
@@ -29,7 +29,7 @@ from bot.ptb import commands, common, guard
 from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.ratelimit import PacedRateLimiter, Pacer
-from bot.ptb.request import AiohttpRequest
+from bot.ptb.request import AiohttpRequest, OutboxApi
 from bot.review import desk as review_desk
 from bot.review import remarks as review_remarks
 from bot.scoring import adoption, bulletin, ranking, rules_flow
@@ -40,11 +40,12 @@ from bot.texts import Texts
 log = logging.getLogger(__name__)
 
 BOT_API_CONNECTIONS = 64
+TELEGRAM_API = "https://api.telegram.org/bot"     # python-telegram-bot's default base URL
 
 
 def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication:
     storage = Storage(settings.database_path, clock)
-    pacer = Pacer(per_second=settings.send_rate - 0.5, window_cap=int(settings.send_rate))
+    pacer = pacer_for(settings)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -70,10 +71,24 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
     services.texts = Texts.load(default=settings.language)
     services.storage = storage
     services.clock = clock
-    services.sender = Sender(app.bot, storage, pacer,
+    outbox_api = OutboxApi(settings.api_base_url or TELEGRAM_API, settings.token,
+                           paid_broadcast=settings.paid_broadcast)
+    services.sender = Sender(outbox_api, storage, pacer,
                              on_idle=lambda: jobs.finish_broadcasts(services))
     register_handlers(app)
     return app
+
+
+def pacer_for(settings: Settings) -> Pacer:
+    """Up to Telegram's 30 a second: the outbox at ``BOT_SEND_RATE`` − 0.5, evenly, and no
+    more than ``BOT_SEND_RATE`` sends of any kind in a second. Faster (paid broadcasts, up
+    to 1,000): 3 % under the rate, 1.5 % under it in any second (room for the requests'
+    jitter on the way), replies (not paid) still under 30 a second."""
+    rate = settings.send_rate
+    if rate <= FREE_SEND_RATE:
+        return Pacer(per_second=rate - 0.5, window_cap=int(rate))
+    return Pacer(per_second=rate * 0.97, window_cap=int(rate * 0.985),
+                 reply_cap=FREE_SEND_RATE)
 
 
 def register_handlers(app: BotApplication) -> None:

@@ -24,6 +24,7 @@ from bot.desk.workbooks import Heading
 from bot.kernel.clock import from_iso
 from bot.kernel.dates import parse_date
 from bot.kernel.schedule import Deadline, chased_deadline
+from bot.kernel.text import shortened
 from bot.kernel.words import LATE, MISSING, NIL, Words
 from bot.media.paths import media_file
 from bot.ptb.access import Who, coordinator_only
@@ -200,7 +201,7 @@ async def _weekly_target(update: Update, context: BotContext, desk: Desk, words:
         return None
     weekly = desk.calendar.rule("weekly")
     await update.effective_message.reply_text(words.html(
-        "desk.export_unknown_week", week=week,
+        "desk.export_unknown_week", week=shortened(week),
         weeks="、".join(d.period for d in desk.deadlines[weekly.id])))
     return None
 

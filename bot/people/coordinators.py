@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.kernel.text import shortened
 from bot.ptb import commands
 from bot.ptb.access import Who, coordinator_only, who_is
 from bot.ptb.buttons import CoordinatorRevoke
@@ -26,7 +27,7 @@ async def add_coordinator(update: Update, context: BotContext, who: Who) -> None
         unit = await storage.units.by_name(unit_name)
         if unit is None or not await storage.units.in_scope(unit.id, who.scope_unit_id):
             await update.effective_message.reply_text(
-                context.t("units.not_found", name=unit_name))
+                context.t("units.not_found", name=shortened(unit_name)))
             return
         scope_id = unit.id
     code = await storage.invites.issue_coordinator_code(scope_id, who.person_id)

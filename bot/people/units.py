@@ -9,12 +9,13 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.kernel import validation
+from bot.kernel.text import shortened
 from bot.people.unit_import import UnitFileError, UnitFileTooBig, read_unit_rows
 from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import UnitsPage
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import deep_link, inline, pager
-from bot.ptb.replies import pressed
+from bot.ptb.replies import pressed, send_lines
 from bot.storage.models import Unit
 from bot.texts import Raw
 
@@ -40,7 +41,8 @@ async def unit_from_arguments(update: Update, context: BotContext, who: Who,
         return None
     unit = await _find_in_scope(context, who, name)
     if unit is None:
-        await update.effective_message.reply_text(context.t("units.not_found", name=name))
+        await update.effective_message.reply_text(context.t("units.not_found",
+                                                            name=shortened(name)))
     return unit
 
 
@@ -63,7 +65,7 @@ async def add_unit(update: Update, context: BotContext, who: Who) -> None:
         parent = await _find_in_scope(context, who, " ".join(parent_part.split()))
         if parent is None:
             await update.effective_message.reply_text(
-                context.t("units.not_found", name=parent_part.strip()))
+                context.t("units.not_found", name=shortened(parent_part)))
             return
         parent_id = parent.id
     same = await storage.units.same_name(name)
@@ -114,11 +116,14 @@ async def import_units(update: Update, context: BotContext, who: Who) -> None:
             elif reason is None and row.parent:
                 parent = await _find_in_scope(context, who, row.parent)
                 if parent is None:
-                    reason = context.t("units.refused_parent", parent=row.parent)
+                    reason = context.t("units.refused_parent",
+                                       parent=shortened(row.parent))
                 else:
                     parent_id = parent.id
             if reason is not None:
-                refused.append(context.t("units.refused_line", row=row.number, reason=reason))
+                # the reason is a catalog text with its parameters already escaped
+                refused.append(context.t("units.refused_line", row=row.number,
+                                         reason=Raw(reason)))
                 continue
             seen[validation.name_key(name)] = row.number
             unit = await storage.units.create(name, parent_id, who.person_id)
@@ -130,7 +135,7 @@ async def import_units(update: Update, context: BotContext, who: Who) -> None:
         lines.append(context.t("units.import_more", count=len(refused) - MAX_REFUSALS_SHOWN))
     if added:
         lines.append(context.t("units.import_next"))
-    await update.effective_message.reply_text("\n".join(lines))
+    await send_lines(context, update.effective_chat.id, lines)
 
 
 async def _units_page(context: BotContext, who: Who, page: int) -> tuple[str, object]:

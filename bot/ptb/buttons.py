@@ -346,6 +346,20 @@ class StatsEntryView(ButtonData):
     entry_id: int
 
 
+@declaration("statsh")
+class StatsHistoryPage(ButtonData):
+    """/stats_unit: another page of a unit's earlier submissions (the buttons only)."""
+    unit_id: int
+    page: int
+
+
+@declaration("stats:figs")
+class StatsFigurePage(ButtonData):
+    """The review's choice of an item's figures: another page of them."""
+    number: int
+    page: int
+
+
 # ------------------------------------------------------------------ desk
 
 @declaration("desk")

@@ -1,6 +1,6 @@
 """The update queue: what simulated users (and tests) send the bot waits in it until
 getUpdates hands it out (a long poll; a newer call ends a pending one with 409, like Telegram)
-and a later offset confirms it. Also the webhook calls a polling bot makes.
+and a later offset confirms it (or, while a webhook is set, ``webhooks.py`` pushes it).
 """
 
 from __future__ import annotations
@@ -39,6 +39,15 @@ def allowed_update_types(value: object) -> frozenset[str] | None:
     return frozenset(v.lower() for v in value)
 
 
+def _chat_of(body: object) -> int | None:
+    """The chat an update comes from (a message's, a press's message's, a member change's)."""
+    if not isinstance(body, dict):
+        return None
+    chat = body.get("chat") or (body.get("message") or {}).get("chat")
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return chat_id if isinstance(chat_id, int) else None
+
+
 class UpdatesMixin:
     """Part of `FakeTelegram` (its state is set up in ``FakeTelegram.__init__``): the queue
     (``_updates``, update ids, the poll generation)."""
@@ -60,6 +69,9 @@ class UpdatesMixin:
             self.dropped_updates.append(payload)
             self._notify()
             return payload
+        chat_id = _chat_of(payload[kind])
+        if chat_id is not None:
+            self._credit_chat(chat_id)
         update = {"update_id": self._next_update_id, **payload}
         self._next_update_id += 1
         self._last_enqueued_id = update["update_id"]
@@ -141,21 +153,8 @@ class UpdatesMixin:
 
     # ------------------------------------------------------------------ Bot API methods
 
-    def _m_deletewebhook(self, p: JSONDict) -> bool:
-        if p.get("drop_pending_updates"):
-            self._updates.clear()
-            self._max_fetched_id = self._last_enqueued_id
-            self._notify()
-        return True
-
-    def _m_getwebhookinfo(self, p: JSONDict) -> JSONDict:
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-
     async def _m_getupdates(self, p: JSONDict) -> list[JSONDict]:
+        self._refuse_polling_with_webhook()
         # A newer getUpdates terminates a pending one with 409, like Telegram does.
         self._poll_generation += 1
         generation = self._poll_generation
@@ -178,6 +177,7 @@ class UpdatesMixin:
                 break
             await self.wait_change(remaining)
             if generation != self._poll_generation:
+                self._refuse_polling_with_webhook()
                 raise ApiError(
                     409,
                     "Conflict: terminated by other getUpdates request; "
