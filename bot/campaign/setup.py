@@ -110,7 +110,7 @@ async def on_name(update: Update, context: BotContext, who: Who) -> int:
     name = await _answer(update, context, 2, 60, "campaign.name_bad")
     if name is None:
         return CampaignState.NAME
-    name = validation.normalise(name)
+    name = validation.tidy(validation.normalise(name))
     _draft(context)["name"] = name
     return await _ask_theme(update, context)
 
