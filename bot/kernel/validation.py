@@ -123,20 +123,32 @@ def has_format_characters(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cf" for ch in text)
 
 
-def _compatibility_folded(text: str) -> str:
-    """NFKC, except the full-width punctuation Chinese names are written with: ``ＡＢ１`` is
-    ``AB1`` but ``（市城市管理委员会）`` keeps its brackets (an official name is printed as
-    typed); names are still compared with those folded too (:func:`name_key`)."""
-    kept = (ch if 0xFF01 <= ord(ch) <= 0xFF65 and not ch.isalnum()
-            else unicodedata.normalize("NFKC", ch) for ch in text)
-    return unicodedata.normalize("NFC", "".join(kept))
+def _full_width_punctuation(ch: str) -> bool:
+    """（）：，… as Chinese writing uses them (U+FF01–FF5E punctuation and symbols)."""
+    return "\uff01" <= ch <= "\uff5e" and unicodedata.category(ch)[0] in "PS"
+
+
+def normalise(raw: str) -> str:
+    """NFKC (full-width letters and digits, ligatures, compatibility forms folded), except
+    the full-width punctuation of Chinese writing: ``长春市（甲）`` keeps its brackets, as
+    the official name is written; :func:`name_key` still compares them folded."""
+    parts: list[str] = []
+    run: list[str] = []
+    for ch in raw:
+        if _full_width_punctuation(ch):
+            parts += [unicodedata.normalize("NFKC", "".join(run)), ch]
+            run = []
+        else:
+            run.append(ch)
+    parts.append(unicodedata.normalize("NFKC", "".join(run)))
+    return "".join(parts)
 
 
 def name(raw: str, max_length: int) -> str:
-    """Every typed name (a unit, a person, a campaign, an event): NFKC-normalised (full-width
-    letters and digits, compatibility forms folded; full-width punctuation kept), refused
-    when it holds a format character, then :func:`clean_text`."""
-    text = _compatibility_folded(raw)
+    """Every typed name (a unit, a person, a campaign, an event): normalised
+    (:func:`normalise`), refused when it holds a format character, then
+    :func:`clean_text`."""
+    text = normalise(raw)
     if has_format_characters(text):
         raise Invalid("validation.invisible")
     return clean_text(text, max_length)
