@@ -41,6 +41,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 
 from bot.ops import datafile
 from bot.ptb.context import BotApplication
+from bot.ptb.guard import ALLOWED_UPDATES as GUARDED_UPDATES
 from bot.ptb.ratelimit import retry_seconds
 from bot.storage.inbox import StoredUpdate
 
@@ -51,7 +52,8 @@ MAX_BACKOFF_SECONDS = 30.0
 MARK_DELAY = 0.02
 MAX_REPLAYS = 1          # an update cut short again while replayed alone is set aside
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = Update.ALL_TYPES     # asked for by getUpdates and setWebhook alike
+# asked for by getUpdates and setWebhook alike: only what some handler uses (bot.ptb.guard)
+ALLOWED_UPDATES = list(GUARDED_UPDATES)
 
 
 class DurablePoller:
