@@ -174,7 +174,8 @@ class Reviews:
             f"SELECT s.id, s.unit_id, s.period, s.late_seconds, EXISTS (SELECT 1 FROM "
             f"submission_return r WHERE r.submission_id = s.id AND r.resubmitted_at IS NULL) "
             f"FROM submission s WHERE {where} AND s.state = 'open' AND EXISTS (SELECT 1 FROM "
-            f"item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL)", params)
+            f"item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL "
+            f"AND i.superseded_at IS NULL)", params)
         return [Reviewable(row[0], row[1], row[2], row[3], bool(row[4]))
                 for row in rows if row[1] in wanted]
 

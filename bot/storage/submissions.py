@@ -18,11 +18,13 @@ from bot.kernel.clock import Clock, from_iso, to_iso
 from bot.storage.db import Database
 from bot.storage.models import row_to
 
-# A submission counts as delivered when it is a nil report or holds an item not withdrawn,
-# and it is not returned for revision (a return not yet answered by a resubmission).
+# A submission counts as delivered when it is a nil report or holds a current item (neither
+# withdrawn nor superseded by a resubmission), and it is not returned for revision (a return
+# not yet answered by a resubmission).
 DELIVERED = """
     ((s.state = 'nil' OR (s.state = 'open' AND EXISTS (
-        SELECT 1 FROM item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL)))
+        SELECT 1 FROM item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL
+        AND i.superseded_at IS NULL)))
      AND NOT EXISTS (SELECT 1 FROM submission_return r
                      WHERE r.submission_id = s.id AND r.resubmitted_at IS NULL))
 """
@@ -432,7 +434,7 @@ class Submissions:
             await conn.execute(
                 "UPDATE submission SET state = 'withdrawn' WHERE id = ? AND state = 'open' "
                 "AND NOT EXISTS (SELECT 1 FROM item WHERE submission_id = submission.id "
-                "AND withdrawn_at IS NULL)", (row["submission_id"],),
+                "AND withdrawn_at IS NULL AND superseded_at IS NULL)", (row["submission_id"],),
             )
         return True
 
