@@ -34,6 +34,7 @@ from bot.desk.standings import Column
 from bot.kernel.clock import from_iso
 from bot.kernel.text import safe_file_name
 from bot.kernel.words import Words
+from bot.media.images import open_capped
 from bot.media.paths import media_file
 from bot.storage.models import Liaison, Unit
 from bot.storage.submissions import DeskItem
@@ -260,8 +261,7 @@ class _Writer:
             return None
         made = self.work_dir / "thumb.jpg"
         try:
-            with Image.open(media_file(self.media_dir, item.media_sha256)) as image:
-                image.draft("RGB", (320, 320))
+            with open_capped(media_file(self.media_dir, item.media_sha256), 320) as image:
                 image = image.convert("RGB")
                 image.thumbnail((320, 320))
                 image.save(made, format="JPEG", quality=80)

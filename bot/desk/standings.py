@@ -77,6 +77,7 @@ class Desk:
     calendar: Calendar
     units: tuple[Unit, ...]
     deadlines: Mapping[int, tuple[Deadline, ...]]   # deliverable id -> its deadlines, in order
+    scope_unit_id: int | None = None                # the coordinator's scope (None: all)
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -124,7 +125,7 @@ async def load_desk(storage: Storage, scope_unit_id: int | None) -> Desk | None:
     found = {rule.id: tuple(deadlines(rule, tz)) for rule in calendar.rules
              if rule.kind != ANYTIME}
     units = tuple(await storage.units.all_in_scope(scope_unit_id))
-    return Desk(calendar, units, found)
+    return Desk(calendar, units, found, scope_unit_id)
 
 
 async def open_desk(context: BotContext, who: Who) -> Desk | str:

@@ -189,18 +189,19 @@ async def missing_page(context: BotContext, shown: Shown, page: int = 0
         lines.append(words.html("desk.page", page=page + 1, pages=pages))
     rows = _navigation(words, desk, "missing", deadline, page, pages)
     if liaisons:
-        rows.append([await _remind_button(context, words, deadline, len(liaisons))])
+        rows.append([await _remind_button(context, words, deadline, len(liaisons),
+                                          desk.scope_unit_id)])
     rows.append([DeskView("status", deadline.deliverable_id, deadline.period, 0).button(
         words.html("desk.to_status"))])
     return "\n".join(lines), inline(rows)
 
 
 async def _remind_button(context: BotContext, words: Words, deadline: Deadline,
-                         count: int) -> tuple[str, str]:
+                         count: int, scope_unit_id: int | None) -> tuple[str, str]:
     """The "remind them now" button (bot.desk.remind), or when it may be pressed again."""
     remind = DeskRemind(deadline.deliverable_id, deadline.period)
     again = await context.storage.desk_reminders.again_at(deadline.deliverable_id,
-                                                          deadline.period)
+                                                          deadline.period, scope_unit_id)
     if again is not None:
         return remind.button(words.html("desk.remind_again_button", time=words.moment(again)))
     return remind.button(words.html("desk.remind_button", count=count))

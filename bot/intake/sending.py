@@ -85,9 +85,14 @@ async def summary_command(update: Update, context: BotContext, who: Who) -> int:
 @pressed(SubmitStart)
 async def on_start_button(update: Update, context: BotContext, who: Who,
                           press: SubmitStart) -> int:
-    """A prompt's "start" button: start sending for that period."""
+    """A prompt's "start" button: start sending for that period (one a notice offered)."""
+    calendar = await context.storage.campaigns.calendar()
+    if calendar is None or routing.offered_target(calendar, press.key, press.period,
+                                                  context.clock(), nil=False) is None:
+        await stale_button(update, context, show_alert=True)
+        return ConversationHandler.END
     await update.callback_query.answer()
-    return await _start_sending(update, context, press.key, press.period or None)
+    return await _start_sending(update, context, press.key, press.period)
 
 
 @liaison_only
@@ -144,15 +149,17 @@ async def done_sending(update: Update, context: BotContext) -> int:
 
 
 @liaison_only
-async def on_nil_button(update: Update, context: BotContext, who: Who) -> int:
-    """A prompt's "nothing this period": an explicit nil report (counts as delivered)."""
+@pressed(SubmitNil, alert=True)
+async def on_nil_button(update: Update, context: BotContext, who: Who, press: SubmitNil) -> int:
+    """A prompt's "nothing this period": an explicit nil report (counts as delivered), only
+    where a prompt offered it — a weekly or monthly deliverable's open period, or one still
+    within its overdue days."""
     query = update.callback_query
-    pressed = SubmitNil.parse(query.data)
     calendar = await context.storage.campaigns.calendar()
     at = context.clock()
-    target = routing.target_for(calendar, pressed.key, pressed.period, at) \
-        if calendar and pressed and pressed.period else None
-    if target is None or target.deadline is None:
+    target = routing.offered_target(calendar, press.key, press.period, at, nil=True) \
+        if calendar else None
+    if target is None:
         await stale_button(update, context, show_alert=True)
         return ConversationHandler.END
     liaison = who.active_liaison

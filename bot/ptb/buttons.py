@@ -346,6 +346,20 @@ class StatsEntryView(ButtonData):
     entry_id: int
 
 
+@declaration("statsh")
+class StatsHistoryPage(ButtonData):
+    """/stats_unit: another page of a unit's earlier submissions (the buttons only)."""
+    unit_id: int
+    page: int
+
+
+@declaration("stats:figs")
+class StatsFigurePage(ButtonData):
+    """The review's choice of an item's figures: another page of them."""
+    number: int
+    page: int
+
+
 # ------------------------------------------------------------------ desk
 
 @declaration("desk")
@@ -366,6 +380,35 @@ class DeskHeatmap(ButtonData):
 class DeskRemind(ButtonData):
     deliverable_id: int
     period: str
+
+
+# ------------------------------------------------------------------ scoring
+
+@declaration("score:adopt")
+class AdoptSubmission(ButtonData):
+    """✅ 采用 (on a review card): open the level picker for this submission."""
+    submission_id: int
+
+
+@declaration("score:level")
+class AdoptLevel(ButtonData):
+    """The level picker: adopt the submission at this level (a key of the rules)."""
+    submission_id: int
+    level: str
+
+
+@declaration("score:rank")
+class RankingPage(ButtonData):
+    """/ranking's pages: the span (``all``, ``m2026-06``, ``q2026-2``) and the page."""
+    span: str
+    page: int
+
+
+@declaration("score:piece")
+class BulletinPiece(ButtonData):
+    """/bulletin's list: move a piece up, leave it out (or back in), or build the file."""
+    action: Literal["up", "drop", "build"]
+    position: int
 
 
 # ------------------------------------------------------------------ outbox

@@ -18,13 +18,15 @@ from bot.kernel.clock import Clock, from_iso, to_iso
 from bot.storage.db import Database
 from bot.storage.models import row_to
 
-# A submission counts as delivered when it is a nil report or holds a current item (neither
-# withdrawn nor superseded by a resubmission), and it is not returned for revision (a return
-# not yet answered by a resubmission).
-DELIVERED = """
+# A submission counts as delivered when it is a nil report or holds an item that counts, and
+# it is not returned for revision (a return not yet answered by a resubmission). An item
+# counts when it is current (not withdrawn, not superseded by a resubmission) and its file,
+# if any, was not lost: a file that was not kept (a full disk, a download that failed its
+# retries) is not "received".
+COUNTS = "i.withdrawn_at IS NULL AND i.superseded_at IS NULL AND i.archived != 'failed'"
+DELIVERED = f"""
     ((s.state = 'nil' OR (s.state = 'open' AND EXISTS (
-        SELECT 1 FROM item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL
-        AND i.superseded_at IS NULL)))
+        SELECT 1 FROM item i WHERE i.submission_id = s.id AND {COUNTS})))
      AND NOT EXISTS (SELECT 1 FROM submission_return r
                      WHERE r.submission_id = s.id AND r.resubmitted_at IS NULL))
 """
@@ -245,7 +247,8 @@ class Submissions:
         replayed after a crash) is not recorded again; its id is returned as it is.
 
         A nil report (or a fully withdrawn submission) is replaced: the submission becomes
-        'open' and its first delivery and lateness are those of these items.
+        'open' and its first delivery and lateness are those of these items; so are those of
+        an open submission none of whose items counts (its files were not kept).
 
         When the submission is returned for revision (an open ``submission_return``), these
         items are its new version: the earlier items are marked superseded, the return is
@@ -279,6 +282,15 @@ class Submissions:
                         "UPDATE submission SET state = 'open', nil_reason = NULL, "
                         "first_received_at = ?, last_received_at = ?, late_seconds = ?, "
                         "liaison_id = ? WHERE id = ?",
+                        (to_iso(first.received_at), to_iso(last.received_at),
+                         first.late_seconds, liaison_id, submission_id),
+                    )
+                elif conn.execute(f"SELECT 1 FROM item i WHERE i.submission_id = ? "
+                                  f"AND {COUNTS}", (submission_id,)).fetchone() is None:
+                    # nothing of it counts (its files were not kept): delivered by these
+                    conn.execute(
+                        "UPDATE submission SET first_received_at = ?, last_received_at = ?, "
+                        "late_seconds = ?, liaison_id = ? WHERE id = ?",
                         (to_iso(first.received_at), to_iso(last.received_at),
                          first.late_seconds, liaison_id, submission_id),
                     )
@@ -345,6 +357,20 @@ class Submissions:
 
         return await self.db.run(record, write=True)
 
+    async def recorded_target(self, liaison_id: int, message_ids: Sequence[int]
+                              ) -> tuple[str, str] | None:
+        """(deliverable key, period) a message among these was recorded for, if any (an
+        album an earlier run recorded but did not finish keeps its target)."""
+        if not message_ids:
+            return None
+        marks = ", ".join("?" for _ in message_ids)
+        row = await self.db.fetchone(
+            f"SELECT d.key, s.period FROM item i JOIN submission s ON s.id = i.submission_id "
+            f"JOIN deliverable d ON d.id = s.deliverable_id WHERE i.liaison_id = ? "
+            f"AND i.message_id IN ({marks}) ORDER BY i.id LIMIT 1",
+            (liaison_id, *message_ids))
+        return (row["key"], row["period"]) if row else None
+
     async def record_nil(self, unit_id: int, deliverable_id: int, period: str,
                          liaison_id: int | None, at: datetime,
                          late_seconds: int | None) -> NilOutcome:
@@ -410,6 +436,20 @@ class Submissions:
             "size = coalesce(?, size) WHERE id = ?",
             (archived, media_sha256, thumb_sha256, size, item_id),
         )
+
+    async def pending_items(self) -> list[Item]:
+        """Items whose file is still to be archived (an archiving cut short, or under way)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM item WHERE archived = 'pending' ORDER BY id")
+        return [row_to(Item, row) for row in rows]
+
+    async def count_archive_attempt(self, item_id: int) -> int | None:
+        """One more try at archiving a pending item: how many so far (None: not pending)."""
+        rows = await self.db.run(lambda conn: conn.execute(
+            "UPDATE item SET archive_attempts = archive_attempts + 1 "
+            "WHERE id = ? AND archived = 'pending' RETURNING archive_attempts",
+            (item_id,)).fetchall(), write=True)
+        return int(rows[0][0]) if rows else None
 
     async def archived_copy(self, file_unique_id: str) -> Item | None:
         """An item already archived with this Telegram file: its bytes need no new download."""
