@@ -31,6 +31,7 @@ from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed, send_lines, stale_button
 from bot.review import walk
 from bot.review.walk import Scope
+from bot.scoring.adoption import adopt_button, adoptions_for
 from bot.storage.reviews import Reviewable
 from bot.storage.submissions import Item
 
@@ -111,6 +112,9 @@ async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, sco
                                date=details.get("date", ""), place=details.get("place", "")))
     lines += _history(context, words, await storage.reviews.returns_of([entry.id]),
                       await storage.reviews.comments_of([entry.id]), entry.id)
+    adopted = (await adoptions_for(storage, [entry.id])).get(entry.id)
+    if adopted:
+        lines.append(context.t("review.card_adopted", levels="、".join(adopted)))
     kinds = Counter(item.kind for item in items)
     lines.append(context.t("review.card_media", photos=kinds["photo"], videos=kinds["video"],
                            documents=kinds["document"]))
@@ -189,7 +193,8 @@ async def _send_album(context: BotContext, chat_id: int, items: list[Item]) -> t
 
 def _card_keyboard(context: BotContext, scope: Scope, index: int,
                    entry: Reviewable) -> InlineKeyboardMarkup:
-    first = []
+    adopt = adopt_button(entry.id, context.lang)
+    first = [(adopt.text, adopt.callback_data)]
     if not entry.returned:
         first.append(ReviewReturn(entry.id).button(context.t("review.button_return")))
     first.append(ReviewComment(entry.id).button(context.t("review.button_comment")))
