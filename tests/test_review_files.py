@@ -38,8 +38,8 @@ async def test_the_late_list_and_the_export_say_returned_for_revision(desk, sand
     unit = await return_first_card(admin, "照片与活动无关")
 
     await admin.command("late")
-    sent = await admin.wait_reply(count=2, timeout=30)
-    document = Document(io.BytesIO(sent[-1].document.data))
+    sent = await admin.wait_reply(count=3, timeout=30)   # the text, the list, the 通报 draft
+    document = Document(io.BytesIO(sent[1].document.data))
     weekly = document.tables[-1]
     rows = [[cell.text for cell in row.cells][1:] for row in weekly.rows]
     assert [unit, "6月25日一期", "退回待改"] in rows
