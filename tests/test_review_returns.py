@@ -164,7 +164,10 @@ async def test_a_unit_that_never_resubmits_gets_the_reminders(bot, sandbox, cloc
 
     clock.set(2026, 6, 5, 11, 30)          # not yet
     await jobs.tick(bot.app)
-    await liaison.wait_quiet(quiet=1.5)     # the calendar's own notices (the month's case)
+    # the calendar's usual overdue notice: the week counts as not delivered again
+    overdue = await wait_for(liaison, "贵单位尚未报送（逾期第 1 天）")
+    assert "每周活动材料" in overdue.plain_text
+    await liaison.wait_quiet(quiet=1.5)
     assert not any("尚未重新报送" in text for text in liaison.texts())
     clock.set(2026, 6, 5, 12, 30)          # a day before the grace ends
     await jobs.tick(bot.app)
