@@ -106,6 +106,9 @@ async def test_a_return_within_the_grace_counts_on_time_and_keeps_both_versions(
     assert "长春市工信局 — 退回待改" in status
     await admin.command("missing")
     assert "退回待改" in (await admin.wait_reply())[-1].plain_text
+    await liaison.command("mystatus")
+    mine = "\n".join(sent.plain_text for sent in await liaison.wait_reply())
+    assert "↩️ 每周活动材料：6月4日（周四）10:00 — 退回待改" in mine
 
     # the liaison resubmits the next day, within the grace
     clock.set(2026, 6, 5, 15, 0)

@@ -115,6 +115,14 @@ class Reviews:
             "AND r.resubmitted_at IS NULL", (deliverable_id, period))
         return frozenset(row["unit_id"] for row in rows)
 
+    async def returned_periods(self, unit_id: int) -> set[tuple[int, str]]:
+        """(deliverable id, period) of the unit's submissions returned and not yet back."""
+        rows = await self.db.fetchall(
+            "SELECT s.deliverable_id, s.period FROM submission s JOIN submission_return r "
+            "ON r.submission_id = s.id WHERE s.unit_id = ? AND r.resubmitted_at IS NULL",
+            (unit_id,))
+        return {(row["deliverable_id"], row["period"]) for row in rows}
+
     async def add_comment(self, submission_id: int, author_id: int, text: str) -> Comment:
         params = (submission_id, author_id, to_iso(self.clock()), text)
         row = await self.db.run(lambda conn: conn.execute(
