@@ -16,7 +16,13 @@ import logging
 import math
 from collections import Counter
 
-from telegram import InlineKeyboardMarkup, InputMediaPhoto, InputMediaVideo, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -99,6 +105,7 @@ async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, sco
     submission = await storage.submissions.get(entry.id)
     items = [item for item in await storage.submissions.items(entry.id) if item.current]
     shown, not_shown = await _send_album(context, chat_id, items)
+    await _send_documents(context, chat_id, items)
     unit = next(unit for unit in desk.units if unit.id == entry.unit_id)
     target = words.target_key(scope.key, entry.period)
     lines = [context.t("review.card_title", unit=unit.name, target=target),
@@ -189,6 +196,20 @@ async def _send_album(context: BotContext, chat_id: int, items: list[Item]) -> t
         log.warning("review album not sent: %s", error)
         return 0, len(visual)
     return len(media), len(visual) - len(media)
+
+
+async def _send_documents(context: BotContext, chat_id: int, items: list[Item]) -> None:
+    """The files sent as documents (a plan, a scan), by Telegram's file_id: one album of
+    up to ten (one alone as a document); their names are on the card either way."""
+    found = [InputMediaDocument(item.file_id) for item in items
+             if item.kind == "document" and item.file_id][:ALBUM_MAX]
+    try:
+        if len(found) == 1:
+            await context.bot.send_document(chat_id, found[0].media)
+        elif found:
+            await context.bot.send_media_group(chat_id, found)
+    except TelegramError as error:
+        log.warning("review documents not sent: %s", error)
 
 
 def _card_keyboard(context: BotContext, scope: Scope, index: int,
