@@ -35,7 +35,7 @@ from bot.ptb.buttons import ReviewComment, ReviewList, ReviewReturn, ReviewShow
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed, send_lines, stale_button
-from bot.review import walk
+from bot.review import history, walk
 from bot.review.walk import Scope
 from bot.scoring.adoption import adopt_button, adoptions_for
 from bot.storage.reviews import Reviewable
@@ -85,10 +85,10 @@ async def review(update: Update, context: BotContext, who: Who) -> None:
             line += "\n" + context.t("review.usage")
         await message.reply_text(line)
         return
-    await show_card(context, update.effective_chat.id, who, desk, chosen, 0)
+    await show_card(context, update.effective_chat.id, desk, chosen, 0)
 
 
-async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, scope: Scope,
+async def show_card(context: BotContext, chat_id: int, desk: Desk, scope: Scope,
                     index: int) -> bool:
     """Send the card at ``index`` of the walk (the album, then the text with the buttons);
     False when the walk has nothing there."""
@@ -104,7 +104,7 @@ async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, sco
     storage = context.storage
     submission = await storage.submissions.get(entry.id)
     items = [item for item in await storage.submissions.items(entry.id) if item.current]
-    shown, not_shown = await _send_album(context, chat_id, items)
+    not_shown = await _send_album(context, chat_id, items)
     await _send_documents(context, chat_id, items)
     unit = next(unit for unit in desk.units if unit.id == entry.unit_id)
     target = words.target_key(scope.key, entry.period)
@@ -117,8 +117,8 @@ async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, sco
     if details.get("title"):              # an event report's answers
         lines.append(context.t("review.card_event", title=details["title"],
                                date=details.get("date", ""), place=details.get("place", "")))
-    lines += _history(context, words, await storage.reviews.returns_of([entry.id]),
-                      await storage.reviews.comments_of([entry.id]), entry.id)
+    lines += history.lines(words, (await storage.reviews.returns_of([entry.id])).get(
+        entry.id, []), (await storage.reviews.comments_of([entry.id])).get(entry.id, []))
     adopted = (await adoptions_for(storage, [entry.id])).get(entry.id)
     if adopted:
         lines.append(context.t("review.card_adopted", levels="、".join(adopted)))
@@ -130,28 +130,7 @@ async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, sco
     texts = _texts(context, items)
     lines += texts or [context.t("review.card_no_text")]
     await send_lines(context, chat_id, lines, _card_keyboard(context, scope, index, entry))
-    log.debug("review card %s: %d media shown", entry.id, shown)
     return True
-
-
-def _history(context: BotContext, words: Words, returns, comments, submission_id: int
-             ) -> list[str]:
-    lines = []
-    for returned in returns.get(submission_id, []):
-        lines.append(context.t("review.card_returned",
-                               when=words.moment(from_iso(returned.returned_at)),
-                               reason=returned.reason))
-        if returned.resubmitted_at:
-            state = words.state("late", returned.late_seconds) if returned.late_seconds \
-                else words.state("on_time")
-            lines.append(context.t("review.card_resubmitted",
-                                   when=words.moment(from_iso(returned.resubmitted_at)),
-                                   state=state))
-    for comment in comments.get(submission_id, []):
-        lines.append(context.t("review.card_comment",
-                               when=words.moment(from_iso(comment.created_at)),
-                               text=comment.text))
-    return lines
 
 
 def _texts(context: BotContext, items: list[Item]) -> list[str]:
@@ -168,9 +147,9 @@ def _texts(context: BotContext, items: list[Item]) -> list[str]:
     return lines
 
 
-async def _send_album(context: BotContext, chat_id: int, items: list[Item]) -> tuple[int, int]:
-    """The photos and videos as one album (one photo alone as a photo); returns (shown,
-    not shown: beyond the album's ten, or neither in Telegram nor in the store)."""
+async def _send_album(context: BotContext, chat_id: int, items: list[Item]) -> int:
+    """The photos and videos as one album (one photo alone as a photo); returns how many
+    were not shown (beyond the album's ten, or neither in Telegram nor in the store)."""
     media = []
     visual = [item for item in items if item.kind in ("photo", "video")]
     for item in visual:
@@ -194,8 +173,8 @@ async def _send_album(context: BotContext, chat_id: int, items: list[Item]) -> t
             await context.bot.send_media_group(chat_id, media)
     except TelegramError as error:     # e.g. a file_id Telegram no longer knows
         log.warning("review album not sent: %s", error)
-        return 0, len(visual)
-    return len(media), len(visual) - len(media)
+        return len(visual)
+    return len(visual) - len(media)
 
 
 async def _send_documents(context: BotContext, chat_id: int, items: list[Item]) -> None:
@@ -241,7 +220,7 @@ async def on_show(update: Update, context: BotContext, who: Who, press: ReviewSh
         await stale_button(update, context)
         return
     await query.answer()
-    if not await show_card(context, update.effective_chat.id, who, desk, scope, press.index):
+    if not await show_card(context, update.effective_chat.id, desk, scope, press.index):
         await context.bot.send_message(update.effective_chat.id, context.t("review.last_card"))
 
 
