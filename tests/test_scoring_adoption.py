@@ -70,3 +70,31 @@ async def test_liaisons_and_forged_presses_are_refused(desk, sandbox):
         await liaison.wait_quiet()
         assert sandbox.callback_answers[-1]["text"] == "这个按钮已过期。"
     assert await desk.bot.storage.scoring.adoptions() == []
+
+
+async def test_the_picker_offers_the_levels_of_the_rules_in_use(desk, sandbox, admin):
+    import json
+
+    from bot.scoring.rules import default_rules
+
+    rules = default_rules().to_json()
+    rules["levels"] = rules["levels"][:2] + [
+        {"key": "province", "name": {"zh": "省级采用", "en": "Province"}, "points": 100}]
+    await admin.send_document(json.dumps(rules, ensure_ascii=False).encode(), "rules.json")
+    (loaded,) = await admin.wait_reply(timeout=20)
+    assert "第 2 版" in loaded.plain_text and "省级采用 100 分" in loaded.plain_text
+    submission = await submission_of(desk, unit_in(desk.seeded, "吉林市"))
+    await send_card(desk, admin, submission.id)
+    await admin.press("✅ 采用")
+    (picker,) = await admin.wait_reply()
+    assert picker.button_texts() == ["县级简报采用（5 分）", "县级专报采用（10 分）",
+                                     "省级采用（100 分）"]
+    await admin.press("省级采用（100 分）", picker)
+    await admin.wait_reply()
+    (row,) = [row for row in await desk.bot.storage.scoring.ledger() if row.kind == "adoption"]
+    assert (row.points, row.rules_version) == (100, 2)
+    # back to the package's rules: refused while an adoption is scored at 省级采用
+    await admin.command("scoring", "default")
+    (refused,) = await admin.wait_reply()
+    assert "缺少级别「province」，已有 1 次采用按此级别计分" in refused.plain_text
+    assert (await desk.bot.storage.scoring.current()).id == 2
