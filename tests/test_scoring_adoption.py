@@ -78,8 +78,8 @@ async def test_the_picker_offers_the_levels_of_the_rules_in_use(desk, sandbox, a
     from bot.scoring.rules import default_rules
 
     rules = default_rules().to_json()
-    rules["levels"] = rules["levels"][:2] + [
-        {"key": "province", "name": {"zh": "省级采用", "en": "Province"}, "points": 100}]
+    province = {"key": "province", "name": {"zh": "省级采用", "en": "Province"}, "points": 100}
+    rules["levels"] = [*rules["levels"][:2], province]
     await admin.send_document(json.dumps(rules, ensure_ascii=False).encode(), "rules.json")
     (loaded,) = await admin.wait_reply(timeout=20)
     assert "第 2 版" in loaded.plain_text and "省级采用 100 分" in loaded.plain_text

@@ -21,13 +21,12 @@ from bot.storage import Storage
 from bot.storage.scoring import Adoption, RulesVersion, Scored
 
 KINDS = ("adoption", "late", "missing", "returned")
-_locks: dict[int, asyncio.Lock] = {}
 
 
 def lock_for(storage: Storage) -> asyncio.Lock:
     """One lock per storage: an adoption is never written between a settle's reading of the
     events and its reconciling, which would supersede the new row."""
-    return _locks.setdefault(id(storage), asyncio.Lock())
+    return storage.scoring.lock
 
 
 def adoption_score(rules: Rules, adoption: Adoption) -> Scored:
@@ -75,11 +74,30 @@ async def wanted(storage: Storage, rules: Rules, now: datetime) -> list[Scored]:
     return found
 
 
+async def inputs(storage: Storage, version: RulesVersion, now: datetime) -> tuple:
+    """Everything the ledger is computed from: the stored events' fingerprint, the
+    deadlines passed by ``now`` (with their due instants: an override moves them) and the
+    rules version."""
+    calendar = await storage.campaigns.calendar()
+    passed: tuple = ()
+    if calendar is not None:
+        passed = tuple((rule.id, deadline.period, deadline.due)
+                       for rule in calendar.rules if rule.kind != ANYTIME
+                       for deadline in deadlines(rule, calendar.campaign.timezone)
+                       if deadline.due <= now)
+    return await storage.scoring.fingerprint(), passed, version.id
+
+
 async def settle(storage: Storage, now: datetime,
                  version: RulesVersion | None = None) -> RulesVersion:
-    """Bring the ledger up to date with the events so far under the rules in use."""
+    """Bring the ledger up to date with the events so far under the rules in use; nothing
+    to do when none of its inputs changed since the last time."""
     async with lock_for(storage):
         version = version or await storage.scoring.current()
+        before = await inputs(storage, version, now)
+        if storage.scoring.settled_on == before:
+            return version
         scores = await wanted(storage, version.rules, now)
         await storage.scoring.reconcile(scores, version.id, KINDS)
+        storage.scoring.settled_on = before
     return version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 from collections.abc import Sequence
@@ -90,6 +91,10 @@ class Scoring:
         self.db = db
         self.clock = clock
         self._versions: dict[int, RulesVersion] = {}
+        # held by bot.scoring.ledger: one settle or adoption at a time, and the inputs the
+        # ledger was last settled on
+        self.lock = asyncio.Lock()
+        self.settled_on: tuple | None = None
 
     # ------------------------------------------------------------ rules
 
@@ -236,6 +241,21 @@ class Scoring:
             return Reconciled(added, superseded)
 
         return await self.db.run(work, write=True)
+
+    async def fingerprint(self) -> tuple:
+        """What the ledger's events are made of, in one read: it changes whenever an
+        adoption, a submission or an item, a statistics entry, a liaison, a unit or a rules
+        version is added or changes state (``bot.scoring.ledger`` settles again only then)."""
+        row = await self.db.fetchone(
+            "SELECT (SELECT count(*) FROM adoption), (SELECT max(id) FROM adoption), "
+            "(SELECT count(*) FROM submission), (SELECT max(last_received_at) FROM submission), "
+            "(SELECT count(*) FROM submission WHERE state = 'nil'), "
+            "(SELECT count(*) FROM submission WHERE state = 'withdrawn'), "
+            "(SELECT max(id) FROM item), (SELECT count(withdrawn_at) FROM item), "
+            "(SELECT max(id) FROM stats_entry), (SELECT max(id) FROM liaison), "
+            "(SELECT count(*) FROM liaison), (SELECT count(*) FROM unit), "
+            "(SELECT max(id) FROM scoring_rules)")
+        return tuple(row)
 
     # ------------------------------------------------------------ the bulletin's reads
 
