@@ -4,7 +4,8 @@
     python bench/scoring_at_scale.py [--units 2000] [--weeks 4]
 
 Prints the time of the first settle (writing every 迟报 / 漏报 row), of a settle with nothing
-changed, of a whole ranking and of a re-score under a new rules version.
+changed, of a whole ranking, of the same ranking again (what every liaison's /mystatus asks)
+and of a re-score under a new rules version.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ async def main(units: int, weeks: int) -> None:
                 ("first settle", lambda: ledger.settle(storage, now)),
                 ("settle, nothing changed", lambda: ledger.settle(storage, now)),
                 ("ranking (settle + points + counts)",
+                 lambda: ranking(storage, None, Span(ALL), now)),
+                ("ranking again, nothing changed (/mystatus)",
                  lambda: ranking(storage, None, Span(ALL), now))):
             started = time.perf_counter()
             await work()

@@ -95,6 +95,7 @@ class Scoring:
         # ledger was last settled on
         self.lock = asyncio.Lock()
         self.settled_on: tuple | None = None
+        self.rankings: dict[tuple, tuple] = {}    # bot.scoring.scores: (inputs, ranking)
 
     # ------------------------------------------------------------ rules
 
