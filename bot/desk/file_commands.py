@@ -24,12 +24,14 @@ from bot.desk.workbooks import Heading
 from bot.kernel.clock import from_iso
 from bot.kernel.dates import parse_date
 from bot.kernel.schedule import Deadline, chased_deadline
+from bot.kernel.text import shortened
 from bot.kernel.words import LATE, MISSING, NIL, Words
 from bot.media.paths import media_file
 from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import DeskHeatmap
 from bot.ptb.context import BotContext
 from bot.ptb.replies import pressed
+from bot.review import history as review_history
 from bot.scoring.notice import notice_data, write_notice
 from bot.storage.models import Unit
 
@@ -199,7 +201,7 @@ async def _weekly_target(update: Update, context: BotContext, desk: Desk, words:
         return None
     weekly = desk.calendar.rule("weekly")
     await update.effective_message.reply_text(words.html(
-        "desk.export_unknown_week", week=week,
+        "desk.export_unknown_week", week=shortened(week),
         weeks="、".join(d.period for d in desk.deadlines[weekly.id])))
     return None
 
@@ -248,7 +250,10 @@ async def export(update: Update, context: BotContext, who: Who, desk: Desk, word
             now=now, generated=words.plain("desk.export_generated", scope=heading.scope,
                                            time=words.moment(now)),
             units=units, liaisons=liaisons, columns=columns, items=items, summary=summary,
-            summary_name=words.plain("desk.summary_file") + ".xlsx")
+            summary_name=words.plain("desk.summary_file") + ".xlsx",
+            remarks=await review_history.export_remarks(
+                context.storage, desk.calendar, words, unit_ids,
+                None if len(found) != 1 or argument in ("all", "全部") else found[0]))
         result = await asyncio.to_thread(exports.build_export, work_dir / name, words, plan,
                                          context.settings.media_dir, work_dir)
         count = exports.part_count(result.path, part_bytes)

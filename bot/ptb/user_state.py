@@ -84,6 +84,11 @@ class BulletinDraft(TypedDict):
     period: str                    # the weekly period
     order: list[int]               # submission ids, in the order they go in
     dropped: list[int]             # submission ids left out
+class ReviewAsked(TypedDict):
+    """Owner: ``bot.review.remarks``. The reason or comment a review card's button asked
+    for."""
+    action: str                    # return / comment
+    submission_id: int
 
 
 class UserState(TypedDict, total=False):
@@ -99,6 +104,7 @@ class UserState(TypedDict, total=False):
     stats: StatsDraft
     stats_upload: StatsUpload
     bulletin: BulletinDraft
+    review: ReviewAsked
 
 
 DECLARED_KEYS = frozenset(UserState.__annotations__)
