@@ -240,7 +240,7 @@ async def on_piece(update: Update, context: BotContext, press: BulletinPiece) ->
 async def _piece(context: BotContext, submission: Submission, unit: str,
                  levels: list[str]) -> Piece:
     items = [item for item in await context.storage.submissions.items(submission.id)
-             if item.withdrawn_at is None]
+             if item.current]
     texts = [item.text for item in items if item.kind == "text" and item.text]
     texts += [item.text for item in items if item.kind != "text" and item.text]
     photos = [media_file(context.settings.media_dir, item.media_sha256) for item in items
@@ -265,7 +265,7 @@ async def build(update: Update, context: BotContext, who: Who, desk: Desk, week:
     photos = 0
     for submission in weekly + events:
         photos += sum(1 for item in await storage.submissions.items(submission.id)
-                      if item.kind == "photo" and item.withdrawn_at is None)
+                      if item.kind == "photo" and item.current)
     standings = await load_standings(storage, desk, week)
     missing = {unit.id for unit in standings.missing}
     now = context.clock()

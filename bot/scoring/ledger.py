@@ -2,7 +2,8 @@
 
 An event is an adoption (``adoption:<id>``), a period a unit delivered late or not at all
 (``late:<deliverable>:<period>``, ``missing:<deliverable>:<period>``, once its deadline has
-passed) or a return not fixed within its grace (``returned:<id>``). :func:`settle` computes
+passed) or a return not fixed within its grace (``returned:<id>``, instead of 漏报 for that
+period; fixed after the grace, the resubmission's lateness makes it 迟报). :func:`settle` computes
 what the ledger should hold for every event under the current rules and lets
 ``Scoring.reconcile`` supersede what differs: loading new rules re-scores the same events,
 and a late delivery after a missing deadline turns the 漏报 row into a 迟报 row. Nobody edits a
@@ -45,6 +46,16 @@ async def wanted(storage: Storage, rules: Rules, now: datetime) -> list[Scored]:
     if calendar is None:
         return found
     units = await storage.units.all_in_scope(None)
+    keys = {rule.id: rule.key for rule in calendar.rules}
+    for open_return in await storage.reviews.open_returns():
+        submission = await storage.submissions.get(open_return.submission_id)
+        key = keys.get(submission.deliverable_id) if submission else None
+        points = rules.deduction(key, "returned") if key else 0
+        if points and from_iso(open_return.grace_until) <= now:
+            found.append(Scored(
+                submission.unit_id, f"returned:{open_return.id}", "returned",
+                f"deductions.{key}.returned", points, submission.id, submission.deliverable_id,
+                submission.period, open_return.grace_until))
     for rule in calendar.rules:
         if rule.kind == ANYTIME:
             continue
@@ -56,9 +67,12 @@ async def wanted(storage: Storage, rules: Rules, now: datetime) -> list[Scored]:
             if deadline.due > now:
                 break
             done = await storage.delivered(deadline)
+            # returned and not back: the return's own deduction once its grace is over,
+            # not 漏报 as well
+            returned = await storage.reviews.returned_units(rule.id, deadline.period)
             due = to_iso(deadline.due)
             for unit in units:
-                if from_iso(unit.created_at) > deadline.due:
+                if from_iso(unit.created_at) > deadline.due or unit.id in returned:
                     continue
                 if unit.id in done:
                     if done[unit.id] and late_points:
@@ -85,7 +99,9 @@ async def inputs(storage: Storage, version: RulesVersion, now: datetime) -> tupl
                        for rule in calendar.rules if rule.kind != ANYTIME
                        for deadline in deadlines(rule, calendar.campaign.timezone)
                        if deadline.due <= now)
-    return await storage.scoring.fingerprint(), passed, version.id
+    overdue = tuple(open_return.id for open_return in await storage.reviews.open_returns()
+                    if from_iso(open_return.grace_until) <= now)
+    return await storage.scoring.fingerprint(), passed, overdue, version.id
 
 
 async def settle(storage: Storage, now: datetime,

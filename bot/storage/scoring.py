@@ -245,8 +245,9 @@ class Scoring:
 
     async def fingerprint(self) -> tuple:
         """What the ledger's events are made of, in one read: it changes whenever an
-        adoption, a submission or an item, a statistics entry, a liaison, a unit or a rules
-        version is added or changes state (``bot.scoring.ledger`` settles again only then)."""
+        adoption, a submission or an item, a statistics entry, a liaison, a unit, a return or
+        a rules version is added or changes state (``bot.scoring.ledger`` settles again only
+        then)."""
         row = await self.db.fetchone(
             "SELECT (SELECT count(*) FROM adoption), (SELECT max(id) FROM adoption), "
             "(SELECT count(*) FROM submission), (SELECT max(last_received_at) FROM submission), "
@@ -255,7 +256,9 @@ class Scoring:
             "(SELECT max(id) FROM item), (SELECT count(withdrawn_at) FROM item), "
             "(SELECT max(id) FROM stats_entry), (SELECT max(id) FROM liaison), "
             "(SELECT count(*) FROM liaison), (SELECT count(*) FROM unit), "
-            "(SELECT max(id) FROM scoring_rules)")
+            "(SELECT max(id) FROM scoring_rules), (SELECT count(*) FROM submission_return), "
+            "(SELECT count(resubmitted_at) FROM submission_return), "
+            "(SELECT count(superseded_at) FROM item)")
         return tuple(row)
 
     # ------------------------------------------------------------ the bulletin's reads
