@@ -98,3 +98,23 @@ async def test_the_picker_offers_the_levels_of_the_rules_in_use(desk, sandbox, a
     (refused,) = await admin.wait_reply()
     assert "缺少级别「province」，已有 1 次采用按此级别计分" in refused.plain_text
     assert (await desk.bot.storage.scoring.current()).id == 2
+
+
+async def test_a_liaison_is_refused_every_scoring_command_and_button(desk, sandbox):
+    index = 5
+    liaison = sandbox.user(LIAISON_BASE_ID + index, f"联络员{index:02d}")
+    own = await submission_of(desk, desk.seeded.names[index])
+    for command in ("scoring", "ranking", "bulletin"):
+        await liaison.command(command)
+        (refused,) = await liaison.wait_reply()
+        assert refused.plain_text == "此功能仅限协调员使用。", command
+        assert refused.document is None
+    await send_card(desk, liaison, own.id)
+    for data in (f"score:adopt:{own.id}", f"score:level:{own.id}:city_leader",
+                 "score:rank:all:0", "score:rank:m2026-06:1", "score:piece:build:0",
+                 "score:piece:up:1", "score:piece:drop:0"):
+        await liaison.press_data(data, liaison.last)
+        await liaison.wait_quiet()
+        assert sandbox.callback_answers[-1]["text"] == "这个按钮已过期。", data
+    assert await desk.bot.storage.scoring.adoptions() == []
+    assert [s for s in sandbox.messages_to(liaison.chat_id) if s.document is not None] == []
