@@ -216,3 +216,23 @@ async def test_mystatus_shows_the_units_points_and_rank(desk, sandbox, admin):
     text = "\n".join(s.plain_text for s in sent)
     assert f"🏅 本单位积分 {points} 分（采用 1 篇），在全部 50 个单位中排第 {rank} 名。" in text
     assert float(points) == expected_points(seeded, name) + 10 and adopted == "1"
+
+
+async def test_spans_and_a_formula_like_unit_name(desk, sandbox, admin):
+    storage = desk.bot.storage
+    hostile = await storage.units.create("=HYPERLINK(\"http://x\",\"点我\")",
+                                         desk.seeded.scope_city_id, 1001)
+    june, _ = await ranking_pages(admin, "6月")
+    whole, sheet = await ranking_pages(admin, "全部")
+    assert june == whole and len(whole) == 51
+    cell = next(row[1] for row in sheet.iter_rows(min_row=4) if row[1].value == hostile.name)
+    assert cell.data_type == "s"
+    july, _ = await ranking_pages(admin, "7月")
+    assert {(line[2], line[5]) for line in july} == {("0", "—")}
+    quarter, _ = await ranking_pages(admin, "第二季度")
+    assert quarter == whole
+    await admin.command("ranking", "月份")          # this month: June, as the clock says
+    (page, _) = await admin.wait_reply(count=2, timeout=30)
+    assert "积分排名 · 2026年6月" in page.plain_text
+    assert next(line for line in whole if line[1] == hostile.name)[2:] == (
+        "0", "0", None, "—", "0", "0")             # added after every deadline: owes nothing
