@@ -58,7 +58,7 @@ async def _allowed(update: Update, context: BotContext, submission_id: int
     if not who.is_coordinator:
         return None
     submission = await context.storage.submissions.get(submission_id)
-    if submission is None or submission.state == "withdrawn":
+    if submission is None or submission.state != "open":     # withdrawn, or a nil report
         return None
     if not await context.storage.units.in_scope(submission.unit_id, who.scope_unit_id):
         return None

@@ -35,6 +35,12 @@ MAX_PIECES = 30            # a weekly bulletin holds at most this many pieces
 MAX_MOVABLE = 12           # pieces listed with ⬆ / ✖ buttons (2 each + 📄: within 100)
 UPLOAD_TIMEOUT = 300
 ISSUE = re.compile(r"^第?(\d{1,2})期?$")
+LABEL_CHARS = 40           # a list line stays short: 30 lines fit one message (4096)
+LEVELS_CHARS = 50
+
+
+def short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _office(context: BotContext, words: Words, desk: Desk, who: Who) -> str:
@@ -170,9 +176,10 @@ async def _list_message(context: BotContext, desk: Desk, week: Deadline, words: 
         key = "scoring.bulletin_list_dropped" if submission_id in dropped \
             else "scoring.bulletin_list_line"
         if position < MAX_PIECES:
-            lines.append(context.t(key, number=position + 1, piece=label,
-                                   levels="、".join(levels.get(submission_id, []))
-                                   or context.t("scoring.bulletin_not_adopted")))
+            lines.append(context.t(key, number=position + 1, piece=short(label, LABEL_CHARS),
+                                   levels=short("、".join(levels.get(submission_id, []))
+                                                or context.t("scoring.bulletin_not_adopted"),
+                                                LEVELS_CHARS)))
         if position < MAX_MOVABLE:
             row = []
             if position > 0:
