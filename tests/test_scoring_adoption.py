@@ -16,7 +16,13 @@ def unit_in(seeded, city: str, skip: int = 0) -> str:
 async def test_adoption_at_a_level_writes_the_ledger_row(desk, sandbox, admin):
     name = unit_in(desk.seeded, "长春市")
     submission = await submission_of(desk, name)
+    index = desk.seeded.names.index(name)
+    liaison = sandbox.user(LIAISON_BASE_ID + index, f"联络员{index:02d}")
+    liaison.mark()
     picked = await adopt(desk, admin, submission.id, "县级简报采用")
+    (told,) = await liaison.wait_reply(timeout=20)
+    assert told.plain_text == ("🎉 贵单位的每周活动材料（6月4日一期）已被采用：县级简报采用，"
+                               "积分 +5。")
     assert "已采用" in picked[-1].plain_text and "县级简报采用" in picked[-1].plain_text
     assert "5 分" in picked[-1].plain_text
     storage = desk.bot.storage
