@@ -172,7 +172,8 @@ async def _list_message(context: BotContext, desk: Desk, week: Deadline, words: 
         label = names[submission.unit_id]
         if submission.period.startswith("event-"):
             label = context.t("scoring.bulletin_event_label", unit=label,
-                              title=submission.details.get("title") or "")
+                              title=submission.details.get("title")
+                              or words.target_key("event", submission.period))
         key = "scoring.bulletin_list_dropped" if submission_id in dropped \
             else "scoring.bulletin_list_line"
         if position < MAX_PIECES:
