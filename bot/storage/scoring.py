@@ -245,20 +245,19 @@ class Scoring:
 
     async def fingerprint(self) -> tuple:
         """What the ledger's events are made of, in one read: it changes whenever an
-        adoption, a submission or an item, a statistics entry, a liaison, a unit, a return or
-        a rules version is added or changes state (``bot.scoring.ledger`` settles again only
-        then)."""
+        adoption, a submission or an item (withdrawn, superseded, its file lost), a statistics
+        entry, a liaison, a unit, a return or a rules version is added or changes state
+        (``bot.scoring.ledger`` settles again only then)."""
         row = await self.db.fetchone(
-            "SELECT (SELECT count(*) FROM adoption), (SELECT max(id) FROM adoption), "
-            "(SELECT count(*) FROM submission), (SELECT max(last_received_at) FROM submission), "
-            "(SELECT count(*) FROM submission WHERE state = 'nil'), "
-            "(SELECT count(*) FROM submission WHERE state = 'withdrawn'), "
-            "(SELECT max(id) FROM item), (SELECT count(withdrawn_at) FROM item), "
-            "(SELECT max(id) FROM stats_entry), (SELECT max(id) FROM liaison), "
-            "(SELECT count(*) FROM liaison), (SELECT count(*) FROM unit), "
-            "(SELECT max(id) FROM scoring_rules), (SELECT count(*) FROM submission_return), "
-            "(SELECT count(resubmitted_at) FROM submission_return), "
-            "(SELECT count(superseded_at) FROM item)")
+            "SELECT * FROM (SELECT count(*), max(id) FROM adoption) a, "
+            "(SELECT count(*), max(last_received_at), "
+            "sum(CASE WHEN state = 'nil' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN state = 'withdrawn' THEN 1 ELSE 0 END) FROM submission) s, "
+            "(SELECT max(id), count(withdrawn_at), count(superseded_at), "
+            "sum(CASE WHEN archived = 'failed' THEN 1 ELSE 0 END) FROM item) i, "
+            "(SELECT max(id) FROM stats_entry) e, (SELECT count(*), max(id) FROM liaison) l, "
+            "(SELECT count(*) FROM unit) u, (SELECT max(id) FROM scoring_rules) v, "
+            "(SELECT count(*), count(resubmitted_at) FROM submission_return) r")
         return tuple(row)
 
     # ------------------------------------------------------------ the bulletin's reads
