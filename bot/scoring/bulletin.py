@@ -177,8 +177,9 @@ async def _list_message(context: BotContext, desk: Desk, week: Deadline, words: 
         key = "scoring.bulletin_list_dropped" if submission_id in dropped \
             else "scoring.bulletin_list_line"
         if position < MAX_PIECES:
+            adopted_at = context.t("scoring.separator").join(levels.get(submission_id, []))
             lines.append(context.t(key, number=position + 1, piece=short(label, LABEL_CHARS),
-                                   levels=short("、".join(levels.get(submission_id, []))
+                                   levels=short(adopted_at
                                                 or context.t("scoring.bulletin_not_adopted"),
                                                 LEVELS_CHARS)))
         if position < MAX_MOVABLE:

@@ -38,8 +38,9 @@ def problem_line(context: BotContext, problem: Problem) -> str:
 
 
 def summary(context: BotContext, rules: Rules) -> str:
-    levels = "、".join(context.t("scoring.level_summary", level=level.name_in(context.lang),
-                                points=points_text(level.points)) for level in rules.levels)
+    levels = context.t("scoring.separator").join(
+        context.t("scoring.level_summary", level=level.name_in(context.lang),
+                  points=points_text(level.points)) for level in rules.levels)
     return context.t("scoring.rules_summary", levels=levels, grace=rules.return_grace_days)
 
 
