@@ -49,7 +49,7 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
         .persistence(SQLitePersistence(storage))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(PacedRateLimiter(pacer))
+        .rate_limiter(PacedRateLimiter(pacer, paid_broadcast=settings.paid_broadcast))
         .request(AiohttpRequest(connection_pool_size=BOT_API_CONNECTIONS))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(on_startup)
@@ -80,8 +80,8 @@ def pacer_for(settings: Settings) -> Pacer:
     more than ``BOT_SEND_RATE`` sends of any kind in a second. Faster (paid broadcasts, up
     to 1,000): 4 % under the rate, at most 97 % of it in any second — with the sender's
     sends in flight (``per_second / 40``: 24 at 960) what Telegram may count in one second
-    after the requests were held up on the way stays under the rate —, replies (not paid)
-    under 30 a second."""
+    after the requests were held up on the way stays under the rate —; replies beyond 30 in
+    a second go as paid broadcasts too (`PacedRateLimiter`)."""
     rate = settings.send_rate
     if rate <= FREE_SEND_RATE:
         return Pacer(per_second=rate - 0.5, window_cap=int(rate))

@@ -30,6 +30,12 @@ PREPACED = "prepaced"          # rate_limit_args key: the caller already took it
 PACED_PREFIXES = ("send", "edit", "copy", "forward")
 NOT_PACED = frozenset({"sendChatAction"})
 CATCH_UP_SECONDS = 0.02        # the smooth way's slack behind its schedule
+#: the methods that take ``allow_paid_broadcast`` (Bot API 7.11)
+PAID_BROADCAST_METHODS = frozenset({
+    "sendMessage", "sendPhoto", "sendVideo", "sendAnimation", "sendAudio", "sendDocument",
+    "sendSticker", "sendVideoNote", "sendVoice", "sendLocation", "sendVenue", "sendContact",
+    "sendPoll", "sendDice", "sendInvoice", "sendGame", "sendMediaGroup", "copyMessage",
+    "copyMessages", "sendPaidMedia"})
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -70,18 +76,30 @@ class Pacer:
         self._lock: asyncio.Lock | None = None
         self._replies_lock: asyncio.Lock | None = None
 
-    async def acquire(self, smooth: bool = True) -> None:
+    async def acquire(self, smooth: bool = True, may_pay: bool = False) -> bool:
         """Each way queues first come first served, so only the head of each queue waits
         for the clock: replies waiting for a full second used to wake all together at every
-        freed slot (200 waiting receipts: about 24 wake-ups each)."""
+        freed slot (200 waiting receipts: about 24 wake-ups each).
+
+        Returns True when a reply must go as a paid broadcast: ``may_pay`` and the second's
+        free replies (``reply_cap``) were all taken, so it goes at once, flagged, instead of
+        waiting for the free window."""
         if not smooth:
             if self._replies_lock is None:
                 self._replies_lock = asyncio.Lock()
+            paid = False
+
+            def reply_wait(now: float) -> float:
+                nonlocal paid
+                wait = self._reply_wait(now)
+                paid = wait > 0 and may_pay
+                return 0.0 if paid else wait
+
             async with self._replies_lock:
-                now = await self._take(self._reply_wait)
-                if self.reply_cap < self.window_cap:
+                now = await self._take(reply_wait)
+                if self.reply_cap < self.window_cap and not paid:
                     self._reply_stamps.append(now)
-            return
+            return paid
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -89,6 +107,7 @@ class Pacer:
             # the slot on the schedule, not the instant taken: a late wake-up does not
             # push every later slot back (within ``catch_up``)
             self._last_smooth = max(self._last_smooth + self.interval, taken - self.catch_up)
+        return False
 
     def _reply_wait(self, now: float) -> float:
         stamps = self._reply_stamps
@@ -114,9 +133,15 @@ class Pacer:
 
 
 class PacedRateLimiter(BaseRateLimiter[dict]):
-    def __init__(self, pacer: Pacer, max_retries: int = 3) -> None:
+    """``paid_broadcast``: a reply beyond the second's free ones goes at once with
+    ``allow_paid_broadcast`` (set in the call's parameters, which PTB sends as they are
+    after this hook) where the method takes it; an edit waits for the free window."""
+
+    def __init__(self, pacer: Pacer, max_retries: int = 3, paid_broadcast: bool = False
+                 ) -> None:
         self.pacer = pacer
         self.max_retries = max_retries
+        self.paid_broadcast = paid_broadcast
 
     async def initialize(self) -> None:
         return None
@@ -138,7 +163,9 @@ class PacedRateLimiter(BaseRateLimiter[dict]):
         attempt = 0
         while True:
             if paced and not (prepaced and attempt == 0):
-                await self.pacer.acquire(smooth=False)
+                may_pay = self.paid_broadcast and endpoint in PAID_BROADCAST_METHODS
+                if await self.pacer.acquire(smooth=False, may_pay=may_pay):
+                    data["allow_paid_broadcast"] = True
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
