@@ -17,10 +17,11 @@ from bot.config import FREE_SEND_RATE, Settings
 from bot.desk import file_commands as desk_files
 from bot.desk import remind as desk_remind
 from bot.desk import views as desk_views
-from bot.intake import documents, events, mine, receive, sending
+from bot.intake import albums, documents, events, mine, pending, receive, sending
 from bot.kernel.clock import Clock, system_clock
 from bot.kernel.schedule import warm_holidays
 from bot.media.store import MediaStore
+from bot.ops import datafile
 from bot.outbox import broadcast, jobs
 from bot.outbox.sender import Sender
 from bot.people import coordinators, registration, replacement, units
@@ -29,6 +30,9 @@ from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.ratelimit import PacedRateLimiter, Pacer
 from bot.ptb.request import AiohttpRequest, OutboxApi
+from bot.review import desk as review_desk
+from bot.review import remarks as review_remarks
+from bot.scoring import adoption, bulletin, ranking, rules_flow
 from bot.stats import chat_form, definitions, totals, workbook_flow
 from bot.storage import Storage, maintenance
 from bot.texts import Texts
@@ -107,6 +111,9 @@ def register_handlers(app: BotApplication) -> None:
     definitions.register(app)
     events.register_conversation(app)
     sending.register_conversation(app)
+    # the review desk (bot/review/): its conversation before the common commands (/cancel)
+    review_remarks.register_conversation(app)
+    review_desk.register(app)
     common.register_commands(app)
     coordinators.register(app)
     units.register(app)
@@ -114,6 +121,11 @@ def register_handlers(app: BotApplication) -> None:
     desk_remind.register(app)
     desk_files.register(app)
     my_status.register(app)
+    # scoring (issue 17): 采用 buttons, /scoring, /ranking, /bulletin
+    adoption.register(app)
+    rules_flow.register(app)
+    ranking.register(app)
+    bulletin.register(app)
     broadcast.register(app)
     mine.register(app)
     documents.register(app)
@@ -123,8 +135,13 @@ def register_handlers(app: BotApplication) -> None:
 
 async def on_startup(app: BotApplication) -> None:
     services = app.bot_data
-    await services.storage.open()
     settings = services.settings
+    await services.storage.open()
+    try:        # issue 13 point 3 (the database missing: bot.runtime.running, before this)
+        await datafile.refuse_empty_database(settings, services.storage)
+    except datafile.StartRefused:
+        await services.storage.close()
+        raise
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     # file downloads stream through their own client: PTB's download_to_drive reads a
     # whole file into memory; aiohttp spends a fifth of httpx's CPU on a download; the bytes
@@ -140,6 +157,10 @@ async def on_startup(app: BotApplication) -> None:
     await services.sender.start()
     await jobs.rebuild(app)
     await jobs.tick(app)   # catch up on what came due while the bot was not running
+    # issue 13: albums a stop left waiting armed again; the sweep of files left pending
+    await albums.arm_waiting(app, at_start=True)
+    pending.start(app)
+    datafile.start_watch(app)
     # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time
     # and stop every thread meanwhile (25 ms, and over 100 ms on a busy 2-core machine).

@@ -36,6 +36,10 @@ class Settings:
     file_base_url: str | None = None
     send_rate: float = 30.0   # messages a second, all chats together (Telegram: about 30)
     office_name: str | None = None   # the organising office: the 落款 of the bot's documents
+    # issue 13: how often files left pending are retried (and lapsed albums picked up)
+    retry_seconds: float = 60.0
+    # issue 13: start on an empty database although the media store holds files
+    allow_empty_database: bool = False
     paid_broadcast: bool = False     # outbox sends carry allow_paid_broadcast (up to 1,000/s)
     webhook_url: str | None = None   # set: Telegram pushes updates here instead of polling
     webhook_listen: tuple[str, int] = ("127.0.0.1", 8080)   # where this process serves it
@@ -169,9 +173,23 @@ def load_settings(
         raise ConfigError("BOT_WEBHOOK_SECRET must be 1 to 256 characters A-Z, a-z, 0-9, _ "
                           "and -")
 
+    raw_retry = merged.get("BOT_RETRY_SECONDS", "").strip() or "60"
+    try:
+        retry_seconds = float(raw_retry)
+    except ValueError:
+        retry_seconds = 0.0
+    if not 0.5 <= retry_seconds <= 86400:
+        raise ConfigError(f"BOT_RETRY_SECONDS must be a number of seconds from 0.5 to 86400, "
+                          f"got {raw_retry!r}")
+    raw_allow = merged.get("BOT_ALLOW_EMPTY_DATABASE", "").strip().lower() or "0"
+    if raw_allow not in ("0", "1", "no", "yes", "false", "true"):
+        raise ConfigError(f"BOT_ALLOW_EMPTY_DATABASE must be 1 or 0, got {raw_allow!r}")
+
     return Settings(
         token=token,
         send_rate=send_rate,
+        retry_seconds=retry_seconds,
+        allow_empty_database=raw_allow in ("1", "yes", "true"),
         data_dir=data_dir_from(merged),
         timezone=timezone,
         admin_ids=frozenset(admin_ids),

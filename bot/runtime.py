@@ -33,6 +33,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from bot.ops import datafile
 from bot.ptb.context import BotApplication
 from bot.ptb.ratelimit import retry_seconds
 from bot.storage.inbox import StoredUpdate
@@ -100,6 +101,8 @@ class DurablePoller:
         offset = await self.inbox.next_offset()
         backoff = 0.5
         while True:
+            if datafile.lost(self.app.bot_data, "the poller"):
+                return      # the next getUpdates would confirm updates to a lost file
             try:
                 updates = await self.app.bot.get_updates(
                     offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES,
@@ -129,6 +132,8 @@ class DurablePoller:
             backoff = 0.5
             if not updates:
                 continue
+            if datafile.lost(self.app.bot_data, "the poller"):
+                return      # not stored, not confirmed: Telegram hands them out again
             await self.accept(updates)
             offset = updates[-1].update_id + 1
 
@@ -236,6 +241,8 @@ class WebhookServer:
             log.warning("webhook request from %s without the right secret refused",
                         request.remote)
             return web.Response(status=403)
+        if datafile.lost(self.app.bot_data, "the webhook"):
+            return web.Response(status=503)   # not stored: Telegram sends it again
         raw = await request.text()
         try:
             update = Update.de_json(json.loads(raw), self.app.bot)
@@ -256,6 +263,8 @@ class WebhookServer:
 async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[BotApplication]:
     """Initialise, start and (on exit) stop the application with the durable poller, or with
     the webhook when ``BOT_WEBHOOK_URL`` is set."""
+    # before initialising: the persistence's first read opens (creates) the database
+    datafile.refuse_missing_database(app.bot_data.settings)
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
@@ -280,12 +289,21 @@ async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[B
             await app.post_shutdown(app)
 
 
-async def serve(app: BotApplication) -> None:
-    """Run until SIGINT or SIGTERM."""
+async def serve(app: BotApplication) -> int:
+    """Run until SIGINT or SIGTERM (exit code 0), or until the database file is lost
+    (:data:`bot.ops.datafile.EXIT_DATABASE_LOST`)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    halted = app.bot_data.halted
     async with running(app, poll_timeout=30):
-        await stop.wait()
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(halted.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+    if halted.is_set():
+        log.critical("stopped: the database file was lost")
+        return datafile.EXIT_DATABASE_LOST
     log.info("stopped")
+    return 0

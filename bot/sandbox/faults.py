@@ -3,6 +3,20 @@ hang until the client's timeout fires) and flood control (429 with ``retry_after
 ``rate_limit_per_second`` sends and edits in a sliding second, or beyond 1,000 of every kind
 together for paid broadcasts). Broken downloads are in
 ``files.py``.
+
+Per-chat pacing is always on, as on Telegram ("avoid sending more than one message per second
+in a particular chat ... short bursts" and "no more than 20 messages per minute" to a group:
+Bot API FAQ, "My bot is hitting limits"). The server's real counters are not published, so it
+is modelled, on ``clock``, as:
+
+- every chat: a token bucket of ``CHAT_BURST`` (10) messages, refilled at ``CHAT_RATE`` (1)
+  per second — a reply of a few messages passes, a long back-to-back run is refused;
+- groups and channels (chat id < 0) also: at most ``GROUP_PER_MINUTE`` (20) in any 60 s.
+
+Counted are the calls that create messages (send*, copyMessage, forwardMessage; an album
+counts as one); edits, sendChatAction and answers are not. A refusal is 429 "Too Many
+Requests: retry after N" with ``parameters.retry_after`` = N, the seconds until the call
+would pass (telegram-bot-api Client.cpp get_retry_after_time reads N from that text).
 """
 
 from __future__ import annotations
@@ -18,6 +32,15 @@ from bot.sandbox.records import ApiError, FaultRule
 
 #: Methods subject to flood control (sendX, editX, copy/forward) - see `_is_rate_limited`.
 RATE_LIMIT_EXEMPT = frozenset({"sendchataction"})
+CHAT_BURST = 10
+CHAT_RATE = 1.0
+GROUP_PER_MINUTE = 20
+
+
+def too_many_requests(retry_after: float) -> ApiError:
+    """Telegram's 429: the text and ``parameters.retry_after`` (whole seconds, at least 1)."""
+    seconds = max(1, math.ceil(retry_after))
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
 #: Telegram's ceiling for paid broadcasts (``allow_paid_broadcast``), messages a second.
 PAID_BROADCAST_LIMIT = 1000
 
@@ -96,18 +119,13 @@ class FaultsMixin:
             while window and window[0] <= now - 1.0:
                 window.popleft()
         if overall and len(self._send_window) >= overall:
-            raise self._flood(self._send_window, now)
+            raise too_many_requests(self._send_window[0] + 1.0 - now)
         if not paid and free_limit and len(self._free_window) >= free_limit:
-            raise self._flood(self._free_window, now)
+            raise too_many_requests(self._free_window[0] + 1.0 - now)
         self._send_window.append(now)
         if not paid:
             self._free_window.append(now)
         return now
-
-    @staticmethod
-    def _flood(window: deque[float], now: float) -> ApiError:
-        retry = max(1, math.ceil(window[0] + 1.0 - now))
-        return ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
 
     def busiest_second(self) -> int:
         """The most successful sends and edits in any sliding one-second window (by the
@@ -122,3 +140,36 @@ class FaultsMixin:
     def send_times(self) -> list[float]:
         """When each successful send or edit was admitted (``time.monotonic()``)."""
         return list(self._send_times)
+
+    @staticmethod
+    def _creates_message(method_l: str) -> bool:
+        return (method_l.startswith("send") and method_l not in RATE_LIMIT_EXEMPT) or method_l in (
+            "copymessage",
+            "forwardmessage",
+        )
+
+    def _paced(self, chat_id: int, error: ApiError) -> ApiError:
+        self._violation("pacing", f"chat {chat_id}: refused: {error.description}")
+        return error
+
+    def _check_chat_pace(self, chat_id: int) -> None:
+        """Take a message from this chat's allowance, or raise 429 (see module docstring)."""
+        if not self.chat_pacing:
+            return
+        now = self.clock()
+        tokens, stamp = self._chat_tokens.get(chat_id, (float(CHAT_BURST), now))
+        tokens = min(float(CHAT_BURST), tokens + (now - stamp) * CHAT_RATE)
+        if tokens < 1.0:
+            self._chat_tokens[chat_id] = (tokens, now)
+            self.stats["429 chat"] += 1
+            raise self._paced(chat_id, too_many_requests((1.0 - tokens) / CHAT_RATE))
+        if chat_id < 0:
+            minute = self._group_minute.setdefault(chat_id, deque())
+            while minute and minute[0] <= now - 60.0:
+                minute.popleft()
+            if len(minute) >= GROUP_PER_MINUTE:
+                self._chat_tokens[chat_id] = (tokens, now)
+                self.stats["429 group"] += 1
+                raise self._paced(chat_id, too_many_requests(minute[0] + 60.0 - now))
+            minute.append(now)
+        self._chat_tokens[chat_id] = (tokens - 1.0, now)
