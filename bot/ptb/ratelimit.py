@@ -65,9 +65,10 @@ class Pacer:
         #: replies' own cap in a second (paid broadcasts: the outbox may go up to 1,000 a
         #: second, a reply, sent without allow_paid_broadcast, stays under Telegram's 30)
         self.reply_cap = window_cap if reply_cap is None else min(reply_cap, window_cap)
-        #: how far behind its schedule the smooth way may catch up (a late wake-up or a
-        #: slow await costs no slot), in a burst of at most this many seconds' worth
-        self.catch_up = max(0.0, CATCH_UP_SECONDS - self.interval)
+        #: how late on its schedule a smooth slot may be taken and still count as on time (a
+        #: late wake-up or a slow await costs no slot; at 30 a second one costs 1/30 s, at
+        #: every send on a busy machine)
+        self.catch_up = CATCH_UP_SECONDS
         self._monotonic = monotonic
         self._last_smooth = float("-inf")
         self._paused_until = float("-inf")
