@@ -39,7 +39,7 @@ BOT_API_CONNECTIONS = 64
 
 
 def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication:
-    storage = Storage(settings.database_path, clock)
+    storage = Storage(settings.database, clock)
     pacer = Pacer(per_second=settings.send_rate - 0.5, window_cap=int(settings.send_rate))
     builder = (
         ApplicationBuilder()

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.kernel.clock import Clock, system_clock
 from bot.runtime import running
 from bot.sandbox import FakeTelegram, SimUser
+from tests.backends import BACKENDS, database_for
 
 ADMIN_ID = 1001
 LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
@@ -24,11 +25,12 @@ class BotUnderTest:
     """The real application, started and stopped (restarted) against the sandbox."""
 
     def __init__(self, sandbox: FakeTelegram, data_dir: Path, admin_ids: frozenset[int],
-                 clock: Clock = system_clock) -> None:
+                 clock: Clock = system_clock, database_url: str | None = None) -> None:
         self.sandbox = sandbox
         self.settings = Settings(
             token=sandbox.token, data_dir=data_dir, admin_ids=admin_ids,
             api_base_url=sandbox.api_base_url, file_base_url=sandbox.file_base_url,
+            database_url=database_url,
         )
         self.clock = clock
         self.app = None
@@ -53,6 +55,35 @@ class BotUnderTest:
         return self.app.bot_data.storage
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "both_backends: run on SQLite and on PostgreSQL "
+                            "(tests/backends.py)")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """A test marked ``both_backends`` that uses ``database_url`` runs once per backend."""
+    if "backend" in metafunc.fixturenames and \
+            metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+async def database_url(backend: str) -> AsyncIterator[str | None]:
+    """None (SQLite in the data folder) or a fresh PostgreSQL schema's URL."""
+    async for url in database_for(backend):
+        yield url
+
+
+def storage_target(database_url: str | None, path: Path) -> Path | str:
+    """What ``Storage`` opens in a test: the PostgreSQL URL, else the SQLite file."""
+    return database_url or path
+
+
 @pytest.fixture
 async def sandbox() -> AsyncIterator[FakeTelegram]:
     server = FakeTelegram()
@@ -62,8 +93,10 @@ async def sandbox() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(sandbox: FakeTelegram, tmp_path: Path) -> AsyncIterator[BotUnderTest]:
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}))
+async def bot(sandbox: FakeTelegram, tmp_path: Path,
+              database_url: str | None) -> AsyncIterator[BotUnderTest]:
+    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}),
+                              database_url=database_url)
     await under_test.start()
     yield under_test
     await under_test.stop()
@@ -119,11 +152,13 @@ class World:
 
 
 @pytest.fixture
-async def desk(sandbox: FakeTelegram, tmp_path: Path) -> AsyncIterator[World]:
+async def desk(sandbox: FakeTelegram, tmp_path: Path,
+               database_url: str | None) -> AsyncIterator[World]:
     from tests.desk_seed import TZ, Clock, seed
 
     clock = Clock(datetime(2026, 5, 20, 9, 0, tzinfo=TZ))
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
+    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock,
+                              database_url=database_url)
     await under_test.start()
     seeded = await seed(under_test, clock, sandbox)
     yield World(under_test, clock, seeded)

@@ -10,7 +10,7 @@ from bot.storage.audience import Audience
 from bot.storage.broadcasts import Broadcasts
 from bot.storage.campaigns import Campaigns
 from bot.storage.coordinators import Coordinators
-from bot.storage.db import Database
+from bot.storage.db import connect_database
 from bot.storage.inbox import Inbox
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
@@ -28,8 +28,9 @@ from bot.storage.units import Units
 class Storage:
     """Built cheaply (no I/O); :meth:`open` connects and migrates."""
 
-    def __init__(self, path: Path, clock: Clock = system_clock) -> None:
-        self.db = Database(path)
+    def __init__(self, database: Path | str, clock: Clock = system_clock) -> None:
+        """``database``: a SQLite file or a ``postgresql://`` URL."""
+        self.db = connect_database(database)
         self.clock = clock
         self.people = People(self.db, clock)
         self.units = Units(self.db, clock)
