@@ -11,9 +11,10 @@ skips the PostgreSQL runs on purpose.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -64,12 +65,26 @@ async def drop_schema(schema: str) -> None:
         await conn.close()
 
 
-async def database_for(backend: str) -> AsyncIterator[str | None]:
+_current: str | None = None
+
+
+def current() -> str | None:
+    """The running test's PostgreSQL URL (None: SQLite): what ``BotUnderTest``,
+    ``BotProcess`` and ``schedule_support.seed`` use unless told otherwise."""
+    return _current
+
+
+def database_for(backend: str) -> Iterator[str | None]:
+    """A sync generator (fixtures of sync and async tests alike): the schema is made and
+    dropped on a loop of its own, outside the test's."""
+    global _current
     if backend == "sqlite":
         yield None
         return
-    schema, url = await fresh_schema()
+    schema, url = asyncio.run(fresh_schema())
+    _current = url
     try:
         yield url
     finally:
-        await drop_schema(schema)
+        _current = None
+        asyncio.run(drop_schema(schema))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.kernel.clock import Clock, system_clock
 from bot.runtime import running
 from bot.sandbox import FakeTelegram, SimUser
+from tests import backends
 from tests.backends import BACKENDS, database_for
 
 ADMIN_ID = 1001
@@ -27,6 +28,7 @@ class BotUnderTest:
     def __init__(self, sandbox: FakeTelegram, data_dir: Path, admin_ids: frozenset[int],
                  clock: Clock = system_clock, database_url: str | None = None) -> None:
         self.sandbox = sandbox
+        database_url = database_url or backends.current()
         self.settings = Settings(
             token=sandbox.token, data_dir=data_dir, admin_ids=admin_ids,
             api_base_url=sandbox.api_base_url, file_base_url=sandbox.file_base_url,
@@ -72,11 +74,11 @@ def backend(request) -> str:
     return getattr(request, "param", "sqlite")
 
 
-@pytest.fixture
-async def database_url(backend: str) -> AsyncIterator[str | None]:
-    """None (SQLite in the data folder) or a fresh PostgreSQL schema's URL."""
-    async for url in database_for(backend):
-        yield url
+@pytest.fixture(autouse=True)
+def database_url(backend: str) -> Iterator[str | None]:
+    """None (SQLite in the data folder) or a fresh PostgreSQL schema's URL, which
+    ``BotUnderTest``, ``BotProcess`` and ``seed`` then use (``tests.backends.current``)."""
+    yield from database_for(backend)
 
 
 def storage_target(database_url: str | None, path: Path) -> Path | str:
