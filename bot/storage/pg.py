@@ -140,8 +140,12 @@ def _status_count(status: str) -> int:
 class PgDatabase:
     dialect = "postgresql"
 
-    def __init__(self, url: str, migrations_dir: Traversable = MIGRATIONS_DIR) -> None:
+    def __init__(self, url: str, migrations_dir: Traversable = MIGRATIONS_DIR, *,
+                 read_only: bool = False) -> None:
+        """``read_only``: the operator's commands (check): no migration, every transaction
+        read-only (``default_transaction_read_only``), one connection."""
         self.url = url
+        self.read_only = read_only
         self.migrations_dir = migrations_dir
         self._pool: asyncpg.Pool | None = None
         self._open_lock = asyncio.Lock()
@@ -174,17 +178,30 @@ class PgDatabase:
         async with self._open_lock:
             if self._pool is not None:
                 return
+            settings = {"default_transaction_read_only": "on"} if self.read_only else None
             self._pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=POOL_SIZE, statement_cache_size=0,
-                init=_init_connection)
+                self.url, min_size=1, max_size=1 if self.read_only else POOL_SIZE,
+                statement_cache_size=0, init=_init_connection, server_settings=settings)
             self.schema = await self._pool.fetchval("SELECT current_schema()") or "public"
             self.lock_key = schema_key(self.schema)
-            await self._migrate()
+            if not self.read_only:
+                await self._migrate()
 
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+    async def server(self) -> str:
+        """``PostgreSQL 15.20 at host:port/database, schema s`` (for check and the log)."""
+        async with self.pool.acquire() as conn:
+            version = await conn.fetchval("SHOW server_version")
+            where = await conn.fetchrow(
+                "SELECT coalesce(host(inet_server_addr()), 'socket') AS host, "
+                "inet_server_port() AS port, current_database() AS db")
+        port = f":{where['port']}" if where["port"] else ""
+        return (f"PostgreSQL {version.split()[0]} at {where['host']}{port}/{where['db']}, "
+                f"schema {self.schema}")
 
     async def schema_version(self) -> int:
         async with self.pool.acquire() as conn:
