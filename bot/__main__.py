@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from bot import __version__
@@ -51,6 +52,10 @@ def parser() -> argparse.ArgumentParser:
         elif name == "backup":
             command.add_argument("dest", metavar="DEST", type=Path,
                                  help="the backup folder (snapshots and the media they share)")
+        elif name == "run":
+            command.add_argument("--allow-empty-database", action="store_true",
+                                 help="start on an empty database although the media store "
+                                      "holds files (as BOT_ALLOW_EMPTY_DATABASE=1)")
         elif name == "restore":
             command.add_argument("source", metavar="SRC", type=Path,
                                  help="a backup folder (its newest snapshot) or one snapshot")
@@ -108,11 +113,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     redacting.secrets.add(settings.token)
+    if getattr(args, "allow_empty_database", False):
+        settings = replace(settings, allow_empty_database=True)
     from bot.app import build_app
+    from bot.ops.datafile import EXIT_REFUSED, StartRefused
     from bot.runtime import serve
 
-    asyncio.run(serve(build_app(settings)))
-    return 0
+    try:
+        return asyncio.run(serve(build_app(settings)))
+    except StartRefused as error:
+        logging.getLogger("bot.ops.datafile").critical("refusing to start: %s", error)
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

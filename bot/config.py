@@ -8,11 +8,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{8,}$")
 LANGUAGES = ("zh", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+FREE_SEND_RATE = 30               # Telegram's overall limit, messages a second
+PAID_SEND_RATE = 1000             # with paid broadcasts (allow_paid_broadcast)
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")   # Telegram's secret_token
 DATABASE_FILE = "bot.sqlite3"     # in the data folder
 MEDIA_FOLDER = "media"            # in the data folder
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -45,6 +49,19 @@ class Settings:
     send_rate: float = 30.0   # messages a second, all chats together (Telegram: about 30)
     office_name: str | None = None   # the organising office: the 落款 of the bot's documents
     database_url: str | None = None  # BOT_DATABASE_URL: sqlite:///path or postgresql://…
+    # issue 13: how often files left pending are retried (and lapsed albums picked up)
+    retry_seconds: float = 60.0
+    # issue 13: start on an empty database although the media store holds files
+    allow_empty_database: bool = False
+    paid_broadcast: bool = False     # outbox sends carry allow_paid_broadcast (up to 1,000/s)
+    webhook_url: str | None = None   # set: Telegram pushes updates here instead of polling
+    webhook_listen: tuple[str, int] = ("127.0.0.1", 8080)   # where this process serves it
+    webhook_secret: str | None = None   # X-Telegram-Bot-Api-Secret-Token, checked
+
+    @property
+    def webhook_path(self) -> str:
+        """The path this process serves the webhook on: the URL's own path."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @property
     def database_path(self) -> Path:
@@ -150,18 +167,54 @@ def load_settings(
     if language not in LANGUAGES:
         raise ConfigError(f"BOT_LANGUAGE must be one of {', '.join(LANGUAGES)}, got {language!r}")
 
+    raw_paid = merged.get("BOT_PAID_BROADCAST", "").strip().lower() or "false"
+    if raw_paid not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"BOT_PAID_BROADCAST must be true or false, got {raw_paid!r}")
+    paid_broadcast = raw_paid in ("true", "1", "yes")
+    ceiling = PAID_SEND_RATE if paid_broadcast else FREE_SEND_RATE
     raw_rate = merged.get("BOT_SEND_RATE", "").strip() or "30"
     try:
         send_rate = float(raw_rate)
     except ValueError:
         send_rate = 0.0
-    if not 1 <= send_rate <= 1000:
-        raise ConfigError(f"BOT_SEND_RATE must be a number of messages a second from 1 to 1000, "
-                          f"got {raw_rate!r}")
+    if not 1 <= send_rate <= ceiling:
+        more = ("" if paid_broadcast else
+                " (up to 1000 with BOT_PAID_BROADCAST=true, at 0.1 Star a message)")
+        raise ConfigError(f"BOT_SEND_RATE must be a number of messages a second from 1 to "
+                          f"{ceiling}{more}, got {raw_rate!r}")
+
+    webhook_url = merged.get("BOT_WEBHOOK_URL", "").strip() or None
+    webhook_secret = merged.get("BOT_WEBHOOK_SECRET", "").strip() or None
+    webhook_listen = _listen(merged.get("BOT_WEBHOOK_LISTEN", "").strip() or "127.0.0.1:8080")
+    if webhook_url is not None:
+        parts = urlsplit(webhook_url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ConfigError(f"BOT_WEBHOOK_URL must be the https:// address Telegram posts "
+                              f"updates to, got {webhook_url!r}")
+        if webhook_secret is None:
+            raise ConfigError("BOT_WEBHOOK_SECRET must be set with BOT_WEBHOOK_URL: 1 to 256 "
+                              "characters A-Z, a-z, 0-9, _ and -, the same for every process")
+    if webhook_secret is not None and not SECRET_PATTERN.match(webhook_secret):
+        raise ConfigError("BOT_WEBHOOK_SECRET must be 1 to 256 characters A-Z, a-z, 0-9, _ "
+                          "and -")
+
+    raw_retry = merged.get("BOT_RETRY_SECONDS", "").strip() or "60"
+    try:
+        retry_seconds = float(raw_retry)
+    except ValueError:
+        retry_seconds = 0.0
+    if not 0.5 <= retry_seconds <= 86400:
+        raise ConfigError(f"BOT_RETRY_SECONDS must be a number of seconds from 0.5 to 86400, "
+                          f"got {raw_retry!r}")
+    raw_allow = merged.get("BOT_ALLOW_EMPTY_DATABASE", "").strip().lower() or "0"
+    if raw_allow not in ("0", "1", "no", "yes", "false", "true"):
+        raise ConfigError(f"BOT_ALLOW_EMPTY_DATABASE must be 1 or 0, got {raw_allow!r}")
 
     return Settings(
         token=token,
         send_rate=send_rate,
+        retry_seconds=retry_seconds,
+        allow_empty_database=raw_allow in ("1", "yes", "true"),
         data_dir=data_dir_from(merged),
         timezone=timezone,
         admin_ids=frozenset(admin_ids),
@@ -170,4 +223,18 @@ def load_settings(
         file_base_url=merged.get("TELEGRAM_FILE_BASE_URL", "").strip() or None,
         office_name=merged.get("BOT_OFFICE_NAME", "").strip() or None,
         database_url=database_url_from(merged),
+        paid_broadcast=paid_broadcast,
+        webhook_url=webhook_url,
+        webhook_listen=webhook_listen,
+        webhook_secret=webhook_secret,
     )
+
+
+def _listen(raw: str) -> tuple[str, int]:
+    """``BOT_WEBHOOK_LISTEN``: host:port (``[::1]:8080`` for IPv6)."""
+    host, _, port = raw.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"BOT_WEBHOOK_LISTEN must be host:port (e.g. 127.0.0.1:8080), "
+                          f"got {raw!r}")
+    return host, int(port)

@@ -9,21 +9,31 @@ order; different chats are handled concurrently.
 "Handled" marks are written together, at most ``MARK_DELAY`` seconds after the update was
 handled: one write for many updates under load. An update handled in the instant before a
 crash may therefore be handled again at start-up; intake ignores a message it has recorded.
+
+With ``BOT_WEBHOOK_URL`` set, Telegram pushes the updates instead: `WebhookServer` serves the
+URL's path (aiohttp), refuses a request without the right ``X-Telegram-Bot-Api-Secret-Token``
+with 403, stores the update in the inbox and answers 200 at once (a failed store answers 500,
+so Telegram sends it again); from the inbox on it is the same path as a polled update. Polling
+starts with ``deleteWebhook``: a webhook left on the token would make every ``getUpdates``
+answer 409.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from aiohttp import web
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from bot.ops import datafile
 from bot.ptb.context import BotApplication
 from bot.ptb.ratelimit import retry_seconds
 from bot.storage.inbox import StoredUpdate
@@ -33,6 +43,8 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 64
 MAX_BACKOFF_SECONDS = 30.0
 MARK_DELAY = 0.02
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = Update.ALL_TYPES     # asked for by getUpdates and setWebhook alike
 
 
 class DurablePoller:
@@ -50,12 +62,15 @@ class DurablePoller:
     def inbox(self):
         return self.app.bot_data.storage.inbox
 
-    async def start(self) -> None:
+    async def start(self, poll: bool = True) -> None:
+        """Replay what was stored and not handled; then poll (``poll``), or leave the
+        feeding to `accept` (the webhook)."""
         await self.inbox.prune()
         for stored in await self.inbox.unhandled():
             log.info("replaying update %s stored before a stop", stored.update_id)
             self._dispatch(stored)
-        self._task = asyncio.create_task(self._poll(), name="durable-poller")
+        if poll:
+            self._task = asyncio.create_task(self._poll(), name="durable-poller")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -69,13 +84,28 @@ class DurablePoller:
             await asyncio.gather(self._marking, return_exceptions=True)
         await self._write_marks()
 
+    async def accept(self, updates: list[Update], raw: list[str] | None = None) -> None:
+        """Store a batch in the inbox (one transaction), then hand each new one on.
+        ``raw``: the updates' JSON as received (else it is made from the objects)."""
+        parsed = {update.update_id: update for update in updates}
+        texts = raw or [json.dumps(update.to_dict(), ensure_ascii=False) for update in updates]
+        batch = [StoredUpdate(update.update_id,
+                              update.effective_chat.id if update.effective_chat else None,
+                              text)
+                 for update, text in zip(updates, texts, strict=True)]
+        for stored in await self.inbox.store(batch):
+            self._dispatch(stored, parsed[stored.update_id])
+
     async def _poll(self) -> None:
+        await self._delete_webhook()
         offset = await self.inbox.next_offset()
         backoff = 0.5
         while True:
+            if datafile.lost(self.app.bot_data, "the poller"):
+                return      # the next getUpdates would confirm updates to a lost file
             try:
                 updates = await self.app.bot.get_updates(
-                    offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES,
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES,
                     read_timeout=self.poll_timeout + 10,
                 )
             except RetryAfter as error:
@@ -84,7 +114,17 @@ class DurablePoller:
             except InvalidToken:
                 log.critical("the bot token was refused; stopping to poll")
                 raise
-            except (NetworkError, Conflict, TelegramError) as error:
+            except Conflict as error:
+                if "webhook is active" in str(error):
+                    log.warning("getUpdates refused: a webhook was set on this token since "
+                                "start-up (another deployment?); retrying in %.1f s", backoff)
+                else:
+                    log.warning("getUpdates refused: another process polls with this token "
+                                "(%s); retrying in %.1f s", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            except (NetworkError, TelegramError) as error:
                 log.warning("getUpdates failed (%s); retrying in %.1f s", error, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
@@ -92,14 +132,25 @@ class DurablePoller:
             backoff = 0.5
             if not updates:
                 continue
-            parsed = {update.update_id: update for update in updates}
-            batch = [StoredUpdate(update.update_id,
-                                  update.effective_chat.id if update.effective_chat else None,
-                                  json.dumps(update.to_dict(), ensure_ascii=False))
-                     for update in updates]
-            for stored in await self.inbox.store(batch):
-                self._dispatch(stored, parsed[stored.update_id])
+            if datafile.lost(self.app.bot_data, "the poller"):
+                return      # not stored, not confirmed: Telegram hands them out again
+            await self.accept(updates)
             offset = updates[-1].update_id + 1
+
+    async def _delete_webhook(self) -> None:
+        """Long polling needs the token's webhook gone (kept: the updates waiting)."""
+        backoff = 0.5
+        while True:
+            try:
+                await self.app.bot.delete_webhook(drop_pending_updates=False)
+                return
+            except InvalidToken:
+                log.critical("the bot token was refused; stopping to poll")
+                raise
+            except TelegramError as error:
+                log.warning("deleteWebhook failed (%s); retrying in %.1f s", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _dispatch(self, stored: StoredUpdate, update: Update | None = None) -> None:
         task = asyncio.create_task(self._handle(stored, update))
@@ -153,18 +204,81 @@ class _ChatTurn:
         self.waiting = 0
 
 
+class WebhookServer:
+    """The webhook's HTTP side: POST on the URL's path with Telegram's secret header → the
+    inbox (through the poller's `accept`) → 200; anything else is 403 (a wrong or missing
+    secret), 400 (not an update) or 404 / 405 (aiohttp's routing)."""
+
+    def __init__(self, app: BotApplication, feed: DurablePoller) -> None:
+        self.app = app
+        self.feed = feed
+        self.settings = app.bot_data.settings
+        self._secret = (self.settings.webhook_secret or "").encode()
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        web_app = web.Application()
+        web_app.router.add_post(self.settings.webhook_path, self._receive)
+        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        host, port = self.settings.webhook_listen
+        await web.TCPSite(self._runner, host, port).start()
+        await self.app.bot.set_webhook(
+            self.settings.webhook_url, secret_token=self.settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        log.info("webhook set: Telegram posts updates to %s, served on %s:%d%s",
+                 self.settings.webhook_url, host, port, self.settings.webhook_path)
+
+    async def stop(self) -> None:
+        """Stop taking updates (the webhook stays set: Telegram keeps them meanwhile)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("webhook request from %s without the right secret refused",
+                        request.remote)
+            return web.Response(status=403)
+        if datafile.lost(self.app.bot_data, "the webhook"):
+            return web.Response(status=503)   # not stored: Telegram sends it again
+        raw = await request.text()
+        try:
+            update = Update.de_json(json.loads(raw), self.app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        try:
+            await self.feed.accept([update], [raw])
+        except Exception:
+            log.exception("update %s could not be stored; Telegram will send it again",
+                          update.update_id)
+            return web.Response(status=500)
+        return web.Response(status=200)
+
+
 @asynccontextmanager
 async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[BotApplication]:
-    """Initialise, start and (on exit) stop the application with the durable poller."""
+    """Initialise, start and (on exit) stop the application with the durable poller, or with
+    the webhook when ``BOT_WEBHOOK_URL`` is set."""
+    # before initialising: the persistence's first read opens (creates) the database
+    datafile.refuse_missing_database(app.bot_data.settings)
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
     await app.start()
     poller = DurablePoller(app, poll_timeout)
-    await poller.start()
+    webhook = WebhookServer(app, poller) if app.bot_data.settings.webhook_url else None
+    await poller.start(poll=webhook is None)
     try:
+        if webhook is not None:
+            await webhook.start()
         yield app
     finally:
+        if webhook is not None:
+            await webhook.stop()
         await poller.stop()
         if app.running:
             await app.stop()
@@ -175,12 +289,21 @@ async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[B
             await app.post_shutdown(app)
 
 
-async def serve(app: BotApplication) -> None:
-    """Run until SIGINT or SIGTERM."""
+async def serve(app: BotApplication) -> int:
+    """Run until SIGINT or SIGTERM (exit code 0), or until the database file is lost
+    (:data:`bot.ops.datafile.EXIT_DATABASE_LOST`)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    halted = app.bot_data.halted
     async with running(app, poll_timeout=30):
-        await stop.wait()
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(halted.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+    if halted.is_set():
+        log.critical("stopped: the database file was lost")
+        return datafile.EXIT_DATABASE_LOST
     log.info("stopped")
+    return 0

@@ -15,10 +15,52 @@ from bot.config import Settings
 from bot.kernel.clock import Clock, system_clock
 from bot.runtime import running
 from bot.sandbox import FakeTelegram, SimUser
+from bot.sandbox.conformance import take_violations
 from tests import backends
 from tests.backends import BACKENDS, database_for
 
 ADMIN_ID = 1001
+
+
+# --- the conformance check (issue 14): every Bot API call of every test is checked against
+# bot/sandbox/conformance.py; a test that leaves a violation fails (in its call phase, so an
+# xfail mark covers it). Tests that make bad calls on purpose are marked sandbox_refusals.
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sandbox_refusals: the test makes calls Telegram refuses, on purpose")
+    config.addinivalue_line("markers", "both_backends: run on SQLite and on PostgreSQL "
+                            "(tests/backends.py)")
+
+
+def _fail_on_violations(item: pytest.Item, phase: str) -> None:
+    violations = take_violations()
+    if violations and item.get_closest_marker("sandbox_refusals") is None:
+        lines = "\n".join(f"  {problem}" for _, problem in violations[:20])
+        more = f"\n  ... and {len(violations) - 20} more" if len(violations) > 20 else ""
+        pytest.fail(f"Bot API calls that break the conformance table ({phase}), "
+                    f"see bot/sandbox/conformance.py:\n{lines}{more}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    take_violations()            # whatever an earlier test left after its own check
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    result = yield
+    _fail_on_violations(item, "setup and test")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    result = yield
+    if item.get_closest_marker("xfail") is None:
+        _fail_on_violations(item, "teardown")
+    return result
 LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
 
 
@@ -55,11 +97,6 @@ class BotUnderTest:
     @property
     def storage(self):
         return self.app.bot_data.storage
-
-
-def pytest_configure(config) -> None:
-    config.addinivalue_line("markers", "both_backends: run on SQLite and on PostgreSQL "
-                            "(tests/backends.py)")
 
 
 def pytest_generate_tests(metafunc) -> None:

@@ -245,7 +245,8 @@ async def test_contact_sheet_has_one_labelled_tile_per_photo(desk, sandbox, admi
 async def test_late_list_docx_and_chat_text(desk, sandbox, admin):
     seeded = desk.seeded
     await admin.command("late")
-    sent = await admin.wait_reply(count=2, timeout=30)
+    sent = await admin.wait_reply(count=3, timeout=30)
+    sent = sent[:2]                   # the text and the late list; the 通报 draft follows
     text = sent[0].plain_text
     assert "迟交、未交情况（截至 6月25日 10:30）" in text
     assert "联络员推荐表：迟交 0 · 未交 3" in text
@@ -327,7 +328,7 @@ async def test_a_city_coordinator_gets_only_the_city_in_every_file(desk, sandbox
     assert set(re.findall(r"<h3>(.+?)</h3>", index)) == set(mine)
 
     await coordinator.command("late")
-    sent = await coordinator.wait_reply(count=2, timeout=30)
+    sent = (await coordinator.wait_reply(count=3, timeout=30))[:2]   # then the 通报 draft
     document = Document(io.BytesIO(sent[-1].document.data))
     paragraphs = [p.text for p in document.paragraphs if p.text]
     assert "（范围：长春市及下属单位；统计截至 6月25日 10:30）" in paragraphs[2]

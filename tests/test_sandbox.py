@@ -371,6 +371,7 @@ async def test_media_group_both_ways(srv: FakeTelegram, app: Application, user: 
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+@pytest.mark.sandbox_refusals   # refused calls on purpose
 async def test_rate_limit_answers_429(srv: FakeTelegram, app: Application, user: SimUser) -> None:
     srv.rate_limit_per_second = 5
     for i in range(5):
@@ -395,6 +396,7 @@ async def test_blocked_chat_is_forbidden(
     assert user.texts() == ["hi"]
 
 
+@pytest.mark.sandbox_refusals   # refused calls on purpose
 async def test_unknown_method_recorded(srv: FakeTelegram, app: Application) -> None:
     with pytest.raises(EndPointNotFound):
         await app.bot.do_api_request("sendHologram", api_kwargs={"chat_id": 1})
@@ -420,6 +422,7 @@ async def test_commands_per_scope_and_language(srv: FakeTelegram, app: Applicati
         await app.bot.set_my_commands([BotCommand("Start", "大写不行")])
 
 
+@pytest.mark.sandbox_refusals   # refused calls on purpose
 async def test_parse_mode_and_edit_not_modified(
     srv: FakeTelegram, app: Application, user: SimUser
 ) -> None:
@@ -496,6 +499,7 @@ async def test_get_updates_long_poll_and_offset(srv: FakeTelegram, user: SimUser
         assert resp.json()["result"] == [] and srv.updates_pending() == 0
 
 
+@pytest.mark.sandbox_refusals   # refused calls on purpose
 async def test_misc_methods_and_other_updates(
     srv: FakeTelegram, app: Application, user: SimUser
 ) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from bot.campaign import moves
 from bot.campaign.calendar_text import ask_due_key, calendar_lines, parse_change
 from bot.campaign.conversation import (
     calendar_conversation,
@@ -37,6 +38,7 @@ from bot.ptb.buttons import (
     DeadlineOne,
     DeadlinePeriod,
     DeadlinePick,
+    DeadlineRestore,
 )
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
@@ -193,14 +195,37 @@ async def on_deadline_period(update: Update, context: BotContext, who: Who,
         leave(context)
         return ConversationHandler.END
     context.user_state["deadline"] = {"rule": rule.id, "period": pressed.period}
-    await send(update, context, context.t(
-        "campaign.ask_one", nominal=_words(context, calendar).date(deadline.nominal)))
+    words = _words(context, calendar)
+    markup = None
+    if deadline.moved == "override":      # a single period's change can be removed again
+        original = next(d for d in deadlines(moves.without_override(rule, deadline.nominal),
+                                             calendar.campaign.timezone)
+                        if d.period == deadline.period)
+        markup = inline([[DeadlineRestore(rule.id, deadline.period).button(
+            context.t("moves.restore_button", due=words.due(original)))]])
+    await send(update, context, context.t("campaign.ask_one", nominal=words.date(
+        deadline.nominal)), markup)
     return DeadlineState.ONE
 
 
-async def _changed(update: Update, context: BotContext, rule_id: int) -> int:
+@rule_press(DeadlineRestore, DeadlineState.ONE)
+async def on_deadline_restore(update: Update, context: BotContext, who: Who,
+                              pressed: DeadlineRestore, calendar: Calendar, rule: Rule) -> int:
+    deadline = _deadline(calendar, rule, pressed.period)
+    if deadline is None or deadline.moved != "override":     # removed meanwhile
+        leave(context)
+        return ConversationHandler.END
+    await context.storage.campaigns.remove_override(rule.id, deadline.nominal)
+    return await _changed(update, context, rule.id, calendar)
+
+
+async def _changed(update: Update, context: BotContext, rule_id: int,
+                   before: Calendar) -> int:
+    """The change is stored: the schedule follows, the liaisons concerned are told (once,
+    through the outbox), and the coordinator sees the rule as it is now."""
     await schedule_changed(context)
     calendar = await context.storage.campaigns.calendar()
+    await moves.announce(context.bot_data, before, calendar, rule_id, context.clock())
     rule = _rule(calendar, rule_id)
     leave(context)
     if rule is not None:
@@ -226,7 +251,7 @@ async def on_deadline_due(update: Update, context: BotContext, who: Who) -> int:
         rule.id, due_date=date.fromisoformat(change["due_date"]) if "due_date" in change
         else None, due_time=time.fromisoformat(change["due_time"]),
         weekday=change.get("weekday"))
-    return await _changed(update, context, rule.id)
+    return await _changed(update, context, rule.id, calendar)
 
 
 @full_scope_only
@@ -248,7 +273,7 @@ async def on_deadline_one_due(update: Update, context: BotContext, who: Who) -> 
         return DeadlineState.ONE
     await context.storage.campaigns.override_date(rule.id, deadline.nominal, moment,
                                                   set_by=who.person_id)
-    return await _changed(update, context, rule.id)
+    return await _changed(update, context, rule.id, calendar)
 
 
 def deadline_conversation() -> ConversationHandler:
@@ -260,7 +285,8 @@ def deadline_conversation() -> ConversationHandler:
         DeadlineState.PERIOD: state((on_deadline_period, DeadlinePeriod),
                                     (on_deadline_back, DeadlineBack)),
         DeadlineState.DUE: state(text=on_deadline_due),
-        DeadlineState.ONE: state(text=on_deadline_one_due),
+        DeadlineState.ONE: state((on_deadline_restore, DeadlineRestore),
+                                 text=on_deadline_one_due),
     }, leave)
 
 

@@ -11,6 +11,7 @@ from bot.outbox.notices import heading
 from bot.ptb.access import Who, liaison_only
 from bot.ptb.context import BotContext
 from bot.ptb.replies import send_lines
+from bot.scoring.scores import my_points_line
 
 ICONS = {ON_TIME: "✅", LATE: "🕓", MISSING: "❌", NOT_DUE: "⏳"}
 
@@ -38,6 +39,7 @@ async def my_status(update: Update, context: BotContext, who: Who) -> None:
             lines.append(context.t(
                 "status.line", icon=ICONS[state], deliverable=heading(words, rule, deadline),
                 due=words.due(deadline), state=words.state(state, done.get(liaison.unit_id))))
+    lines.append(await my_points_line(context, liaison.unit_id))
     await send_lines(context, update.effective_chat.id, lines)
 
 

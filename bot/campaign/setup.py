@@ -9,6 +9,7 @@ the campaign and rebuilds the schedule's jobs at once.
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from datetime import date
 from enum import IntEnum
 
@@ -104,9 +105,13 @@ async def _answer(update: Update, context: BotContext, shortest: int, longest: i
 
 @full_scope_only
 async def on_name(update: Update, context: BotContext, who: Who) -> int:
+    if validation.has_format_characters(update.effective_message.text or ""):
+        await update.effective_message.reply_text(context.t("validation.invisible"))
+        return CampaignState.NAME
     name = await _answer(update, context, 2, 60, "campaign.name_bad")
     if name is None:
         return CampaignState.NAME
+    name = unicodedata.normalize("NFKC", name)
     _draft(context)["name"] = name
     return await _ask_theme(update, context)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from bot.desk import drawing
+from bot.media.images import open_capped
 
 TILE = 240
 LABEL = 74                   # the label under a tile: two lines of name, one of date
@@ -87,8 +88,7 @@ def _paste(sheet: Image.Image, tile: Tile, x: int, y: int) -> None:
     picture = None
     if tile.source is not None:
         try:
-            with Image.open(tile.source) as image:
-                image.draft("RGB", (TILE, TILE))     # a big JPEG is decoded at a fraction
+            with open_capped(tile.source, TILE) as image:   # a big JPEG: at a fraction
                 picture = image.convert("RGB")
                 picture.thumbnail((TILE - 8, TILE - 8))
         except (OSError, ValueError, Image.DecompressionBombError):

@@ -23,7 +23,7 @@ import math
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -34,6 +34,7 @@ from bot.desk.standings import Column
 from bot.kernel.clock import from_iso
 from bot.kernel.text import safe_file_name
 from bot.kernel.words import Words
+from bot.media.images import open_capped
 from bot.media.paths import media_file
 from bot.storage.models import Liaison, Unit
 from bot.storage.submissions import DeskItem
@@ -60,6 +61,8 @@ class ExportPlan:
     items: Sequence[DeskItem]
     summary: Path                       # the summary workbook, written before
     summary_name: str
+    # (deliverable key, period, unit id) -> the review desk's lines: returns, comments
+    remarks: Mapping[tuple[str, str, int], Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,8 @@ def build_export(zip_path: Path, words: Words, plan: ExportPlan, media_dir: Path
                 liaison = plan.liaisons.get(unit.id)
                 if entries:
                     writer.notes("/".join([*place, folders[unit.id]]), unit, label, status,
-                                 liaison, entries)
+                                 liaison, entries,
+                                 plan.remarks.get((deliverable, period, unit.id), ()))
                 cards.append(_card(words, unit, f"p{number}", label, state, status, liaison,
                                    sent, entries))
         archive.write(plan.summary, f"{top}/{plan.summary_name}")
@@ -196,15 +200,18 @@ class _Writer:
         return entries
 
     def notes(self, folder: str, unit: Unit, label: str, status: str,
-              liaison: Liaison | None, entries: Sequence[Entry]) -> None:
-        """说明.txt beside the files: the unit, period, state and liaison; then every item
-        in order with its time, a file's name and caption, a text in full."""
+              liaison: Liaison | None, entries: Sequence[Entry],
+              remarks: Sequence[str] = ()) -> None:
+        """说明.txt beside the files: the unit, period, state and liaison, what the review
+        desk said (returns, comments); then every item in order with its time, a file's
+        name and caption, a text in full."""
         w = self.words
         lines = [w.plain("desk.notes_unit", unit=unit.name),
                  w.plain("desk.notes_target", target=label)]
         if status:
             lines.append(w.plain("desk.notes_state", state=status))
         lines.append(w.plain("desk.notes_liaison", liaison=_liaison_text(w, liaison)))
+        lines += remarks
         lines.append("")
         for number, entry in enumerate(entries, start=1):
             at = w.moment(from_iso(entry.item.received_at))
@@ -254,8 +261,7 @@ class _Writer:
             return None
         made = self.work_dir / "thumb.jpg"
         try:
-            with Image.open(media_file(self.media_dir, item.media_sha256)) as image:
-                image.draft("RGB", (320, 320))
+            with open_capped(media_file(self.media_dir, item.media_sha256), 320) as image:
                 image = image.convert("RGB")
                 image.thumbnail((320, 320))
                 image.save(made, format="JPEG", quality=80)

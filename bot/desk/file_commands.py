@@ -1,6 +1,6 @@
-"""The desk's files: /roster (.xlsx), /late (a short text and a .docx), /export (a .zip of
-the materials, in parts when too big) and /photos (contact sheets). Each holds only the
-units in the caller's scope.
+"""The desk's files: /roster (.xlsx), /late (a short text, the late list and the 通报
+draft, .docx), /export (a .zip of the materials, in parts when too big) and /photos
+(contact sheets). Each holds only the units in the caller's scope.
 
 The files are built by plain synchronous functions (bot.desk.workbooks, late_list, export,
 contact_sheets) in a worker thread, in a temporary folder beside the database.
@@ -24,12 +24,15 @@ from bot.desk.workbooks import Heading
 from bot.kernel.clock import from_iso
 from bot.kernel.dates import parse_date
 from bot.kernel.schedule import Deadline, chased_deadline
+from bot.kernel.text import shortened
 from bot.kernel.words import LATE, MISSING, NIL, Words
 from bot.media.paths import media_file
 from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import DeskHeatmap
 from bot.ptb.context import BotContext
 from bot.ptb.replies import pressed
+from bot.review import history as review_history
+from bot.scoring.notice import notice_data, write_notice
 from bot.storage.models import Unit
 
 UPLOAD_TIMEOUT = 300
@@ -161,6 +164,13 @@ async def late(update: Update, context: BotContext, who: Who, desk: Desk, words:
                                 _office(context, words, units, who), units, sections)
         await _send_document(update, context, path,
                              f"{words.plain('desk.late_file')}_{now.astimezone(desk.timezone):%Y-%m-%d}.docx")
+        # the 通报 draft (bot.scoring.notice): 表扬 and 通报批评 from the ledger and deliveries
+        notice = await notice_data(context.storage, desk, words, _scope(words, units, who),
+                                   _office(context, words, units, who), who.scope_unit_id, now)
+        path = Path(work) / "notice.docx"
+        await asyncio.to_thread(write_notice, path, words, notice)
+        await _send_document(update, context, path,
+                             f"{words.plain('scoring.notice_file')}_{now.astimezone(desk.timezone):%Y-%m-%d}.docx")
 
 
 def _week(desk: Desk, now, argument: str) -> Deadline | str | None:
@@ -191,7 +201,7 @@ async def _weekly_target(update: Update, context: BotContext, desk: Desk, words:
         return None
     weekly = desk.calendar.rule("weekly")
     await update.effective_message.reply_text(words.html(
-        "desk.export_unknown_week", week=week,
+        "desk.export_unknown_week", week=shortened(week),
         weeks="、".join(d.period for d in desk.deadlines[weekly.id])))
     return None
 
@@ -240,7 +250,10 @@ async def export(update: Update, context: BotContext, who: Who, desk: Desk, word
             now=now, generated=words.plain("desk.export_generated", scope=heading.scope,
                                            time=words.moment(now)),
             units=units, liaisons=liaisons, columns=columns, items=items, summary=summary,
-            summary_name=words.plain("desk.summary_file") + ".xlsx")
+            summary_name=words.plain("desk.summary_file") + ".xlsx",
+            remarks=await review_history.export_remarks(
+                context.storage, desk.calendar, words, unit_ids,
+                None if len(found) != 1 or argument in ("all", "全部") else found[0]))
         result = await asyncio.to_thread(exports.build_export, work_dir / name, words, plan,
                                          context.settings.media_dir, work_dir)
         count = exports.part_count(result.path, part_bytes)

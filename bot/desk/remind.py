@@ -1,7 +1,7 @@
 """The "remind them now" button of /missing: remind the liaisons of exactly the units (in
 the presser's scope) still missing a deadline, through the outbox and its rate-limited sender.
 
-A press is allowed once an hour per deliverable and period (``desk_reminders.claim``). It
+A press is allowed once an hour per deliverable, period and scope (``desk_reminders.claim``). It
 writes one outbox row per liaison (kind ``remind-now-<press>``, so a press is sent once even
 across a restart), wakes the sender, and waits for the rows to settle to report to the
 presser who was not reached (blocked the bot, or failed after the sender's retries).
@@ -52,7 +52,9 @@ async def on_remind(update: Update, context: BotContext, who: Who, press: DeskRe
     if isinstance(shown, str):
         await query.answer(shown, show_alert=True)
         return
-    if shown.desk.rule(press.deliverable_id) is None:
+    if shown.desk.rule(press.deliverable_id) is None or \
+            (shown.deadline.deliverable_id, shown.deadline.period) != \
+            (press.deliverable_id, press.period):
         await stale_button(update, context, show_alert=True)
         return
     deadline, words = shown.deadline, shown.words

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.kernel.schedule import ANYTIME, Deadline, Rule, chased_deadline, deadlines
-from bot.kernel.words import LATE, MISSING, NIL, NOT_DUE, ON_TIME, Words
+from bot.kernel.words import LATE, MISSING, NIL, NOT_DUE, ON_TIME, RETURNED, Words
 from bot.storage import Storage
 from bot.storage.campaigns import Calendar
 from bot.storage.models import Unit
@@ -43,6 +43,7 @@ class Standings:
     late: list[Unit]
     missing: list[Unit]
     delivered: Mapping[int, int | None]     # unit id -> seconds late (None: on time)
+    returned: frozenset[int] = frozenset()  # of the missing: returned for revision (bot/review)
 
     def members(self, group: str) -> list[Unit]:
         return {ON_TIME: self.on_time, LATE: self.late, MISSING: self.missing}[group]
@@ -76,6 +77,7 @@ class Desk:
     calendar: Calendar
     units: tuple[Unit, ...]
     deadlines: Mapping[int, tuple[Deadline, ...]]   # deliverable id -> its deadlines, in order
+    scope_unit_id: int | None = None                # the coordinator's scope (None: all)
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -123,7 +125,7 @@ async def load_desk(storage: Storage, scope_unit_id: int | None) -> Desk | None:
     found = {rule.id: tuple(deadlines(rule, tz)) for rule in calendar.rules
              if rule.kind != ANYTIME}
     units = tuple(await storage.units.all_in_scope(scope_unit_id))
-    return Desk(calendar, units, found)
+    return Desk(calendar, units, found, scope_unit_id)
 
 
 async def open_desk(context: BotContext, who: Who) -> Desk | str:
@@ -137,8 +139,11 @@ async def open_desk(context: BotContext, who: Who) -> Desk | str:
 
 
 async def load_standings(storage: Storage, desk: Desk, deadline: Deadline) -> Standings:
-    """The desk's units for one deadline, by the one "who delivered" rule."""
-    return standings(desk.units, await storage.delivered(deadline))
+    """The desk's units for one deadline, by the one "who delivered" rule; the missing ones
+    whose submission is returned for revision are marked."""
+    return standings(desk.units, await storage.delivered(deadline),
+                     await storage.reviews.returned_units(deadline.deliverable_id,
+                                                          deadline.period))
 
 
 @dataclass(frozen=True)
@@ -169,8 +174,14 @@ class Column:
         delivery = self.deliveries.get(unit.id)
         return delivery.first_received_at if delivery is not None else None
 
+    def returned(self, unit: Unit) -> bool:
+        """Returned for revision and not yet resubmitted (counted as not delivered)."""
+        return unit.id in self.standings.returned
+
     def text(self, words: Words, unit: Unit) -> str:
-        """按时 / 迟交 2 小时 / 本期无材料（原因：…）/ 未交 / 未到期."""
+        """按时 / 迟交 2 小时 / 本期无材料（原因：…）/ 未交 / 未到期 / 退回待改."""
+        if self.returned(unit):
+            return words.state(RETURNED)
         return words.state(self.state(unit), self.late_seconds(unit), self.nil_reason(unit))
 
 
@@ -208,8 +219,10 @@ def desk_words(context: BotContext, timezone: ZoneInfo | None = None) -> Words:
     return Words(context.texts, context.lang, timezone or context.settings.timezone)
 
 
-def standings(units: Sequence[Unit], delivered_units: Mapping[int, int | None]) -> Standings:
-    """The units grouped: on time, late (with how late), missing; each group in unit order."""
+def standings(units: Sequence[Unit], delivered_units: Mapping[int, int | None],
+              returned: frozenset[int] = frozenset()) -> Standings:
+    """The units grouped: on time, late (with how late), missing; each group in unit order
+    (``returned``: units whose submission is returned for revision, among the missing)."""
     on_time: list[Unit] = []
     late: list[Unit] = []
     missing: list[Unit] = []
@@ -220,4 +233,5 @@ def standings(units: Sequence[Unit], delivered_units: Mapping[int, int | None]) 
             late.append(unit)
         else:
             on_time.append(unit)
-    return Standings(on_time, late, missing, delivered_units)
+    return Standings(on_time, late, missing, delivered_units,
+                     frozenset(returned) - delivered_units.keys())

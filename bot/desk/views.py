@@ -19,12 +19,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.desk.standings import LATE, Desk, Standings, desk_words, load_standings, open_desk
 from bot.kernel.schedule import Deadline
-from bot.kernel.words import Words
+from bot.kernel.words import RETURNED, Words
 from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import DeskHeatmap, DeskRemind, DeskView
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed
+from bot.texts import Raw
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,9 @@ def status_page(shown: Shown, page: int = 0) -> tuple[str, InlineKeyboardMarkup]
         if group == LATE:
             lines.append(words.html("desk.status_late_line", number=number, unit=unit.name,
                                     state=words.state(LATE, groups.delivered[unit.id])))
+        elif unit.id in groups.returned:
+            lines.append(words.html("desk.status_late_line", number=number, unit=unit.name,
+                                    state=words.state(RETURNED)))
         else:
             lines.append(words.html("desk.status_line", number=number, unit=unit.name))
     if pages > 1:
@@ -173,26 +177,31 @@ async def missing_page(context: BotContext, shown: Shown, page: int = 0
                                   start=page * PAGE_SIZE + 1):
         liaison = liaisons.get(unit.id)
         if liaison is None:
-            lines.append(words.html("desk.missing_no_liaison", number=number, unit=unit.name))
+            line = words.html("desk.missing_no_liaison", number=number, unit=unit.name)
         else:
-            lines.append(words.html("desk.missing_line", number=number, unit=unit.name,
-                                    name=liaison.name, mobile=liaison.mobile))
+            line = words.html("desk.missing_line", number=number, unit=unit.name,
+                              name=liaison.name, mobile=liaison.mobile)
+        if unit.id in shown.standings.returned:
+            line = words.html("review.desk_returned", line=Raw(line),
+                              state=words.state(RETURNED))
+        lines.append(line)
     if pages > 1:
         lines.append(words.html("desk.page", page=page + 1, pages=pages))
     rows = _navigation(words, desk, "missing", deadline, page, pages)
     if liaisons:
-        rows.append([await _remind_button(context, words, deadline, len(liaisons))])
+        rows.append([await _remind_button(context, words, deadline, len(liaisons),
+                                          desk.scope_unit_id)])
     rows.append([DeskView("status", deadline.deliverable_id, deadline.period, 0).button(
         words.html("desk.to_status"))])
     return "\n".join(lines), inline(rows)
 
 
 async def _remind_button(context: BotContext, words: Words, deadline: Deadline,
-                         count: int) -> tuple[str, str]:
+                         count: int, scope_unit_id: int | None) -> tuple[str, str]:
     """The "remind them now" button (bot.desk.remind), or when it may be pressed again."""
     remind = DeskRemind(deadline.deliverable_id, deadline.period)
     again = await context.storage.desk_reminders.again_at(deadline.deliverable_id,
-                                                          deadline.period)
+                                                          deadline.period, scope_unit_id)
     if again is not None:
         return remind.button(words.html("desk.remind_again_button", time=words.moment(again)))
     return remind.button(words.html("desk.remind_button", count=count))

@@ -4,10 +4,14 @@ A file Telegram already gave the bot (the same ``file_unique_id``, still in the 
 not downloaded again. A file over Telegram's 20 MB download limit keeps its reference; a
 broken download or a full disk stores nothing. Each outcome is set on the item, and the
 receipt says what went wrong (:func:`archive` returns the catalog name of that line).
+
+An item is archived by one task at a time in a process: a second caller (the pending sweep,
+:mod:`bot.intake.pending`, and a replayed burst) awaits the first one's outcome.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot.intake.routing import Incoming
@@ -21,6 +25,17 @@ async def archive(context: BotContext, item: Incoming, item_id: int,
                   replayed: bool) -> str | None:
     """Store the item's file (and thumbnail); the name of the problem text, if any.
     ``replayed``: the item was recorded by an earlier run, which may have archived it."""
+    running = context.bot_data.archiving
+    task = running.get(item_id)
+    if task is None:
+        task = asyncio.ensure_future(_archive(context, item, item_id, replayed))
+        running[item_id] = task
+        task.add_done_callback(lambda _: running.pop(item_id, None))
+    return await asyncio.shield(task)
+
+
+async def _archive(context: BotContext, item: Incoming, item_id: int,
+                   replayed: bool) -> str | None:
     storage, media = context.storage, context.media
     if replayed:
         recorded = await storage.submissions.item(item_id)

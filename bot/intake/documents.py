@@ -1,6 +1,7 @@
 """The one router for documents.
 
-Statistics come first: a form definition (.json) or a workbook the bot made (recognised by
+Scoring rules come first (a .json whose ``kind`` says so goes to :mod:`bot.scoring`), then
+statistics: a form definition (.json) or a workbook the bot made (recognised by
 its marker, whoever sends it) goes to :mod:`bot.stats`. Then a coordinator's .xlsx/.csv is
 a unit list to import; an active liaison's document is a submission (plans, summaries,
 materials, spreadsheets, images sent as files); anyone else is told what the bot expects.
@@ -16,6 +17,7 @@ from bot.people import units
 from bot.ptb import common
 from bot.ptb.access import who_is
 from bot.ptb.context import BotContext
+from bot.scoring import rules_flow as scoring_rules
 from bot.stats import workbook_flow as stats
 
 UNIT_LIST_EXTENSIONS = (".xlsx", ".csv")
@@ -27,6 +29,8 @@ def is_unit_list(file_name: str | None) -> bool:
 
 async def route_document(update: Update, context: BotContext) -> None:
     who = await who_is(context, update.effective_user.id)
+    if await scoring_rules.take_document(update, context, who):
+        return
     if await stats.take_document(update, context, who):
         return
     unit_list = is_unit_list(update.effective_message.document.file_name)

@@ -19,8 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.intake import routing, sending
-from bot.intake.albums import collect_album, collected
+from bot.intake import albums, routing, sending
 from bot.intake.receive import active_liaison, deliver
 from bot.intake.routing import Incoming, Target
 from bot.kernel import validation
@@ -81,8 +80,8 @@ async def start(update: Update, context: BotContext, who: Who) -> int | None:
 def _text_step(name: str, next_key: str, next_state: State):
     async def step(update: Update, context: BotContext) -> State:
         try:
-            value = validation.clean_text(update.effective_message.text,
-                                          TEXT_LIMITS.get(name, 100))
+            check = validation.clean_text if name == "description" else validation.name
+            value = check(update.effective_message.text, TEXT_LIMITS.get(name, 100))
         except validation.Invalid as problem:
             await update.effective_message.reply_text(context.t(problem.key))
             return State[name.upper()]
@@ -123,8 +122,8 @@ async def on_attachment(update: Update, context: BotContext) -> State:
         return State.PHOTOS
     _draft(context).setdefault("items", []).append(incoming.to_json())
     if incoming.media_group_id:
-        collect_album(context, update.effective_chat.id, update.effective_user.id, incoming,
-                      _acknowledge_album)
+        await albums.collect_album(context, update.effective_chat.id,
+                                   update.effective_user.id, incoming, "event")
     else:
         await _acknowledge(context, update.effective_chat.id)
     return State.PHOTOS
@@ -136,11 +135,11 @@ async def _acknowledge(context: BotContext, chat_id: int) -> None:
                                    reply_markup=_done_markup(context))
 
 
-async def _acknowledge_album(context: BotContext) -> None:
+async def _acknowledge_album(context: BotContext, chat_id: int, person_id: int,
+                             parts: list[Incoming], data: dict) -> None:
     """One acknowledgement per album (the parts themselves are already in the draft)."""
-    await collected(context)
     if "event" in context.user_state:
-        await _acknowledge(context, context.job.chat_id)
+        await _acknowledge(context, chat_id)
 
 
 async def on_done(update: Update, context: BotContext) -> int:
@@ -202,4 +201,5 @@ def conversation() -> ConversationHandler:
 
 
 def register_conversation(app) -> None:
+    albums.handle(app, "event", _acknowledge_album)
     app.add_handler(conversation())

@@ -12,12 +12,13 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.kernel.schedule import Deadline, deadlines
-from bot.kernel.words import LATE, NIL, ON_TIME, WITHDRAWN
+from bot.kernel.words import LATE, NIL, ON_TIME, RETURNED, WITHDRAWN
 from bot.ptb.access import Who, liaison_only
 from bot.ptb.buttons import Withdraw
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed, send_lines
+from bot.review import history as review_history
 from bot.storage.campaigns import Calendar
 from bot.storage.submissions import Item, Submission
 
@@ -36,8 +37,11 @@ def _deadline_of(calendar: Calendar, submission: Submission) -> tuple[str, Deadl
     return rule.key, found
 
 
-def state_of(submission: Submission) -> str:
-    """The vocabulary's state of a submission (:data:`bot.kernel.words.STATES`)."""
+def state_of(submission: Submission, returned: bool = False) -> str:
+    """The vocabulary's state of a submission (:data:`bot.kernel.words.STATES`;
+    ``returned``: it has a return not yet answered)."""
+    if returned:
+        return RETURNED
     if submission.state in (NIL, WITHDRAWN):
         return submission.state
     return LATE if submission.late_seconds else ON_TIME
@@ -46,6 +50,8 @@ def state_of(submission: Submission) -> str:
 def _item_note(context: BotContext, item: Item) -> str:
     if item.withdrawn_at:
         return context.t("submissions.note_withdrawn")
+    if item.superseded_at:
+        return context.t("review.note_superseded")
     if item.archived == "too_big":
         return context.t("submissions.note_too_big")
     if item.archived == "failed":
@@ -71,15 +77,21 @@ async def my_submissions(update: Update, context: BotContext, who: Who) -> None:
     lines = [context.t("submissions.mine_title")]
     buttons: list[tuple[str, str]] = []
     listed = hidden = 0
+    ids = [submission.id for submission in submissions]
+    returns = await storage.reviews.returns_of(ids)
+    comments = await storage.reviews.comments_of(ids)
     for submission in submissions:
         key, deadline = _deadline_of(calendar, submission)
         target = words.target_key(key, submission.period)
-        state = words.state(state_of(submission), submission.late_seconds,
-                            submission.nil_reason)
+        its_returns = returns.get(submission.id, [])
+        state = words.state(state_of(submission, any(r.open for r in its_returns)),
+                            submission.late_seconds, submission.nil_reason)
         lines.append(
             context.t("submissions.mine_submission_due", target=target,
                       due=words.due(deadline), state=state) if deadline
             else context.t("submissions.mine_submission", target=target, state=state))
+        lines += ["  " + line for line in review_history.lines(
+            words, its_returns, comments.get(submission.id, []))]
         open_for_changes = deadline is None or now <= deadline.due
         for item in await storage.submissions.items(submission.id):
             if listed >= MAX_LISTED_ITEMS:
@@ -91,7 +103,7 @@ async def my_submissions(update: Update, context: BotContext, who: Who) -> None:
                 kind=context.t(f"submissions.item_{item.kind}"),
                 when=words.moment(datetime.fromisoformat(item.received_at)),
                 note=_item_note(context, item)))
-            if open_for_changes and not item.withdrawn_at and \
+            if open_for_changes and item.current and \
                     len(buttons) < MAX_WITHDRAW_BUTTONS:
                 buttons.append(Withdraw(item.id).button(
                     context.t("submissions.withdraw_button", id=item.id)))

@@ -16,11 +16,11 @@ from dataclasses import replace
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.intake import routing
-from bot.intake.albums import collect_album, collected
+from bot.intake import albums, routing
 from bot.intake.archive import archive
 from bot.intake.routing import Ask, Incoming, Target
 from bot.kernel.words import LATE, ON_TIME
+from bot.ops import datafile
 from bot.ptb import common
 from bot.ptb.buttons import IntakeChoice
 from bot.ptb.context import BotContext
@@ -30,6 +30,7 @@ from bot.storage.campaigns import Calendar
 from bot.storage.models import Liaison
 from bot.storage.submissions import Added, NewItem
 
+NOT_KEPT = ("broken", "disk_full")   # archive's outcomes that leave nothing stored
 MAX_PENDING = 10      # bursts waiting for a choice (and albums' remembered choices) per user
 
 
@@ -62,8 +63,8 @@ async def take(update: Update, context: BotContext, target: tuple[str, str] | No
         await message.reply_text(context.t("submissions.unsupported"))
         return
     if incoming.media_group_id:
-        collect_album(context, update.effective_chat.id, update.effective_user.id, incoming,
-                      _album_complete, target=target)
+        await albums.collect_album(context, update.effective_chat.id, update.effective_user.id,
+                                   incoming, "intake", target=target)
         return
     fixed = None
     if target is not None:
@@ -74,18 +75,22 @@ async def take(update: Update, context: BotContext, target: tuple[str, str] | No
                        [incoming], fixed, liaison)
 
 
-async def _album_complete(context: BotContext) -> None:
-    album = await collected(context)
-    if not album:
+async def _album_complete(context: BotContext, chat_id: int, person_id: int,
+                          parts: list[Incoming], data: dict) -> None:
+    """A settled album. Parts an earlier run recorded (it stopped before the album was
+    finished) keep the target they were recorded for."""
+    liaison = await active_liaison(context, person_id)
+    if liaison is None:
         return
-    job = context.job
     target = None
-    if album.get("target"):
+    fixed = data.get("target") or await context.storage.submissions.recorded_target(
+        liaison.id, [part.message_id for part in parts])
+    if fixed:
         calendar = await context.storage.campaigns.calendar()
-        key, period = album["target"]
-        target = routing.target_for(calendar, key, period, album["items"][0].received_at) \
+        key, period = fixed
+        target = routing.target_for(calendar, key, period, parts[0].received_at) \
             if calendar else None
-    await handle_burst(context, job.chat_id, job.user_id, album["items"], target)
+    await handle_burst(context, chat_id, person_id, parts, target, liaison)
 
 
 # ------------------------------------------------------------------ where it goes
@@ -193,6 +198,9 @@ async def deliver(context: BotContext, chat_id: int, liaison: Liaison, calendar:
     """Record the burst for ``target`` (an event report's next number when its period is
     not given), archive its files and send the receipt."""
     storage = context.storage
+    if datafile.lost(context.bot_data, "intake"):
+        await context.bot.send_message(chat_id, context.t("record.not_taken"))
+        return
     if target.deadline is None and not target.period:
         period = await storage.submissions.next_event_period(liaison.unit_id,
                                                              target.deliverable_id)
@@ -207,17 +215,20 @@ async def deliver(context: BotContext, chat_id: int, liaison: Liaison, calendar:
     ]
     added = await storage.submissions.add_items(liaison.unit_id, target.deliverable_id,
                                                 target.period, liaison.id, new_items, meta)
-    problems = []
+    problems, kept = [], []
     for item, item_id in zip(burst, added.item_ids, strict=True):
-        if item.file_id:
-            problem = await archive(context, item, item_id,
-                                    replayed=item_id in added.recorded_before)
-            if problem:
-                problems.append(context.t(f"submissions.{problem}",
-                                          name=item.file_name or
-                                          context.t(f"submissions.item_{item.kind}")))
-    await context.bot.send_message(chat_id, "\n".join(receipt(context, burst, target, added)
-                                                      + problems))
+        problem = await archive(context, item, item_id,
+                                replayed=item_id in added.recorded_before) \
+            if item.file_id else None
+        if problem not in NOT_KEPT:
+            kept.append(item)
+        if problem:
+            problems.append(context.t(f"submissions.{problem}",
+                                      name=item.file_name or
+                                      context.t(f"submissions.item_{item.kind}")))
+    # a file that was not kept is not received: the receipt speaks of the rest only
+    lines = receipt(context, kept, target, added) if kept else []
+    await context.bot.send_message(chat_id, "\n".join(lines + problems))
 
 
 def receipt(context: BotContext, burst: list[Incoming], target: Target,
@@ -230,6 +241,8 @@ def receipt(context: BotContext, burst: list[Incoming], target: Target,
         ("documents", counts.documents), ("text", counts.text_length)) if value]
     counted = words.target_key(target.key, target.period)
     late = target.late_seconds(min(item.received_at for item in burst))
+    if added.resubmitted is not None:     # a return answered: it counts as bot.review says
+        late = added.resubmitted.late_seconds
     lines = [
         context.t("submissions.received", what=context.t("submissions.what_separator").join(what)),
         context.t("submissions.counted_for_due", target=counted, due=words.due(target.deadline))
@@ -239,10 +252,13 @@ def receipt(context: BotContext, burst: list[Incoming], target: Target,
     ]
     if added.replaced_nil:
         lines.append(context.t("submissions.replaced_nil"))
+    if added.resubmitted is not None:
+        lines.append(context.t("review.receipt_resubmitted"))
     return lines
 
 
 def register(app) -> None:
     """After every other message handler: whatever is left of a liaison's is intake."""
+    albums.handle(app, "intake", _album_complete)
     app.add_handler(CallbackQueryHandler(on_choice, pattern=IntakeChoice.pattern()))
     app.add_handler(MessageHandler(~filters.COMMAND, on_message))

@@ -12,7 +12,18 @@ from datetime import datetime, timedelta
 
 from telegram import Message, PhotoSize
 
-from bot.kernel.schedule import Deadline, deadlines, lateness, period_at
+from bot.kernel.schedule import (
+    MONTHLY,
+    OVERDUE,
+    PROMPT,
+    REMIND,
+    WEEKLY,
+    Deadline,
+    deadlines,
+    lateness,
+    period_at,
+    rule_notices,
+)
 from bot.media.store import THUMBNAIL_SIDE
 from bot.storage.campaigns import Calendar
 
@@ -134,6 +145,29 @@ def target_for(calendar: Calendar, key: str, period: str | None, at: datetime
     else:
         deadline = period_at(found, at)
     if deadline is None:
+        return None
+    return Target(key, rule.id, deadline.period, deadline)
+
+
+def offered_target(calendar: Calendar, key: str, period: str, at: datetime, nil: bool
+                   ) -> Target | None:
+    """The target of a prompt's button as the liaison could have been shown it at ``at``,
+    or None for a press no message ever offered (forged, or stale): the period must be one
+    of the deliverable's, its first notice carrying the button already sent, and ``at``
+    no later than its last overdue day. "Nothing this period" is offered by prompts only,
+    so only weekly and monthly deliverables take it; "start" also rides on reminders and
+    overdue notices."""
+    rule = calendar.rule(key)
+    if rule is None or (nil and rule.kind not in (WEEKLY, MONTHLY)):
+        return None
+    deadline = next((d for d in deadlines(rule, calendar.campaign.timezone)
+                     if d.period == period), None)
+    if deadline is None or at > _open_until(deadline, rule.overdue_days):
+        return None
+    kinds = (PROMPT,) if nil else (PROMPT, REMIND, OVERDUE)
+    shown = [notice.at for notice in rule_notices(rule, deadline, calendar.campaign.timezone)
+             if notice.kind in kinds]
+    if not shown or at < min(shown):
         return None
     return Target(key, rule.id, deadline.period, deadline)
 

@@ -28,7 +28,7 @@ from bot.intake.receive import active_liaison, on_message, take
 from bot.kernel import validation
 from bot.kernel.clock import to_iso
 from bot.ptb.access import Who, liaison_only
-from bot.ptb.buttons import SubmitNil, SubmitNoReason, SubmitStart
+from bot.ptb.buttons import ReviewResubmit, SubmitNil, SubmitNoReason, SubmitStart
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed, stale_button
@@ -85,9 +85,40 @@ async def summary_command(update: Update, context: BotContext, who: Who) -> int:
 @pressed(SubmitStart)
 async def on_start_button(update: Update, context: BotContext, who: Who,
                           press: SubmitStart) -> int:
-    """A prompt's "start" button: start sending for that period."""
+    """A prompt's "start" button: start sending for that period (one a notice offered)."""
+    calendar = await context.storage.campaigns.calendar()
+    if calendar is None or routing.offered_target(calendar, press.key, press.period,
+                                                  context.clock(), nil=False) is None:
+        await stale_button(update, context, show_alert=True)
+        return ConversationHandler.END
     await update.callback_query.answer()
-    return await _start_sending(update, context, press.key, press.period or None)
+    return await _start_sending(update, context, press.key, press.period)
+
+
+@liaison_only
+@pressed(ReviewResubmit, alert=True)
+async def on_resubmit_button(update: Update, context: BotContext, who: Who,
+                             press: ReviewResubmit) -> int:
+    """A return's 📤 resubmit (bot.review): send the new version of that submission; the
+    period is the submission's, whatever its deadline (an event report has none)."""
+    storage = context.storage
+    query = update.callback_query
+    submission = await storage.submissions.get(press.submission_id)
+    calendar = await storage.campaigns.calendar()
+    rule = next((rule for rule in calendar.rules if rule.id == submission.deliverable_id),
+                None) if calendar and submission else None
+    if rule is None or submission.unit_id != who.active_liaison.unit_id or \
+            await storage.reviews.open_return(submission.id) is None:
+        await query.answer(context.t("review.resubmit_stale"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    at = context.clock()
+    context.user_state["sending"] = {"key": rule.key, "period": submission.period,
+                                     "until": to_iso(at + SENDING_WINDOW)}
+    await context.bot.send_message(update.effective_chat.id, context.t(
+        "review.resubmit_sending",
+        target=context.words.target_key(rule.key, submission.period)))
+    return State.SENDING
 
 
 async def on_sending(update: Update, context: BotContext) -> int:
@@ -118,15 +149,17 @@ async def done_sending(update: Update, context: BotContext) -> int:
 
 
 @liaison_only
-async def on_nil_button(update: Update, context: BotContext, who: Who) -> int:
-    """A prompt's "nothing this period": an explicit nil report (counts as delivered)."""
+@pressed(SubmitNil, alert=True)
+async def on_nil_button(update: Update, context: BotContext, who: Who, press: SubmitNil) -> int:
+    """A prompt's "nothing this period": an explicit nil report (counts as delivered), only
+    where a prompt offered it — a weekly or monthly deliverable's open period, or one still
+    within its overdue days."""
     query = update.callback_query
-    pressed = SubmitNil.parse(query.data)
     calendar = await context.storage.campaigns.calendar()
     at = context.clock()
-    target = routing.target_for(calendar, pressed.key, pressed.period, at) \
-        if calendar and pressed and pressed.period else None
-    if target is None or target.deadline is None:
+    target = routing.offered_target(calendar, press.key, press.period, at, nil=True) \
+        if calendar else None
+    if target is None:
         await stale_button(update, context, show_alert=True)
         return ConversationHandler.END
     liaison = who.active_liaison
@@ -198,6 +231,7 @@ def conversation() -> ConversationHandler:
                 CommandHandler("summary", summary_command),
                 CallbackQueryHandler(on_start_button, pattern=SubmitStart.pattern()),
                 CallbackQueryHandler(on_nil_button, pattern=SubmitNil.pattern()),
+                CallbackQueryHandler(on_resubmit_button, pattern=ReviewResubmit.pattern()),
             ],
             states={
                 State.SENDING: [MessageHandler(~filters.COMMAND, on_sending)],

@@ -19,6 +19,7 @@ UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])$",
                               re.IGNORECASE)
 FILE_NAME_LIMIT = 80        # characters; a path of a few of them stays under Windows' 260
+ECHO_LIMIT = 60             # characters of a person's input a reply repeats (a unit name's most)
 
 
 def utf16_length(text: str) -> int:
@@ -46,14 +47,12 @@ def split_message(lines: Sequence[str], continued: str = "", limit: int = SAFE_L
     return ["\n".join(part) for part in parts if part]
 
 
-def _cut(line: str, limit: int) -> list[str]:
-    """A line as pieces of at most ``limit`` units, cut only outside tags and entities."""
-    if utf16_length(line) <= limit:
-        return [line]
-    pieces: list[str] = []
-    open_tags: list[tuple[str, str]] = []     # (name, the opening tag as written)
-    current = ""
-    size = 0
+BREAKS = frozenset("、，,；; \u3000")     # a long line is cut after one of these if it can be
+
+
+def _tokens(line: str) -> list[str]:
+    """A line as tags, entities and single characters (a cut never falls inside one)."""
+    tokens: list[str] = []
     index = 0
     while index < len(line):
         match = TAG.match(line, index)
@@ -63,26 +62,68 @@ def _cut(line: str, limit: int) -> list[str]:
             token = line[index:end + 1]
         else:
             token = line[index]
-        closing = "".join(f"</{name}>" for name, _ in reversed(open_tags))
-        if current and size + utf16_length(token) + utf16_length(closing) > limit:
-            pieces.append(current + closing)
-            current = "".join(tag for _, tag in open_tags)
-            size = utf16_length(current)
-        current += token
-        size += utf16_length(token)
-        if match:
-            name = match.group(2).lower()
-            if match.group(1):
-                for position in range(len(open_tags) - 1, -1, -1):
-                    if open_tags[position][0] == name:
-                        del open_tags[position]
-                        break
-            else:
-                open_tags.append((name, token))
+        tokens.append(token)
         index += len(token)
-    if current:
-        pieces.append(current)
+    return tokens
+
+
+def _after(open_tags: list[tuple[str, str]], token: str) -> list[tuple[str, str]]:
+    """The open tags once ``token`` is read."""
+    match = TAG.fullmatch(token)
+    if not match:
+        return open_tags
+    name = match.group(2).lower()
+    if not match.group(1):
+        return [*open_tags, (name, token)]
+    for position in range(len(open_tags) - 1, -1, -1):
+        if open_tags[position][0] == name:
+            return open_tags[:position] + open_tags[position + 1:]
+    return open_tags
+
+
+def _closing(open_tags: list[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(open_tags))
+
+
+def _cut(line: str, limit: int) -> list[str]:
+    """A line as pieces of at most ``limit`` units, cut only outside tags and entities, and
+    after a separator (``、``, a comma, a space) when the piece holds one: a list of names
+    joined on one line is cut between names, not inside one."""
+    if utf16_length(line) <= limit:
+        return [line]
+    tokens = _tokens(line)
+    pieces: list[str] = []
+    index = 0
+    open_tags: list[tuple[str, str]] = []
+    while index < len(tokens):
+        opening = "".join(tag for _, tag in open_tags)
+        current, size, tags = opening, utf16_length(opening), open_tags
+        best: tuple[int, str, list[tuple[str, str]]] | None = None   # a cut after a break
+        position = index
+        while position < len(tokens):
+            token = tokens[position]
+            following = _after(tags, token)
+            length = utf16_length(token)
+            if position > index and size + length + utf16_length(_closing(following)) > limit:
+                break
+            current += token
+            size += length
+            tags = following
+            position += 1
+            if token in BREAKS and position < len(tokens):
+                best = (position, current, tags)
+        if position < len(tokens) and best is not None:
+            position, current, tags = best
+        pieces.append(current + (_closing(tags) if position < len(tokens) else ""))
+        index, open_tags = position, tags
     return pieces
+
+
+def shortened(text: str, limit: int = ECHO_LIMIT) -> str:
+    """What a person typed, as a reply repeats it: at most ``limit`` characters, ``…`` at
+    the end when cut (a 4,000-character argument echoed in full would not fit a message)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def safe_file_name(name: str, fallback: str = "_", limit: int = FILE_NAME_LIMIT) -> str:

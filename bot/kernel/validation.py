@@ -117,5 +117,30 @@ def gender(raw: str) -> str:
     return value
 
 
+def has_format_characters(text: str) -> bool:
+    """Unicode category Cf: zero-width spaces and joiners, bidi controls (U+202A–E,
+    U+2066–9), the BOM… — invisible, so a name holding one can imitate another."""
+    return any(unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def name(raw: str, max_length: int) -> str:
+    """Every typed name (a unit, a person, a campaign, an event): NFKC-normalised (full-width
+    letters and digits, compatibility forms folded), refused when it holds a format
+    character, then :func:`clean_text`."""
+    text = unicodedata.normalize("NFKC", raw)
+    if has_format_characters(text):
+        raise Invalid("validation.invisible")
+    return clean_text(text, max_length)
+
+
+def name_key(text: str) -> str:
+    """What two names are compared by: NFKC, format characters and whitespace dropped, case
+    folded (``长春市 ＡＢ`` is ``长春市ab``). Names stored before normalisation compare
+    equal to their clean form."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(tidy("".join(ch for ch in folded if unicodedata.category(ch) != "Cf"))
+                   .split()).casefold()
+
+
 def unit_name(raw: str) -> str:
-    return clean_text(raw, 60)
+    return name(raw, 60)

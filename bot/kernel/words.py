@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from bot.kernel.schedule import Deadline
 from bot.texts import Texts
 
-ON_TIME, LATE, NIL, MISSING, NOT_DUE, WITHDRAWN = (
-    "on_time", "late", "nil", "missing", "not_due", "withdrawn")
-STATES = (ON_TIME, LATE, NIL, MISSING, NOT_DUE, WITHDRAWN)
+ON_TIME, LATE, NIL, MISSING, NOT_DUE, WITHDRAWN, RETURNED = (
+    "on_time", "late", "nil", "missing", "not_due", "withdrawn", "returned")
+# RETURNED: returned for revision (bot/review/) and not yet resubmitted: it does not deliver
+STATES = (ON_TIME, LATE, NIL, MISSING, NOT_DUE, WITHDRAWN, RETURNED)
 DELIVERABLES = ("registration", "plan", "weekly", "monthly_case", "summary", "statistics",
                 "event")
 
@@ -128,7 +129,7 @@ class Words:
     def state(self, state: str, late_seconds: int | None = None,
               nil_reason: str | None = None) -> str:
         """On time, late by how long, nothing this period (with its reason; late too when it
-        was), missing, not yet due, withdrawn."""
+        was), missing, not yet due, withdrawn, returned for revision."""
         if state == LATE and late_seconds:
             return self.plain("words.state_late", duration=self.duration(late_seconds))
         if state == LATE:

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 import aiohttp
-from PIL import Image, ImageOps
+from PIL import ImageOps
 from telegram import Bot
 
+from bot.media.images import open_capped
 from bot.media.paths import copy_hashed, media_file
 from bot.ptb.request import EnvironmentProxies
 
@@ -230,8 +231,7 @@ class MediaStore:
 def make_thumbnail(source: Path | BinaryIO, side: int = THUMBNAIL_SIDE) -> bytes | None:
     """JPEG bytes at most ``side`` px, upright per EXIF; None when Pillow cannot read it."""
     try:
-        with Image.open(source) as image:
-            image.draft("RGB", (side * 2, side * 2))   # JPEG: decode at reduced scale
+        with open_capped(source, side * 2) as image:   # JPEG: decode at reduced scale
             upright = ImageOps.exif_transpose(image)
             upright = upright.convert("RGB")
             upright.thumbnail((side, side))

@@ -29,7 +29,7 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
@@ -233,6 +233,22 @@ class OfficialDocument:
         line.alignment = WD_ALIGN_PARAGRAPH.CENTER
         line.paragraph_format.first_line_indent = Pt(0)
         line.paragraph_format.space_after = LINE_PITCH
+        borders = parse_xml(f'<w:pBdr {nsdecls("w")}><w:bottom w:val="single" w:sz="12" '
+                            f'w:space="8" w:color="C00000"/></w:pBdr>')
+        line._p.get_or_add_pPr().append(borders)
+
+    def bulletin_masthead(self, name: str, number: str, office: str, dated: str) -> None:
+        """A 简报's 版头: its name in red, 第 N 期 under it, then the office at the left and
+        the date at the right over the red line."""
+        self.document.add_paragraph(name, style="GW Masthead")
+        issue = self.document.add_paragraph(number, style="GW Body")
+        issue.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        issue.paragraph_format.first_line_indent = Pt(0)
+        line = self.document.add_paragraph(style="GW Body")
+        line.paragraph_format.first_line_indent = Pt(0)
+        line.paragraph_format.space_after = LINE_PITCH
+        line.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
+        line.add_run(f"{office}\t{dated}")
         borders = parse_xml(f'<w:pBdr {nsdecls("w")}><w:bottom w:val="single" w:sz="12" '
                             f'w:space="8" w:color="C00000"/></w:pBdr>')
         line._p.get_or_add_pPr().append(borders)

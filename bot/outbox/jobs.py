@@ -18,6 +18,7 @@ from bot.kernel.schedule import ANNOUNCE, DIGEST, ONCE, WEEKLY, Notice, Plan
 from bot.kernel.words import Words
 from bot.outbox import notices
 from bot.ptb.context import BotApplication, BotContext, Services
+from bot.review import notify as review_notify
 from bot.storage.campaigns import Calendar
 from bot.storage.outbox import Message
 
@@ -93,6 +94,7 @@ async def tick(app: BotApplication, at: datetime | None = None) -> Plan | None:
         written = 0
         for notice in result.send:
             written += await enqueue(services, calendar, notice)
+        written += await review_notify.remind_returns(services, calendar, now)
         await storage.scheduler.advance(now)
     if written:
         log.info("%d message(s) written to the outbox", written)
@@ -172,6 +174,7 @@ async def _digests(services: Services, calendar: Calendar, notice: Notice) -> li
     assert notice.deadline is not None
     rule = next(rule for rule in calendar.rules if rule.id == notice.deliverable_id)
     done = await storage.delivered(notice.deadline)
+    returned = await storage.reviews.returned_units(rule.id, notice.period)
     units = await storage.audience.units()
     already = await storage.outbox.people_with(rule.id, notice.period, notice.tag)
     messages = []
@@ -184,7 +187,7 @@ async def _digests(services: Services, calendar: Calendar, notice: Notice) -> li
         if not mine:
             continue
         parts = notices.digest(_words(services, calendar, coordinator.language), rule,
-                               notice.deadline, mine, done)
+                               notice.deadline, mine, done, returned)
         for number, part in enumerate(parts, start=1):
             kind = notice.tag if number == 1 else f"{notice.tag}#{number}"
             messages.append(Message(rule.id, notice.period, coordinator.person_id, kind,

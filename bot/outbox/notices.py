@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 
 from bot.kernel.schedule import MONTHLY, Deadline, Notice, Rule
 from bot.kernel.text import split_message
-from bot.kernel.words import LATE, MISSING, ON_TIME, Words
+from bot.kernel.words import LATE, MISSING, ON_TIME, RETURNED, Words
 from bot.ptb.buttons import SubmitNil, SubmitStart
 from bot.storage.audience import UnitContact
+from bot.texts import Raw
 
 
 def heading(words: Words, rule: Rule, deadline: Deadline) -> str:
@@ -63,8 +64,10 @@ def announcement(words: Words, campaign_name: str, theme: str,
 
 
 def digest(words: Words, rule: Rule, deadline: Deadline, units: Sequence[UnitContact],
-           delivered: Mapping[int, int | None]) -> list[str]:
-    """The coordinator's digest at a deadline, split into messages that fit Telegram."""
+           delivered: Mapping[int, int | None], returned: frozenset[int] = frozenset()
+           ) -> list[str]:
+    """The coordinator's digest at a deadline, split into messages that fit Telegram
+    (``returned``: units returned for revision and not back, marked among the missing)."""
     late = [unit for unit in units if delivered.get(unit.unit_id)]
     on_time = [unit for unit in units if unit.unit_id in delivered
                and not delivered[unit.unit_id]]
@@ -80,10 +83,13 @@ def digest(words: Words, rule: Rule, deadline: Deadline, units: Sequence[UnitCon
     lines.append(t("schedule.digest_group", group=words.group(MISSING), count=len(missing)))
     for unit in missing:
         if unit.person_id is None:
-            lines.append(t("schedule.digest_no_liaison", unit=unit.unit_name))
+            line = t("schedule.digest_no_liaison", unit=unit.unit_name)
         else:
-            lines.append(t("schedule.digest_missing_line", unit=unit.unit_name,
-                           name=unit.liaison_name, mobile=unit.mobile))
+            line = t("schedule.digest_missing_line", unit=unit.unit_name,
+                     name=unit.liaison_name, mobile=unit.mobile)
+        if unit.unit_id in returned:
+            line = t("review.desk_returned", line=Raw(line), state=words.state(RETURNED))
+        lines.append(line)
     if unreachable:
         lines.append(t("schedule.digest_unreachable", count=len(unreachable)))
         lines += [t("schedule.digest_unreachable_line", unit=unit.unit_name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.kernel.text import shortened
 from bot.ptb import commands
 from bot.ptb.access import Who, coordinator_only, who_is
 from bot.ptb.buttons import CoordinatorRevoke
@@ -26,7 +27,7 @@ async def add_coordinator(update: Update, context: BotContext, who: Who) -> None
         unit = await storage.units.by_name(unit_name)
         if unit is None or not await storage.units.in_scope(unit.id, who.scope_unit_id):
             await update.effective_message.reply_text(
-                context.t("units.not_found", name=unit_name))
+                context.t("units.not_found", name=shortened(unit_name)))
             return
         scope_id = unit.id
     code = await storage.invites.issue_coordinator_code(scope_id, who.person_id)
@@ -68,7 +69,10 @@ async def join(update: Update, context: BotContext, invite: Invite) -> None:
     try:
         coordinator = await storage.coordinators.accept_invite(invite.code, user.id)
     except InviteUnusable:
-        key = "coordinators.invite_used" if invite.used_at else "coordinators.invite_revoked"
+        # read again: a race's losers read the invite before the winner used it
+        current = await storage.invites.get(invite.code)
+        used = current is not None and current.used_at is not None
+        key = "coordinators.invite_used" if used else "coordinators.invite_revoked"
         await update.effective_message.reply_text(context.t(key))
         return
     scope_unit = (await storage.units.get(coordinator.scope_unit_id)

@@ -69,9 +69,9 @@ class Field:
 
 
 FIELDS = (
-    Field("name", State.NAME, False, lambda raw: validation.clean_text(raw, 40)),
+    Field("name", State.NAME, False, lambda raw: validation.name(raw, 40)),
     Field("gender", State.GENDER, False, validation.gender),
-    Field("position", State.POSITION, False, lambda raw: validation.clean_text(raw, 60)),
+    Field("position", State.POSITION, False, lambda raw: validation.name(raw, 60)),
     Field("office_phone", State.OFFICE_PHONE, True, validation.landline),
     Field("mobile", State.MOBILE, False, validation.mobile),
     Field("fax", State.FAX, True, validation.landline),
@@ -179,7 +179,8 @@ async def start_with_code(update: Update, context: BotContext) -> State | int:
             await update.effective_message.reply_text(
                 context.t("registration.already_registered", unit=unit.name))
         return ConversationHandler.END
-    context.user_state["form"] = {"mode": "register", "unit_id": unit.id, "values": {}}
+    context.user_state["form"] = {"mode": "register", "unit_id": unit.id, "values": {},
+                                  "code": invite.code}
     await update.effective_message.reply_text(context.t("registration.intro", unit=unit.name))
     return await ask(update, context, FIELDS[0])
 
@@ -288,6 +289,14 @@ async def on_choose_field(update: Update, context: BotContext) -> State:
     return await ask(update, context, BY_NAME[chosen.field])
 
 
+async def _join_link_live(context: BotContext, form: RegistrationForm) -> bool:
+    """The link the registration started from still works (re-checked when the form is
+    confirmed: a coordinator may have issued a new one, revoking it, meanwhile)."""
+    invite = await context.storage.invites.get(form.get("code", ""))
+    return invite is not None and invite.kind == "unit" and invite.revoked_at is None \
+        and invite.unit_id == form["unit_id"]
+
+
 async def submit(update: Update, context: BotContext) -> int:
     form = leave(context)
     storage = context.storage
@@ -305,6 +314,9 @@ async def submit(update: Update, context: BotContext) -> int:
         await context.bot.send_message(user.id, context.t("registration.profile_saved"))
         return ConversationHandler.END
 
+    if not await _join_link_live(context, form):
+        await context.bot.send_message(user.id, context.t("guard.join_link_gone"))
+        return ConversationHandler.END
     who = await who_is(context, user.id)
     if who.liaison is not None:
         await context.bot.send_message(user.id, context.t("registration.already_registered",

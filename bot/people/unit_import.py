@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass
+
+from bot.office import untrusted
 
 HEADER_WORDS = {"单位", "单位名称", "名称", "unit", "unit name", "name"}
 MAX_ROWS = 5000
@@ -19,6 +20,15 @@ class UnitFileError(Exception):
         self.key = key
 
 
+class UnitFileTooBig(UnitFileError):
+    """Over one of the limits every workbook from a user is held to."""
+
+    def __init__(self, reason_key: str, limit: int) -> None:
+        super().__init__("guard.unit_list_too_big")
+        self.reason_key = reason_key
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class UnitRow:
     number: int          # as the person sees it in the sheet (1-based)
@@ -27,6 +37,7 @@ class UnitRow:
 
 
 def read_unit_rows(file_name: str, data: bytes) -> list[UnitRow]:
+    """The rows of a unit list; CPU-bound (call it in a worker thread)."""
     lower = file_name.lower()
     if lower.endswith(".csv"):
         table = _csv_rows(data)
@@ -63,23 +74,36 @@ def _csv_rows(data: bytes) -> list[list[str]]:
             continue
     else:
         raise UnitFileError("units.import_unreadable")
-    return list(csv.reader(io.StringIO(text)))
+    rows = []
+    try:
+        for cells in csv.reader(io.StringIO(text)):
+            rows.append(cells[:2])            # only the two columns read: nothing else kept
+            if len(rows) > MAX_ROWS + 1:
+                raise UnitFileError("units.import_too_many")
+    except csv.Error as error:
+        raise UnitFileError("units.import_unreadable") from error
+    return rows
 
 
 def _xlsx_rows(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
+    """The first sheet's first two columns, vetted first (:mod:`bot.office.untrusted`) and
+    read row by row in read-only mode."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        untrusted.vet(data)
+        workbook = untrusted.open_read_only(data)
+    except untrusted.TooBig as error:
+        raise UnitFileTooBig(error.key, error.limit) from error
+    except untrusted.Unreadable as error:
         raise UnitFileError("units.import_unreadable") from error
     try:
         sheet = workbook.worksheets[0]
         rows = []
-        for values in sheet.iter_rows(max_col=2, values_only=True):
+        for values in sheet.iter_rows(max_col=2, max_row=MAX_ROWS + 2, values_only=True):
             rows.append(list(values))
             if len(rows) > MAX_ROWS + 1:
                 raise UnitFileError("units.import_too_many")
         return rows
+    except IndexError as error:
+        raise UnitFileError("units.import_unreadable") from error
     finally:
         workbook.close()

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.kernel import validation
-from bot.people.unit_import import UnitFileError, read_unit_rows
+from bot.kernel.text import shortened
+from bot.people.unit_import import UnitFileError, UnitFileTooBig, read_unit_rows
 from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import UnitsPage
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import deep_link, inline, pager
-from bot.ptb.replies import pressed
+from bot.ptb.replies import pressed, send_lines
 from bot.storage.models import Unit
 from bot.texts import Raw
 
@@ -39,7 +41,8 @@ async def unit_from_arguments(update: Update, context: BotContext, who: Who,
         return None
     unit = await _find_in_scope(context, who, name)
     if unit is None:
-        await update.effective_message.reply_text(context.t("units.not_found", name=name))
+        await update.effective_message.reply_text(context.t("units.not_found",
+                                                            name=shortened(name)))
     return unit
 
 
@@ -62,11 +65,12 @@ async def add_unit(update: Update, context: BotContext, who: Who) -> None:
         parent = await _find_in_scope(context, who, " ".join(parent_part.split()))
         if parent is None:
             await update.effective_message.reply_text(
-                context.t("units.not_found", name=parent_part.strip()))
+                context.t("units.not_found", name=shortened(parent_part)))
             return
         parent_id = parent.id
-    if await storage.units.by_name(name):
-        await update.effective_message.reply_text(context.t("units.exists", name=name))
+    same = await storage.units.same_name(name)
+    if same is not None:
+        await update.effective_message.reply_text(context.t("units.exists", name=same.name))
         return
     async with storage.db.transaction():
         unit = await storage.units.create(name, parent_id, who.person_id)
@@ -83,16 +87,21 @@ async def import_units(update: Update, context: BotContext, who: Who) -> None:
         return
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
-    try:
-        rows = read_unit_rows(document.file_name or "", data)
+    try:   # parsed in a worker thread: the event loop never waits on a file
+        rows = await asyncio.to_thread(read_unit_rows, document.file_name or "", data)
+    except UnitFileTooBig as problem:
+        await update.effective_message.reply_text(context.t(
+            problem.key, reason=context.t(problem.reason_key, limit=problem.limit)))
+        return
     except UnitFileError as problem:
         await update.effective_message.reply_text(context.t(problem.key))
         return
     storage = context.storage
     added: list[str] = []
     refused: list[str] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}     # name_key -> the row that added it
     async with storage.db.transaction():
+        existing = await storage.units.name_keys()
         for row in rows:
             reason = None
             try:
@@ -100,20 +109,23 @@ async def import_units(update: Update, context: BotContext, who: Who) -> None:
             except validation.Invalid as problem:
                 name, reason = row.name, context.t(problem.key)
             parent_id = who.scope_unit_id
-            if reason is None and name in seen:
-                reason = context.t("units.refused_duplicate", row=seen[name])
-            elif reason is None and await storage.units.by_name(name):
+            if reason is None and validation.name_key(name) in seen:
+                reason = context.t("units.refused_duplicate", row=seen[validation.name_key(name)])
+            elif reason is None and validation.name_key(name) in existing:
                 reason = context.t("units.refused_exists")
             elif reason is None and row.parent:
                 parent = await _find_in_scope(context, who, row.parent)
                 if parent is None:
-                    reason = context.t("units.refused_parent", parent=row.parent)
+                    reason = context.t("units.refused_parent",
+                                       parent=shortened(row.parent))
                 else:
                     parent_id = parent.id
             if reason is not None:
-                refused.append(context.t("units.refused_line", row=row.number, reason=reason))
+                # the reason is a catalog text with its parameters already escaped
+                refused.append(context.t("units.refused_line", row=row.number,
+                                         reason=Raw(reason)))
                 continue
-            seen[name] = row.number
+            seen[validation.name_key(name)] = row.number
             unit = await storage.units.create(name, parent_id, who.person_id)
             await storage.invites.issue_unit_code(unit.id, who.person_id)
             added.append(name)
@@ -123,7 +135,7 @@ async def import_units(update: Update, context: BotContext, who: Who) -> None:
         lines.append(context.t("units.import_more", count=len(refused) - MAX_REFUSALS_SHOWN))
     if added:
         lines.append(context.t("units.import_next"))
-    await update.effective_message.reply_text("\n".join(lines))
+    await send_lines(context, update.effective_chat.id, lines)
 
 
 async def _units_page(context: BotContext, who: Who, page: int) -> tuple[str, object]:

@@ -246,6 +246,13 @@ class DeadlinePeriod(ButtonData):
     period: str
 
 
+@declaration("deadline:restore")
+class DeadlineRestore(ButtonData):
+    """Remove the override of one period: its deadline is the rule's again."""
+    deliverable_id: int
+    period: str
+
+
 @declaration("deadline:back")
 class DeadlineBack(ButtonData):
     pass
@@ -339,6 +346,20 @@ class StatsEntryView(ButtonData):
     entry_id: int
 
 
+@declaration("statsh")
+class StatsHistoryPage(ButtonData):
+    """/stats_unit: another page of a unit's earlier submissions (the buttons only)."""
+    unit_id: int
+    page: int
+
+
+@declaration("stats:figs")
+class StatsFigurePage(ButtonData):
+    """The review's choice of an item's figures: another page of them."""
+    number: int
+    page: int
+
+
 # ------------------------------------------------------------------ desk
 
 @declaration("desk")
@@ -361,9 +382,77 @@ class DeskRemind(ButtonData):
     period: str
 
 
+# ------------------------------------------------------------------ scoring
+
+@declaration("score:adopt")
+class AdoptSubmission(ButtonData):
+    """✅ 采用 (on a review card): open the level picker for this submission."""
+    submission_id: int
+
+
+@declaration("score:level")
+class AdoptLevel(ButtonData):
+    """The level picker: adopt the submission at this level (a key of the rules)."""
+    submission_id: int
+    level: str
+
+
+@declaration("score:rank")
+class RankingPage(ButtonData):
+    """/ranking's pages: the span (``all``, ``m2026-06``, ``q2026-2``) and the page."""
+    span: str
+    page: int
+
+
+@declaration("score:piece")
+class BulletinPiece(ButtonData):
+    """/bulletin's list: move a piece up, leave it out (or back in), or build the file."""
+    action: Literal["up", "drop", "build"]
+    position: int
+
+
 # ------------------------------------------------------------------ outbox
 
 @declaration("broadcast")
 class BroadcastDecision(ButtonData):
     action: Literal["send", "cancel"]
     broadcast_id: int
+
+
+# ------------------------------------------------------------------ review (bot/review/)
+
+@declaration("rv:show")
+class ReviewShow(ButtonData):
+    """/review: the card at ``index`` of the walk of a deliverable's period (None: every
+    period, event reports)."""
+    deliverable_id: int
+    index: int
+    period: str | None
+
+
+@declaration("rv:list")
+class ReviewList(ButtonData):
+    """/review's 📋 list: a page of the walk's units (``fresh``: pressed on a card, so the
+    list comes as a new message; else a page turned in place)."""
+    deliverable_id: int
+    page: int
+    fresh: bool
+    period: str | None
+
+
+@declaration("rv:return")
+class ReviewReturn(ButtonData):
+    """↩️ return this submission for revision (the reason is asked next)."""
+    submission_id: int
+
+
+@declaration("rv:comment")
+class ReviewComment(ButtonData):
+    """💬 comment on this submission (the text is asked next)."""
+    submission_id: int
+
+
+@declaration("rv:resubmit")
+class ReviewResubmit(ButtonData):
+    """The liaison's 📤 resubmit, on a return's message: send the new version."""
+    submission_id: int

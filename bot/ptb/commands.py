@@ -16,7 +16,8 @@ LIAISON = ("plan", "summary", "event", "mysubmissions", "stats", "stats_xlsx", "
            "mystatus")
 COORDINATOR = ("units", "addunit", "invite", "addcoordinator",
                "status", "missing", "roster", "export", "photos", "late",
-               "stats_total", "stats_unit", "stats_form", "campaign", "deadline", "broadcast")
+               "stats_total", "stats_unit", "stats_form", "campaign", "deadline", "broadcast",
+               "review")
 
 
 def command_names(roles: frozenset[str]) -> list[str]:

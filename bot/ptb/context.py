@@ -33,6 +33,12 @@ class Services:
     schedule_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     export_part_bytes: int = 49 * 1024 * 1024   # uploads stay under Telegram's 50 MB
     media: MediaStore | None = None
+    # bot.intake.albums: who takes a settled album, by purpose ('intake', 'event')
+    album_handlers: dict = field(default_factory=dict)
+    # bot.intake.archive: item id -> the task archiving it in this process
+    archiving: dict = field(default_factory=dict)
+    # bot.ops.datafile: set when the database file was lost under the running bot
+    halted: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

@@ -29,6 +29,7 @@ WINDOW_CAP = 28                # at most this many sends of any kind in one seco
 PREPACED = "prepaced"          # rate_limit_args key: the caller already took its slot
 PACED_PREFIXES = ("send", "edit", "copy", "forward")
 NOT_PACED = frozenset({"sendChatAction"})
+CATCH_UP_SECONDS = 0.02        # the smooth way's slack behind its schedule
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -50,13 +51,22 @@ class Pacer:
     """
 
     def __init__(self, per_second: float = DEFAULT_PER_SECOND, window_cap: int = WINDOW_CAP,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 reply_cap: int | None = None) -> None:
         self.interval = 1.0 / per_second
+        self.per_second = per_second
         self.window_cap = window_cap
+        #: replies' own cap in a second (paid broadcasts: the outbox may go up to 1,000 a
+        #: second, a reply, sent without allow_paid_broadcast, stays under Telegram's 30)
+        self.reply_cap = window_cap if reply_cap is None else min(reply_cap, window_cap)
+        #: how far behind its schedule the smooth way may catch up (a late wake-up or a
+        #: slow await costs no slot), in a burst of at most this many seconds' worth
+        self.catch_up = max(0.0, CATCH_UP_SECONDS - self.interval)
         self._monotonic = monotonic
         self._last_smooth = float("-inf")
         self._paused_until = float("-inf")
         self._stamps: deque[float] = deque()
+        self._reply_stamps: deque[float] = deque()
         self._lock: asyncio.Lock | None = None
         self._replies_lock: asyncio.Lock | None = None
 
@@ -68,13 +78,23 @@ class Pacer:
             if self._replies_lock is None:
                 self._replies_lock = asyncio.Lock()
             async with self._replies_lock:
-                await self._take(lambda now: 0.0)
+                now = await self._take(self._reply_wait)
+                if self.reply_cap < self.window_cap:
+                    self._reply_stamps.append(now)
             return
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            self._last_smooth = await self._take(
-                lambda now: self._last_smooth + self.interval - now)
+            taken = await self._take(lambda now: self._last_smooth + self.interval - now)
+            # the slot on the schedule, not the instant taken: a late wake-up does not
+            # push every later slot back (within ``catch_up``)
+            self._last_smooth = max(self._last_smooth + self.interval, taken - self.catch_up)
+
+    def _reply_wait(self, now: float) -> float:
+        stamps = self._reply_stamps
+        while stamps and stamps[0] <= now - 1.0:
+            stamps.popleft()
+        return stamps[0] + 1.0 - now if len(stamps) >= self.reply_cap else 0.0
 
     async def _take(self, own_wait: Callable[[float], float]) -> float:
         while True:

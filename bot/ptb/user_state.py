@@ -79,6 +79,18 @@ class StatsUpload(TypedDict):
     message_id: int
 
 
+class BulletinDraft(TypedDict):
+    """Owner: ``bot.scoring.bulletin``. /bulletin's pieces as the coordinator arranged them."""
+    period: str                    # the weekly period
+    order: list[int]               # submission ids, in the order they go in
+    dropped: list[int]             # submission ids left out
+class ReviewAsked(TypedDict):
+    """Owner: ``bot.review.remarks``. The reason or comment a review card's button asked
+    for."""
+    action: str                    # return / comment
+    submission_id: int
+
+
 class UserState(TypedDict, total=False):
     """Every key a user's data may hold."""
     form: RegistrationForm
@@ -91,6 +103,8 @@ class UserState(TypedDict, total=False):
     event: EventDraft
     stats: StatsDraft
     stats_upload: StatsUpload
+    bulletin: BulletinDraft
+    review: ReviewAsked
 
 
 DECLARED_KEYS = frozenset(UserState.__annotations__)

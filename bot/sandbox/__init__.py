@@ -8,9 +8,10 @@ wire.py          HTTP parameters in (typed by field name), JSON answers out
 files.py         the file store, photo sizes, files in requests, getFile, downloads,
                  generate_bytes
 users.py         SimUser: a person in a private chat with the bot
-transcript.py, faults.py, chats.py, updates.py, bot_settings.py, keyboards.py,
+transcript.py, faults.py, chats.py, updates.py, webhooks.py, bot_settings.py, keyboards.py,
 messages.py, media.py, edits.py
                  one mixin each: the parts of FakeTelegram, by area
+conformance.py   the Bot API table (methods, parameters, types, limits) calls are checked on
 server.py        FakeTelegram: its state, start / stop, routing a call to its method
 """
 

@@ -60,6 +60,8 @@ _HTML_START = re.compile(
 _HTML_ATTR = re.compile(r"([A-Za-z][\w-]*)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+)))?")
 _HTML_ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);")
 _HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+#: The tags Telegram's HTML parse mode knows: tdlib MessageEntity.cpp, parse_html (its list
+#: of tag names; anything else is "Unsupported start tag \"x\" at byte offset N").
 _HTML_TAGS = {
     "b": "bold",
     "strong": "bold",
@@ -77,6 +79,7 @@ _HTML_TAGS = {
     "pre": "pre",
     "blockquote": "blockquote",
     "tg-emoji": "custom_emoji",
+    "tg-time": "date_time",
 }
 
 
@@ -124,10 +127,13 @@ def parse_html(src: str) -> tuple[str, list[JSONDict]]:
                 i = m.end()
                 continue
             m = _HTML_START.match(src, i)
-            word_match = re.match(r"<\s*([^\s>/]*)", src[i:])
-            word = word_match.group(1) if word_match else ""
-            if not m or m.group(1).lower() not in _HTML_TAGS:
+            # the tag name as tdlib reads it: up to a space or ">" (so "<br/>" is "br/")
+            word_match = re.match(r"<([^\s>]*)", src[i:])
+            word = (word_match.group(1) if word_match else "").lower()
+            if word not in _HTML_TAGS:
                 raise _ParseError(f'Unsupported start tag "{word}" at byte offset {boff(i)}')
+            if not m:
+                raise _ParseError(f"Unclosed start tag at byte offset {boff(i)}")
             tag = m.group(1).lower()
             attrs: dict[str, str] = {}
             for am in _HTML_ATTR.finditer(m.group(2) or ""):
@@ -151,6 +157,9 @@ def parse_html(src: str) -> tuple[str, list[JSONDict]]:
                 ent = {"type": "expandable_blockquote"}
             elif tag == "tg-emoji":
                 ent = {"type": "custom_emoji", "custom_emoji_id": attrs.get("emoji-id", "")}
+            elif tag == "tg-time":
+                unix = attrs.get("unix", "")
+                ent = {"type": "date_time", "unix_time": int(unix) if unix.isdigit() else 0}
             stack.append((tag, ent, b.pos))
             i = m.end()
             continue

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.records import FileRecord, JSONDict, Sent, SentFile, bad_request
+from bot.sandbox.records import ApiError, FileRecord, JSONDict, Sent, SentFile, Upload, bad_request
+
+#: Uploads: "Bots can currently send files of any type of up to 50 MB in size" (Bot API docs,
+#: sendDocument); api.telegram.org's front refuses a bigger request with HTTP 413 before
+#: telegram-bot-api sees it. Taken at its stricter reading, 50,000,000 bytes; a local server
+#: (``local_mode``) takes up to 2000 MB (telegram-bot-api README).
+MAX_UPLOAD_BYTES = 50_000_000
+MAX_LOCAL_UPLOAD_BYTES = 2000 * 1024 * 1024
+#: Photos: tdlib files/FileLoaderUtils.cpp, check_full_local_location: MAX_PHOTO_SIZE = 10 MB
+#: (10 << 20), "File of size N bytes is too big for a photo; the maximum size is M bytes".
+MAX_PHOTO_BYTES = 10 * (1 << 20)
 
 
 class MediaMixin:
@@ -19,6 +29,8 @@ class MediaMixin:
         """The Message field (``{"document": {...}}`` etc.) and the SentFile for one item."""
         src = item if item is not None else p
         resolved = self._input_file(p, value, kind)
+        if isinstance(resolved, Upload):
+            self._check_upload_size(resolved, kind)
         extra: JSONDict = {}
         thumb_value = src.get("thumbnail")
         if thumb_value is not None and kind != "photo":
@@ -58,6 +70,16 @@ class MediaMixin:
             kind=kind,
         )
         return payload, sent_file
+
+    def _check_upload_size(self, upload: Upload, kind: str) -> None:
+        size = len(upload.data)
+        if size > (MAX_LOCAL_UPLOAD_BYTES if self.local_mode else MAX_UPLOAD_BYTES):
+            raise ApiError(413, "Request Entity Too Large")
+        if kind == "photo" and size > MAX_PHOTO_BYTES:
+            raise bad_request(
+                f"file of size {size} bytes is too big for a photo; "
+                f"the maximum size is {MAX_PHOTO_BYTES} bytes"
+            )
 
     def _send_media(self, p: JSONDict, kind: str, method: str) -> JSONDict:
         chat_id = self._resolve_chat(p.get("chat_id"))

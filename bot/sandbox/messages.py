@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.entities import format_text, u16
+from bot.sandbox.entities import format_text
 from bot.sandbox.records import JSONDict, Sent, SentFile, bad_request
 
+#: Limits in Unicode characters (code points) of the text after entity parsing and
+#: trimming: tdlib MessageContent.cpp, get_input_message_content / process_input_message_text
+#: compare ``utf8_length(text)`` with the options message_text_length_max (4096) and
+#: message_caption_length_max (1024, ConfigManager.cpp); "Message is too long" / "Message
+#: caption is too long" reach the bot lower-cased by telegram-bot-api Client.cpp.
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 
@@ -83,12 +88,12 @@ class MessagesMixin:
             str(text), parse_mode, entities if isinstance(entities, list) else None
         )
         if caption:
-            if u16(plain) > MAX_CAPTION_LENGTH:
+            if len(plain) > MAX_CAPTION_LENGTH:
                 raise bad_request("message caption is too long")
         else:
             if not plain:
                 raise bad_request("message text is empty")
-            if u16(plain) > MAX_TEXT_LENGTH:
+            if len(plain) > MAX_TEXT_LENGTH:
                 raise bad_request("message is too long")
         return plain, ents
 

@@ -31,10 +31,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox import conformance
 from bot.sandbox.bot_settings import BotSettingsMixin
 from bot.sandbox.chats import ChatsMixin
 from bot.sandbox.edits import EditsMixin
-from bot.sandbox.faults import FaultsMixin
+from bot.sandbox.faults import FaultsMixin, too_many_requests
 from bot.sandbox.files import FilesMixin
 from bot.sandbox.keyboards import KeyboardsMixin
 from bot.sandbox.media import MediaMixin
@@ -43,13 +44,15 @@ from bot.sandbox.records import ApiError, FaultRule, FileRecord, JSONDict, Sent,
 from bot.sandbox.transcript import TranscriptMixin
 from bot.sandbox.updates import UpdatesMixin
 from bot.sandbox.users import SimUser
-from bot.sandbox.wire import error_response, json_response, parse_params
+from bot.sandbox.webhooks import WebhooksMixin
+from bot.sandbox.wire import coerce_all, error_response, json_response, read_params
 
 #: Canonical spelling of every implemented method (dispatch is on the lower-case name).
 IMPLEMENTED_METHODS = (
     "getMe",
     "logOut",
     "close",
+    "setWebhook",
     "deleteWebhook",
     "getWebhookInfo",
     "getUpdates",
@@ -84,6 +87,7 @@ _CANONICAL = {name.lower(): name for name in IMPLEMENTED_METHODS}
 class FakeTelegram(
     ChatsMixin,
     UpdatesMixin,
+    WebhooksMixin,
     BotSettingsMixin,
     MessagesMixin,
     MediaMixin,
@@ -110,6 +114,7 @@ class FakeTelegram(
         latency: float = 0.0,
         *,
         bot_first_name: str = "Safety Month Bot",
+        paid_rate_limit_per_second: float | None = None,
     ) -> None:
         self.token = token
         self.bot_username = bot_username
@@ -117,6 +122,10 @@ class FakeTelegram(
         self.bot_first_name = bot_first_name
         #: Max sends/edits per sliding second across all chats (None = unlimited).
         self.rate_limit_per_second = rate_limit_per_second
+        #: Max sends/edits per sliding second of every kind together, paid broadcasts
+        #: (``allow_paid_broadcast``) included, which ignore ``rate_limit_per_second``:
+        #: Telegram's 1,000 when that limit is set and this is not given (see faults.py).
+        self.paid_rate_limit_per_second = paid_rate_limit_per_second
         #: Like a local Bot API server: getFile has no 20 MB limit.
         self.local_mode = local_mode
         #: Seconds added to every API call and download.
@@ -125,6 +134,9 @@ class FakeTelegram(
         self.timeout_hang: float = 30.0
         #: Clock for message dates; tests may replace it.
         self.now: Callable[[], float] = time.time
+        #: Clock for ages and rates (callback answer timeout, per-chat pacing), in seconds;
+        #: tests may replace it to age a press or a burst without sleeping.
+        self.clock: Callable[[], float] = time.monotonic
         #: Live transcript hook, called with each rendered event (possibly multi-line).
         self.on_event: Callable[[str], Any] | None = None
         #: Record every call in ``requests`` (switch off for large benchmarks).
@@ -137,9 +149,13 @@ class FakeTelegram(
         self.sent: list[Sent] = []
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.callback_answers: list[JSONDict] = []
+        #: Callback query ids whose answer was refused (twice, too late, unknown).
+        self.refused_callback_answers: list[str] = []
         self.requests: list[tuple[str, JSONDict]] = []
         self.stats: Counter[str] = Counter()
         self.unknown_methods: list[str] = []
+        #: Calls that break the conformance table (conformance.py), in order.
+        self.violations: list[str] = []
         self.chat_actions: list[tuple[int | str, str]] = []
         self.download_count: Counter[str] = Counter()
         self.descriptions: dict[str, str] = {}
@@ -163,12 +179,16 @@ class FakeTelegram(
         self._transcript: list[tuple[int | None, str]] = []
 
         self._updates: deque[JSONDict] = deque()
+        #: The bot's allowed_updates (None: the default, all but chat_member and reactions).
+        self._allowed_updates: frozenset[str] | None = None
+        #: Updates made while the bot had not asked for their type (never queued).
+        self.dropped_updates: list[JSONDict] = []
         self._next_update_id = 1
         self._last_enqueued_id = 0
         self._max_fetched_id = 0
         self._poll_generation = 0
 
-        self._callback_ids: dict[str, bool] = {}  # id -> answered?
+        self._callback_ids: dict[str, float] = {}  # pending id -> pressed at (clock)
         self._callback_chat: dict[str, int | None] = {}
         self._callback_seq = itertools.count(1)
 
@@ -181,7 +201,23 @@ class FakeTelegram(
         self._blocked: set[int | str] = set()
         self._faults: list[FaultRule] = []
         self._send_window: deque[float] = deque()
+        #: Per-chat pacing (see faults.py); off only for benchmarks that measure other things.
+        self.chat_pacing = True
+        self._chat_tokens: dict[int, tuple[float, float]] = {}   # chat -> (tokens, at clock)
+        self._group_minute: dict[int, deque[float]] = {}
+        self._free_window: deque[float] = deque()
         self._sends_per_second: Counter[int] = Counter()
+        self._send_times: list[float] = []
+
+        self._webhook: JSONDict | None = None
+        self._webhook_task: asyncio.Task | None = None
+        self._webhook_error: tuple[int, str] | None = None
+        self._webhook_log: list[tuple[int, int | str]] = []
+        #: Seconds before a failed push is tried again (doubling up to the max), and how
+        #: long a push may take.
+        self.webhook_retry_first = 0.2
+        self.webhook_retry_max = 5.0
+        self.webhook_timeout = 10.0
         self._media_group_seq = itertools.count(13_000_000_000_000_000)
 
     # ------------------------------------------------------------------ lifecycle
@@ -211,6 +247,7 @@ class FakeTelegram(
         app.router.add_route("GET", "/file/bot{token}/{file_path:.*}", self._handle_file)
         self._closing = False
         self._stop_event = asyncio.Event()
+        self.expire_callback_queries()   # a restarted server knows no pending query
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -223,6 +260,7 @@ class FakeTelegram(
         if self._stop_event is not None:
             self._stop_event.set()
         self._notify()
+        await self._stop_pushing()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -257,6 +295,11 @@ class FakeTelegram(
 
     # ------------------------------------------------------------------ HTTP layer
 
+    def _violation(self, method: str, problem: str) -> None:
+        """A call the conformance table says Telegram would not take as it came."""
+        self.violations.append(problem)
+        conformance.record(method, problem)
+
     def _record_request(self, method: str, params: JSONDict) -> None:
         if not self.record_requests:
             return
@@ -273,7 +316,14 @@ class FakeTelegram(
         method_l = method.lower()
         canonical = _CANONICAL.get(method_l, method)
         try:
-            params = await parse_params(request)
+            raw = await read_params(request)
+        except ApiError as exc:
+            self.stats[str(exc.code)] += 1
+            return error_response(exc)
+        for problem in conformance.check_call(canonical, raw):
+            self._violation(canonical, problem)
+        try:
+            params = coerce_all(raw)
         except ApiError as exc:
             self.stats[str(exc.code)] += 1
             return error_response(exc)
@@ -292,9 +342,7 @@ class FakeTelegram(
                 status = int(fault.status)
                 self.stats[str(status)] += 1
             if status == 429:   # Telegram's flood control always says how long to wait
-                return error_response(ApiError(
-                    429, f"Too Many Requests: retry after {fault.retry_after}",
-                    {"retry_after": fault.retry_after}))
+                return error_response(too_many_requests(fault.retry_after))
             try:
                 phrase = HTTPStatus(status).phrase
             except ValueError:
@@ -307,18 +355,25 @@ class FakeTelegram(
                 self.unknown_methods.append(method)
                 raise ApiError(404, "Not Found: method not found")
             limited = self._is_rate_limited(method_l)
-            if limited:
-                self._check_rate_limit()
+            admitted = self._check_rate_limit(bool(params.get("allow_paid_broadcast"))) \
+                if limited else 0.0
             if (limited or method_l == "sendchataction") and params.get("chat_id") in self._blocked:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
+            if self._creates_message(method_l) and isinstance(params.get("chat_id"), int):
+                self._check_chat_pace(params["chat_id"])
             result = handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
         except ApiError as exc:
+            # flood control is a limit only where the pacing model refused (faults.py);
+            # ``rate_limit_per_second`` is a fault a test switches on
+            if exc.code != 429 and conformance.limit_of(exc.description) is not None:
+                self._violation(canonical, f"{canonical}: refused: {exc.description}")
             transport = request.transport
             if exc.code != 409 or (transport is not None and not transport.is_closing()):
                 self.stats[str(exc.code)] += 1  # (a 409 to an abandoned long poll is noise)
             return error_response(exc)
-        if self._is_rate_limited(method_l):
-            self._sends_per_second[int(time.monotonic())] += 1
+        if limited:
+            self._sends_per_second[int(admitted)] += 1
+            self._send_times.append(admitted)
         return json_response({"ok": True, "result": result})

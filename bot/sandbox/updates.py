@@ -1,6 +1,6 @@
 """The update queue: what simulated users (and tests) send the bot waits in it until
 getUpdates hands it out (a long poll; a newer call ends a pending one with 409, like Telegram)
-and a later offset confirms it. Also the webhook calls a polling bot makes.
+and a later offset confirms it (or, while a webhook is set, ``webhooks.py`` pushes it).
 """
 
 from __future__ import annotations
@@ -16,13 +16,50 @@ from bot.sandbox.records import ApiError, JSONDict
 if TYPE_CHECKING:
     from bot.sandbox.users import SimUser
 
+#: Without ``allowed_updates`` the server sends every type but these (telegram-bot-api
+#: Client.h DEFAULT_ALLOWED_UPDATE_TYPES).
+NOT_SENT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+#: The update types of Bot API 10.0 (Client.cpp get_update_type_name).
+UPDATE_TYPES = frozenset({
+    "message", "edited_message", "channel_post", "edited_channel_post", "inline_query",
+    "chosen_inline_result", "callback_query", "shipping_query", "pre_checkout_query", "poll",
+    "poll_answer", "my_chat_member", "chat_member", "chat_join_request", "chat_boost",
+    "removed_chat_boost", "message_reaction", "message_reaction_count", "business_connection",
+    "business_message", "edited_business_message", "deleted_business_messages",
+    "purchased_paid_media", "managed_bot", "guest_message",
+})
+
+
+def allowed_update_types(value: object) -> frozenset[str] | None:
+    """The setting a getUpdates ``allowed_updates`` makes, as telegram-bot-api Client.cpp
+    get_allowed_update_types reads it: absent or not a list of strings -> None (keep the
+    previous setting); a list naming no known type (e.g. ``[]``) -> the default."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None
+    return frozenset(v.lower() for v in value)
+
 
 class UpdatesMixin:
     """Part of `FakeTelegram` (its state is set up in ``FakeTelegram.__init__``): the queue
     (``_updates``, update ids, the poll generation)."""
 
+    def update_type_allowed(self, kind: str) -> bool:
+        """Whether the bot's ``allowed_updates`` (last set by a getUpdates) lets this type in."""
+        if self._allowed_updates is None:
+            return kind not in NOT_SENT_BY_DEFAULT
+        return kind in self._allowed_updates
+
     def enqueue_update(self, payload: JSONDict) -> JSONDict:
-        """Queue an update (payload without update_id, e.g. {"message": {...}})."""
+        """Queue an update (payload without update_id, e.g. {"message": {...}}).
+
+        An update of a type the bot did not ask for is dropped as it is made, as the server
+        drops it (telegram-bot-api Client.cpp add_update_impl: "Skip unallowed update");
+        ``dropped_updates`` keeps it for tests."""
+        kind = next(iter(payload))
+        if not self.update_type_allowed(kind):
+            self.dropped_updates.append(payload)
+            self._notify()
+            return payload
         update = {"update_id": self._next_update_id, **payload}
         self._next_update_id += 1
         self._last_enqueued_id = update["update_id"]
@@ -104,25 +141,16 @@ class UpdatesMixin:
 
     # ------------------------------------------------------------------ Bot API methods
 
-    def _m_deletewebhook(self, p: JSONDict) -> bool:
-        if p.get("drop_pending_updates"):
-            self._updates.clear()
-            self._max_fetched_id = self._last_enqueued_id
-            self._notify()
-        return True
-
-    def _m_getwebhookinfo(self, p: JSONDict) -> JSONDict:
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-
     async def _m_getupdates(self, p: JSONDict) -> list[JSONDict]:
+        self._refuse_polling_with_webhook()
         # A newer getUpdates terminates a pending one with 409, like Telegram does.
         self._poll_generation += 1
         generation = self._poll_generation
         self._notify()
+        allowed = allowed_update_types(p.get("allowed_updates"))
+        if allowed is not None:
+            known = allowed & UPDATE_TYPES
+            self._allowed_updates = known or None
         offset = p.get("offset")
         if isinstance(offset, int) and offset != 0:
             self._confirm(offset)
@@ -137,6 +165,7 @@ class UpdatesMixin:
                 break
             await self.wait_change(remaining)
             if generation != self._poll_generation:
+                self._refuse_polling_with_webhook()
                 raise ApiError(
                     409,
                     "Conflict: terminated by other getUpdates request; "

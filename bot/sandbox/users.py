@@ -30,6 +30,7 @@ class Server(Protocol):
     """
 
     bot_id: int
+    bot_user: JSONDict
     now: Callable[[], float]
     _messages: dict[tuple[int, int], JSONDict]
     _media_group_seq: Iterator[int]
@@ -39,6 +40,12 @@ class Server(Protocol):
     ) -> JSONDict: ...
 
     def enqueue_update(self, payload: JSONDict) -> JSONDict: ...
+
+    def block_chat(self, chat_id: int | str) -> None: ...
+
+    def unblock_chat(self, chat_id: int | str) -> None: ...
+
+    def next_message_id(self, chat_id: int) -> int: ...
 
     def new_callback_id(self, chat_id: int | None = None) -> str: ...
 
@@ -216,6 +223,76 @@ class SimUser:
         await asyncio.sleep(0)
         return edited
 
+    async def edit_without_change(self, message: JSONDict) -> JSONDict:
+        """An ``edited_message`` whose text is what it was (Telegram sends one when, e.g., only
+        a link preview or an invisible detail changed): nothing visible to act on."""
+        key = (self.id, message["message_id"])
+        edited = copy.deepcopy(self.server._messages.get(key, message))
+        edited["edit_date"] = int(self.server.now())
+        self.server._messages[key] = edited
+        self.mark()
+        self.server.enqueue_update({"edited_message": edited})
+        self.server.emit(self.id, f"{self.display_name} ✎ (无可见变化)")
+        await asyncio.sleep(0)
+        return edited
+
+    async def send_business(self, text: str, connection_id: str = "sandbox-business-1"
+                            ) -> JSONDict:
+        """A ``business_message``: this user writes to a business account that has connected
+        the bot (``business_connection_id`` set; the chat is this user's chat with it)."""
+        msg: JSONDict = {
+            "message_id": self.server.next_message_id(self.id),
+            "from": self.user_json(),
+            "chat": self.chat_json(),
+            "date": int(self.server.now()),
+            "business_connection_id": connection_id,
+            "text": text,
+        }
+        msg.update(command_entities(text))
+        self.mark()
+        self.server.enqueue_update({"business_message": msg})
+        self.server.emit(self.id, f"{self.display_name} › [商业账号] {text}")
+        await asyncio.sleep(0)
+        return msg
+
+    # ------------------------------------------------------------------ blocking the bot
+
+    def _member_update(self, old: str, new: str) -> JSONDict:
+        def member(status: str) -> JSONDict:
+            out: JSONDict = {"status": status, "user": self.server.bot_user}
+            if status == "kicked":
+                out["until_date"] = 0
+            return out
+
+        return {"my_chat_member": {
+            "chat": self.chat_json(),
+            "from": self.user_json(),
+            "date": int(self.server.now()),
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
+        }}
+
+    async def block_bot(self) -> JSONDict:
+        """Block the bot: sends to this chat answer 403 from now on, and the bot gets a
+        ``my_chat_member`` update (member -> kicked), as Telegram sends it."""
+        self.server.block_chat(self.id)
+        update = self._member_update("member", "kicked")
+        self.mark()
+        self.server.enqueue_update(update)
+        self.server.emit(self.id, f"{self.display_name} ⛔ 屏蔽了机器人")
+        await asyncio.sleep(0)
+        return update["my_chat_member"]
+
+    async def unblock_bot(self) -> JSONDict:
+        """Unblock the bot (``my_chat_member`` kicked -> member); sends pass again."""
+        self.server.unblock_chat(self.id)
+        update = self._member_update("kicked", "member")
+        self.mark()
+        self.server.enqueue_update(update)
+        self.server.emit(self.id, f"{self.display_name} ✓ 解除屏蔽")
+        await asyncio.sleep(0)
+        return update["my_chat_member"]
+
     # ------------------------------------------------------------------ media
 
     async def send_photo(
@@ -383,10 +460,14 @@ class SimUser:
             lines.append(f"  message #{sent.message_id}: {sent.button_texts()}")
         return "\n".join(lines) or "  (no inline buttons in this chat)"
 
-    async def press(self, button_text: str, message: Sent | None = None) -> JSONDict:
+    async def press(self, button_text: str, message: Sent | None = None, *,
+                    inaccessible: bool = False) -> JSONDict:
         """Press the inline button with exactly this text (``callback_query`` update).
 
         Looks in `message`, else in the most recent bot message of this chat that has it.
+        ``inaccessible``: the query carries an InaccessibleMessage (chat, message_id and
+        ``date: 0`` only), as Telegram sends for a message the bot can no longer see (e.g. too
+        old).
         """
         target = message
         if target is None:
@@ -408,9 +489,11 @@ class SimUser:
             )
         if "callback_data" not in button:
             raise AssertionError(f"button {button_text!r} is not a callback button: {button}")
-        return await self._callback(target, str(button["callback_data"]), button_text)
+        return await self._callback(target, str(button["callback_data"]), button_text,
+                                    inaccessible)
 
-    async def press_data(self, data: str, message: Sent | None = None) -> JSONDict:
+    async def press_data(self, data: str, message: Sent | None = None, *,
+                         inaccessible: bool = False) -> JSONDict:
         """Send arbitrary callback data as if pressed on `message` (for forged presses)."""
         target = message
         if target is None:
@@ -422,15 +505,20 @@ class SimUser:
             )
         if target is None:
             raise AssertionError(f"{self.display_name}: no bot message to press on")
-        return await self._callback(target, data, f"data={data!r}")
+        return await self._callback(target, data, f"data={data!r}", inaccessible)
 
-    async def _callback(self, target: Sent, data: str, label: str) -> JSONDict:
+    async def _callback(self, target: Sent, data: str, label: str,
+                        inaccessible: bool = False) -> JSONDict:
         if target.deleted:
             raise AssertionError(f"message #{target.message_id} was deleted; it cannot be pressed")
+        message = copy.deepcopy(target.message)
+        if inaccessible:
+            message = {"chat": message["chat"], "message_id": message["message_id"], "date": 0}
+            label += " (消息已不可访问)"
         query = {
             "id": self.server.new_callback_id(self.id),
             "from": self.user_json(),
-            "message": copy.deepcopy(target.message),
+            "message": message,
             "chat_instance": self._chat_instance,
             "data": data,
         }

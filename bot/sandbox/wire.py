@@ -89,6 +89,16 @@ def error_response(exc: ApiError) -> web.Response:
 async def parse_params(request: web.Request) -> JSONDict:
     """A call's parameters, typed: the query string and a JSON, multipart or form body (file
     parts as `Upload`)."""
+    return coerce_all(await read_params(request))
+
+
+def coerce_all(raw: JSONDict) -> JSONDict:
+    """Every parameter typed by `coerce`."""
+    return {key: coerce(key, value) for key, value in raw.items()}
+
+
+async def read_params(request: web.Request) -> JSONDict:
+    """A call's parameters as they came over the wire (file parts as `Upload`)."""
     raw: JSONDict = dict(request.query)
     if request.method == "POST" and request.can_read_body:
         ctype = request.content_type
@@ -123,7 +133,7 @@ async def parse_params(request: web.Request) -> JSONDict:
                     raw[key] = Upload(
                         key, value.filename, value.content_type, value.file.read()
                     )
-    return {key: coerce(key, value) for key, value in raw.items()}
+    return raw
 
 
 def coerce(name: str, value: Any) -> Any:

@@ -10,11 +10,12 @@ carried over to the form in use.
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from collections.abc import Awaitable, Callable
 from enum import IntEnum
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
@@ -25,13 +26,14 @@ from bot.ptb.buttons import (
     StatsAnswer,
     StatsContinue,
     StatsFigure,
+    StatsFigurePage,
     StatsItem,
     StatsRestart,
     StatsSubmit,
     StatsToReview,
 )
 from bot.ptb.context import BotContext
-from bot.ptb.keyboards import inline
+from bot.ptb.keyboards import inline, pager
 from bot.ptb.replies import send_lines, stale_button
 from bot.ptb.user_state import StatsDraft
 from bot.stats.entries import campaign_id, record
@@ -40,7 +42,8 @@ from bot.stats.rendering import short, summary_lines, value_text
 from bot.storage.models import Liaison
 
 FORM_BUTTONS = (StatsAnswer, StatsToReview, StatsSubmit, StatsItem, StatsFigure,
-                StatsContinue, StatsRestart)
+                StatsFigurePage, StatsContinue, StatsRestart)
+FIGURES_PER_PAGE = 20
 
 
 class State(IntEnum):
@@ -351,14 +354,46 @@ async def on_item(update: Update, context: BotContext, pressed: StatsItem, draft
         return await show_review(update, context)
     if len(item.figures) == 1:
         return await _edit_figure(update, context, form, draft, item.figures[0].key)
+    await context.bot.send_message(update.effective_chat.id,
+                                   context.t("stats.which_figure", number=item.number,
+                                             title=text_in(item.title, context.lang)),
+                                   reply_markup=_figure_picker(context, item, 0))
+    return State.CHOOSE_FIGURE
+
+
+def _figure_picker(context: BotContext, item: Item, page: int) -> InlineKeyboardMarkup:
+    """A button per figure of the item, a page at a time (an item may hold 300 figures;
+    Telegram takes 100 buttons), then paging and the way back to the review."""
+    pages = math.ceil(len(item.figures) / FIGURES_PER_PAGE)
+    page = min(max(page, 0), pages - 1)
+    shown = item.figures[page * FIGURES_PER_PAGE:(page + 1) * FIGURES_PER_PAGE]
     rows = [[StatsFigure(figure.key).button(short(text_in(figure.label, context.lang)))]
-            for figure in item.figures]
+            for figure in shown]
+    paging = pager(lambda number: StatsFigurePage(item.number, number).pack(), page, pages,
+                   context.t("general.previous"), context.t("general.next"))
+    if paging:
+        rows.append(paging)
     rows.append([StatsToReview().button(context.t("stats.to_review"))])
-    await context.bot.send_message(
-        update.effective_chat.id,
-        context.t("stats.which_figure", number=item.number,
-                  title=text_in(item.title, context.lang)),
-        reply_markup=inline(rows))
+    return inline(rows)
+
+
+async def on_figure_page(update: Update, context: BotContext) -> State | int | None:
+    """Another page of the figure choice, in the same message."""
+    query = update.callback_query
+    press = StatsFigurePage.parse(query.data)
+    if press is None:
+        await stale_button(update, context)
+        return None
+    opened = await _opened(context)
+    if opened is None:
+        await query.answer()
+        return await _lost(update, context)
+    item = opened[1].item(press.number)
+    if item is None or len(item.figures) < 2:
+        await stale_button(update, context)
+        return None
+    await query.answer()
+    await query.edit_message_reply_markup(_figure_picker(context, item, press.page))
     return State.CHOOSE_FIGURE
 
 
@@ -420,6 +455,7 @@ def conversation() -> ConversationHandler:
         ],
         State.CHOOSE_FIGURE: [
             CallbackQueryHandler(on_choose_figure, pattern=StatsFigure.pattern()),
+            CallbackQueryHandler(on_figure_page, pattern=StatsFigurePage.pattern()),
             CallbackQueryHandler(on_to_review, pattern=StatsToReview.pattern()),
         ],
         State.RESUME: [

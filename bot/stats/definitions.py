@@ -4,6 +4,7 @@ entries made so far keep the version they were made against."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 from telegram import InputFile, Update
@@ -52,7 +53,7 @@ async def load_definition(update: Update, context: BotContext, who: Who) -> None
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
     try:
-        form = parse_definition(data)
+        form = await asyncio.to_thread(parse_definition, data)   # off the event loop
     except DefinitionError as error:
         await send_lines(context, message.chat_id, problem_report(
             context, "stats.definition_refused", error.problems,

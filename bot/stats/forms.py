@@ -125,12 +125,37 @@ def default_form() -> Form:
     return parse_definition(DEFAULT_DEFINITION.read_bytes())
 
 
+# A form nests four levels (form, sections, items, figures) and texts one more; anything
+# far deeper is not a form, and Python's decoder would hit its recursion limit on it.
+MAX_DEPTH = 20
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings not
+    counted), without decoding it."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def parse_definition(data: bytes) -> Form:
     """The form in ``data`` (JSON, UTF-8), or DefinitionError naming every problem."""
     try:
-        raw = json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        if nesting_depth(text) > MAX_DEPTH:
+            raise DefinitionError([Problem("too_deep", params={"limit": MAX_DEPTH})])
+        raw = json.loads(text)
     except UnicodeDecodeError as error:
         raise DefinitionError([Problem("not_utf8")]) from error
+    except RecursionError as error:
+        raise DefinitionError([Problem("too_deep", params={"limit": MAX_DEPTH})]) from error
     except json.JSONDecodeError as error:
         raise DefinitionError([Problem("not_json", params={
             "line": error.lineno, "column": error.colno})]) from error

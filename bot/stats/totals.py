@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 
 from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -13,14 +14,16 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.kernel.clock import from_iso
 from bot.people.units import unit_from_arguments
 from bot.ptb.access import Who, coordinator_only
-from bot.ptb.buttons import StatsEntryView
+from bot.ptb.buttons import StatsEntryView, StatsHistoryPage
 from bot.ptb.context import BotContext
-from bot.ptb.keyboards import inline
+from bot.ptb.keyboards import inline, pager
 from bot.ptb.replies import pressed, send_lines, stale_button
 from bot.stats.entries import campaign_id
 from bot.stats.forms import text_in, values_for
 from bot.stats.rendering import summary_lines, workbook_labels, workbooks
 from bot.storage.stats import StatsEntry
+
+HISTORY_PAGE = 10       # earlier submissions' buttons per page (Telegram takes 100 at most)
 
 
 @coordinator_only
@@ -125,11 +128,45 @@ async def _show_entry(update: Update, context: BotContext, unit_name: str, entry
     markup = None
     if earlier:
         lines.append(context.t("stats.entry_history", count=len(earlier)))
-        markup = inline([[StatsEntryView(old.id).button(context.t(
-            "stats.entry_button", number=len(earlier) - index,
-            submitted=words.moment(from_iso(old.submitted_at))))]
-            for index, old in enumerate(earlier)])
+        markup = _history_markup(context, entry.unit_id, earlier, 0)
     await send_lines(context, update.effective_chat.id, lines, markup)
+
+
+def _history_markup(context: BotContext, unit_id: int, earlier: list[StatsEntry], page: int):
+    """One button per earlier submission, a page of them at a time (numbered from the
+    first submission, 1, on)."""
+    words = context.words
+    pages = math.ceil(len(earlier) / HISTORY_PAGE)
+    page = min(max(page, 0), pages - 1)
+    start = page * HISTORY_PAGE
+    rows = [[StatsEntryView(old.id).button(context.t(
+        "stats.entry_button", number=len(earlier) - index,
+        submitted=words.moment(from_iso(old.submitted_at))))]
+        for index, old in enumerate(earlier[start:start + HISTORY_PAGE], start=start)]
+    paging = pager(lambda number: StatsHistoryPage(unit_id, number).pack(), page, pages,
+                   context.t("general.previous"), context.t("general.next"))
+    if paging:
+        rows.append(paging)
+    return inline(rows)
+
+
+@coordinator_only
+@pressed(StatsHistoryPage)
+async def on_history_page(update: Update, context: BotContext, who: Who,
+                          press: StatsHistoryPage) -> None:
+    """Another page of a unit's earlier submissions, in the same message."""
+    query = update.callback_query
+    storage = context.storage
+    if not await storage.units.in_scope(press.unit_id, who.scope_unit_id):
+        await stale_button(update, context)
+        return
+    history = await storage.stats.history(press.unit_id, await campaign_id(context))
+    if len(history) < 2:
+        await stale_button(update, context)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(
+        _history_markup(context, press.unit_id, history[1:], press.page))
 
 
 @coordinator_only
@@ -152,3 +189,4 @@ def register(app) -> None:
     app.add_handler(CommandHandler("stats_total", totals))
     app.add_handler(CommandHandler("stats_unit", unit_entries))
     app.add_handler(CallbackQueryHandler(on_entry_button, pattern=StatsEntryView.pattern()))
+    app.add_handler(CallbackQueryHandler(on_history_page, pattern=StatsHistoryPage.pattern()))

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill, Protection
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.office import sheets
+from bot.office import sheets, untrusted
 from bot.office.sheets import BOX, CENTRE, WRAP, Look, put
 from bot.stats.forms import BadValue, Figure, Form, Item, Value, parse_value, text_in
 
@@ -107,6 +105,15 @@ class CellProblem:
 
 class WorkbookUnreadable(Exception):
     pass
+
+
+class WorkbookTooBig(WorkbookUnreadable):
+    """One of ours over a limit: ``key`` names the catalog text of the reason."""
+
+    def __init__(self, key: str, limit: int) -> None:
+        super().__init__(f"{key} (limit {limit})")
+        self.key = key
+        self.limit = limit
 
 
 # ------------------------------------------------------------------ writing
@@ -339,14 +346,41 @@ def _bytes(workbook: Workbook) -> bytes:
 # ------------------------------------------------------------------ reading
 
 def open_workbook(data: bytes) -> Workbook:
+    """A user's .xlsx, vetted (:func:`bot.office.untrusted.vet`: the zip's uncompressed
+    size, every part's elements, each sheet's dimension, rows and cells) and opened in
+    read-only mode; :class:`WorkbookTooBig` when over a limit. Runs in a worker thread."""
     if len(data) > MAX_BYTES:
-        raise WorkbookUnreadable("too big")
+        raise WorkbookTooBig("guard.limit_file", MAX_BYTES // (1024 * 1024))
     try:
-        return load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError,
-            TypeError, AttributeError, IndexError) as error:
-        # whatever a damaged or foreign file makes openpyxl raise: it is not ours to read
+        untrusted.vet(data)
+        return untrusted.open_read_only(data)
+    except untrusted.TooBig as error:
+        raise WorkbookTooBig(error.key, error.limit) from error
+    except untrusted.Unreadable as error:
         raise WorkbookUnreadable(str(error)) from error
+
+
+def has_marker_sheet(data: bytes) -> bool:
+    """Whether an .xlsx has the marker's sheet, read from its sheet list alone (the only
+    part read): any other workbook is left alone, however big."""
+    try:
+        return MARKER_SHEET in untrusted.sheet_names(data)
+    except (untrusted.TooBig, untrusted.Unreadable):
+        return False
+
+
+def open_marked(data: bytes, kind: str) -> tuple[Workbook, Marker] | None:
+    """A workbook this bot made (``kind``: xlsx or ods) with its marker, or None for any
+    other; the marker's sheet is looked for before anything else is read. Raises
+    :class:`WorkbookTooBig` for one of ours over the limits. Runs in a worker thread."""
+    if kind == "ods":
+        workbook = open_ods(data)
+    elif not has_marker_sheet(data):
+        return None
+    else:
+        workbook = open_workbook(data)
+    marker = read_marker(workbook)
+    return (workbook, marker) if marker is not None else None
 
 
 def open_ods(data: bytes) -> Workbook:
@@ -379,9 +413,10 @@ def read_marker(workbook: Workbook) -> Marker | None:
     """The marker of a workbook this bot made, or None for any other workbook."""
     if MARKER_SHEET not in workbook.sheetnames:
         return None
-    kind, form_id, unit_id = (workbook[MARKER_SHEET][f"{column}1"].value
-                              for column in "BCD")
-    if workbook[MARKER_SHEET]["A1"].value != MARKER or kind not in ("unit", "totals"):
+    first = next(workbook[MARKER_SHEET].iter_rows(max_row=1, max_col=4, values_only=True),
+                 ())
+    mark, kind, form_id, unit_id = (tuple(first) + (None,) * 4)[:4]
+    if mark != MARKER or kind not in ("unit", "totals"):
         return None
     try:
         return Marker(str(kind), int(form_id),
@@ -390,23 +425,31 @@ def read_marker(workbook: Workbook) -> Marker | None:
         return None
 
 
+MAX_READ_ROWS = 5000
+
+
 def read_values(workbook: Workbook, form: Form
                 ) -> tuple[dict[str, Value], list[CellProblem]]:
-    """The figures in the unit's table, and every cell that does not hold a good value."""
+    """The figures in the unit's table, and every cell that does not hold a good value.
+    Read row by row (a read-only workbook parses as it goes), at most ``MAX_READ_ROWS``."""
     sheet = next(sheet for sheet in workbook.worksheets if sheet.title != MARKER_SHEET)
     by_key = {figure.key: (item, figure) for item, figure in form.figures}
     values: dict[str, Value] = {}
     problems: list[CellProblem] = []
-    for row in range(FIRST_ROW, sheet.max_row + 1):
-        key = sheet[f"{KEY_COLUMN}{row}"].value
+    key_index = ord(KEY_COLUMN) - ord("A")
+    value_index = ord(VALUE_COLUMN) - ord("A")
+    rows = sheet.iter_rows(min_row=FIRST_ROW, max_row=FIRST_ROW + MAX_READ_ROWS,
+                           max_col=key_index + 1, values_only=True)
+    for row, cells in enumerate(rows, start=FIRST_ROW):
+        key = cells[key_index] if len(cells) > key_index else None
         if not isinstance(key, str) or key not in by_key or key in values:
             continue
         item, figure = by_key[key]
-        cell = sheet[f"{VALUE_COLUMN}{row}"]
+        raw = cells[value_index] if len(cells) > value_index else None
         try:
-            value = parse_value(figure, cell.value)
+            value = parse_value(figure, raw)
         except BadValue as problem:
-            problems.append(CellProblem(cell.coordinate, item, figure, problem.key))
+            problems.append(CellProblem(f"{VALUE_COLUMN}{row}", item, figure, problem.key))
             continue
         if value is not None:
             values[key] = value

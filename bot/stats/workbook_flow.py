@@ -80,14 +80,17 @@ async def take_document(update: Update, context: BotContext, who: Who) -> bool:
         await update.effective_message.reply_text(context.t("stats.workbook_resave",
                                                             kind=kind))
         return True
-    opener = stats_workbook.open_ods if kind == "ods" else stats_workbook.open_workbook
-    try:
-        workbook = await asyncio.to_thread(opener, data)
+    try:   # in a worker thread: the marker's sheet first, then the caps, then the marker
+        found = await asyncio.to_thread(stats_workbook.open_marked, data, kind)
+    except stats_workbook.WorkbookTooBig as error:
+        await update.effective_message.reply_text(context.t(
+            "guard.workbook_too_big", reason=context.t(error.key, limit=error.limit)))
+        return True
     except stats_workbook.WorkbookUnreadable:
         return False
-    marker = stats_workbook.read_marker(workbook)
-    if marker is None:
+    if found is None:
         return False
+    workbook, marker = found
     if who.active_liaison is None:
         await update.effective_message.reply_text(context.t("stats.workbook_for_liaisons"))
         return True

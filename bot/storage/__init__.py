@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.kernel.clock import Clock, from_iso, system_clock
 from bot.kernel.schedule import Deadline, lateness
+from bot.storage.albums import Albums
 from bot.storage.audience import Audience
 from bot.storage.broadcasts import Broadcasts
 from bot.storage.campaigns import Campaigns
@@ -17,8 +18,10 @@ from bot.storage.liaisons import Liaisons
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
 from bot.storage.reminders import DeskReminders
+from bot.storage.reviews import Reviews
 from bot.storage.roles import Roles
 from bot.storage.scheduler import SchedulerMarks
+from bot.storage.scoring import Scoring
 from bot.storage.state import ConversationStore
 from bot.storage.stats import Stats
 from bot.storage.submissions import Submissions
@@ -48,6 +51,9 @@ class Storage:
         self.inbox = Inbox(self.db, clock)
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)
+        self.albums = Albums(self.db)
+        self.scoring = Scoring(self.db, clock)
+        self.reviews = Reviews(self.db, clock)
 
     async def open(self) -> None:
         await self.db.open()

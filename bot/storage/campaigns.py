@@ -164,6 +164,14 @@ class Campaigns:
         )
         self._forget()
 
+    async def remove_override(self, deliverable_id: int, nominal: date) -> bool:
+        """Undo a single period's change: the period's deadline is the rule's again."""
+        removed = await self.db.execute(
+            "DELETE FROM deadline_override WHERE deliverable_id = ? AND nominal_date = ?",
+            (deliverable_id, nominal.isoformat()))
+        self._forget()
+        return removed > 0
+
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None

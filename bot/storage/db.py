@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -36,7 +37,8 @@ _in_transaction: contextvars.ContextVar[Database | None] = contextvars.ContextVa
 
 
 def migration_files(directory: Traversable = MIGRATIONS_DIR) -> list[tuple[int, Traversable]]:
-    """Numbered migration files in order; a gap or duplicate number is an error."""
+    """Numbered migration files in order; a duplicate number is an error. Numbers are
+    reserved per branch, so a gap is allowed while a reserved migration has not landed."""
     found: list[tuple[int, Traversable]] = []
     if not directory.is_dir():
         raise RuntimeError(f"the migrations are missing: {directory} is not a folder")
@@ -47,8 +49,8 @@ def migration_files(directory: Traversable = MIGRATIONS_DIR) -> list[tuple[int, 
             raise RuntimeError(f"migration file name not understood: {path.name}")
         found.append((int(match.group(1)), path))
     numbers = [number for number, _ in found]
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise RuntimeError(f"migrations must be numbered 0001, 0002, ... without gaps: {numbers}")
+    if len(set(numbers)) != len(numbers):
+        raise RuntimeError(f"two migrations share a number: {numbers}")
     return found
 
 
@@ -79,6 +81,7 @@ class Database:
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
+        self._identity: tuple[int, int] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -102,7 +105,15 @@ class Database:
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             self._conn = conn
+            self._identity = _identity(self.path)
             await self._migrate()
+
+    def replaced(self) -> bool:
+        """Whether the path no longer names the open file (deleted, or another file moved
+        in its place: a restore, a copy): writes would go where no one reads them."""
+        if self._identity is None:
+            return False
+        return _identity(self.path) != self._identity
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -202,6 +213,15 @@ class Database:
             cursor.row_factory = None
             return cursor.execute(sql, params).fetchall()
         return await self.run(plain_rows)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of the file the path names; None when it names none."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _in_immediate_transaction(work: Callable[[sqlite3.Connection], T],

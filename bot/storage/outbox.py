@@ -117,6 +117,34 @@ class Outbox:
 
         return await self.db.run(claim_one, write=True)
 
+    async def claim_batch(self, limit: int, skip: Iterable[int] = (),
+                          sent_before: Sequence[int] = ()) -> list[OutboxRow]:
+        """The oldest ``limit`` pending rows (those in ``skip`` left out) go to 'sending',
+        one more attempt each, in one statement: a sender claims them ahead of their pacing
+        slots and gives back what it did not send (`release`). Rows sent since the last
+        claim (``sent_before``) are marked sent in the same transaction."""
+        now = to_iso(self.clock())
+        skipped = sorted(set(skip))
+        marks = ", ".join("?" for _ in skipped)
+        where = f" AND id NOT IN ({marks})" if skipped else ""
+
+        def claim(conn: sqlite3.Connection) -> list[OutboxRow]:
+            conn.executemany(MARK_SENT, [(now, sent_id) for sent_id in sent_before])
+            rows = conn.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
+                f"SELECT id FROM outbox WHERE state = 'pending'{where} ORDER BY id LIMIT ?) "
+                "RETURNING *", (*skipped, limit)).fetchall()
+            return sorted((_row(row) for row in rows), key=lambda row: row.id)
+
+        return await self.db.run(claim, write=True)
+
+    async def release(self, row_ids: Sequence[int]) -> None:
+        """Claimed rows not sent after all (the sender stopped): pending again, the attempt
+        not counted."""
+        await self.db.executemany(
+            "UPDATE outbox SET state = 'pending', attempts = attempts - 1 "
+            "WHERE id = ? AND state = 'sending'", [(row_id,) for row_id in row_ids])
+
     async def mark_sent(self, row_ids: Sequence[int]) -> None:
         """sending -> sent for several rows at once."""
         now = to_iso(self.clock())

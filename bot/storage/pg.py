@@ -192,6 +192,10 @@ class PgDatabase:
             pool, self._pool = self._pool, None
             await pool.close()
 
+    def replaced(self) -> bool:
+        """A server's database cannot be swapped under the bot as a file can."""
+        return False
+
     async def server(self) -> str:
         """``PostgreSQL 15.20 at host:port/database, schema s`` (for check and the log)."""
         async with self.pool.acquire() as conn:

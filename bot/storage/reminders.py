@@ -1,4 +1,5 @@
-"""desk_reminder: a coordinator's "remind them now" presses (at most one an hour)."""
+"""desk_reminder: a coordinator's "remind them now" presses (at most one an hour per
+deliverable, period and scope: a city's press never blocks the admin or another city)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,14 @@ class DeskReminders:
         self.db = db
         self.clock = clock
 
-    async def again_at(self, deliverable_id: int, period: str,
+    async def again_at(self, deliverable_id: int, period: str, scope_unit_id: int | None,
                        interval: timedelta = REMIND_INTERVAL) -> datetime | None:
-        """When the button may be pressed again, or None when it may be pressed now."""
+        """When the button may be pressed again in this scope (None: everything), or None
+        when it may be pressed now. Unit ids start at 1, so 0 stands for "everything"."""
         row = await self.db.fetchone(
             "SELECT max(pressed_at) AS last FROM desk_reminder "
-            "WHERE deliverable_id = ? AND period = ?", (deliverable_id, period),
+            "WHERE deliverable_id = ? AND period = ? AND coalesce(scope_unit_id, 0) = ?",
+            (deliverable_id, period, scope_unit_id or 0),
         )
         if row is None or row["last"] is None:
             return None
@@ -37,9 +40,10 @@ class DeskReminders:
 
     async def claim(self, deliverable_id: int, period: str, pressed_by: int,
                     scope_unit_id: int | None, interval: timedelta = REMIND_INTERVAL) -> Claim:
-        """Record a press unless one was recorded less than ``interval`` ago (atomically)."""
+        """Record a press unless one was recorded in the same scope less than ``interval``
+        ago (atomically)."""
         async with self.db.transaction():
-            again = await self.again_at(deliverable_id, period, interval)
+            again = await self.again_at(deliverable_id, period, scope_unit_id, interval)
             if again is not None:
                 return Claim(None, again)
             press_id = await self.db.execute(

@@ -14,14 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.kernel.clock import Clock, to_iso
+from bot.kernel.clock import Clock, from_iso, to_iso
 from bot.storage.db import Database
 from bot.storage.models import row_to
 
-# A submission counts as delivered when it is a nil report or holds an item not withdrawn.
-DELIVERED = """
-    (s.state = 'nil' OR (s.state = 'open' AND EXISTS (
-        SELECT 1 FROM item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL)))
+# A submission counts as delivered when it is a nil report or holds an item that counts, and
+# it is not returned for revision (a return not yet answered by a resubmission). An item
+# counts when it is not withdrawn and its file, if any, was not lost: a file that was not
+# kept (a full disk, a download that failed its retries) is not "received".
+COUNTS = "i.withdrawn_at IS NULL AND i.archived != 'failed'"
+DELIVERED = f"""
+    ((s.state = 'nil' OR (s.state = 'open' AND EXISTS (
+        SELECT 1 FROM item i WHERE i.submission_id = s.id AND {COUNTS})))
+     AND NOT EXISTS (SELECT 1 FROM submission_return r
+                     WHERE r.submission_id = s.id AND r.resubmitted_at IS NULL))
 """
 
 # The statistics table is delivered through its own form (stats_entry), not as items: a unit
@@ -73,6 +79,12 @@ class Item:
     late_seconds: int | None
     withdrawn_at: str | None
     liaison_id: int | None
+    superseded_at: str | None = None    # an earlier version, before a resubmission
+
+    @property
+    def current(self) -> bool:
+        """Neither withdrawn nor replaced by a resubmission."""
+        return self.withdrawn_at is None and self.superseded_at is None
 
 
 @dataclass(frozen=True)
@@ -92,11 +104,20 @@ class NewItem:
 
 
 @dataclass(frozen=True)
+class Resubmitted:
+    """A burst that answered a return: the return's id and how the new version counts."""
+    return_id: int
+    late_seconds: int | None       # None: on time (on time before, and within the grace)
+    superseded: int                # earlier items marked superseded
+
+
+@dataclass(frozen=True)
 class Added:
     submission: Submission
     item_ids: list[int]
     replaced_nil: bool
     recorded_before: frozenset[int]   # of item_ids: recorded by an earlier run (a replay)
+    resubmitted: Resubmitted | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,15 @@ class DeskItem:
     file_name: str | None
     mime_type: str | None
     received_at: str
+
+
+def resubmission_lateness(returned, at: datetime) -> int | None:
+    """How a resubmission at ``at`` counts against its return (a ``submission_return``
+    row): on time (None) when the original was on time and it arrives by the grace's end;
+    else late by the seconds since the return (at least one)."""
+    if returned["original_late_seconds"] is None and at <= from_iso(returned["grace_until"]):
+        return None
+    return max(1, int((at - from_iso(returned["returned_at"])).total_seconds()))
 
 
 class Submissions:
@@ -216,7 +246,13 @@ class Submissions:
         replayed after a crash) is not recorded again; its id is returned as it is.
 
         A nil report (or a fully withdrawn submission) is replaced: the submission becomes
-        'open' and its first delivery and lateness are those of these items.
+        'open' and its first delivery and lateness are those of these items; so are those of
+        an open submission none of whose items counts (its files were not kept).
+
+        When the submission is returned for revision (an open ``submission_return``), these
+        items are its new version: the earlier items are marked superseded, the return is
+        closed, and the submission counts on time if it was on time and this arrives within
+        the return's grace, else late by the time since the return (``resubmission``).
         """
         first = min(items, key=lambda item: item.received_at)
         last = max(items, key=lambda item: item.received_at)
@@ -248,11 +284,40 @@ class Submissions:
                         (to_iso(first.received_at), to_iso(last.received_at),
                          first.late_seconds, liaison_id, submission_id),
                     )
+                elif conn.execute(f"SELECT 1 FROM item i WHERE i.submission_id = ? "
+                                  f"AND {COUNTS}", (submission_id,)).fetchone() is None:
+                    # nothing of it counts (its files were not kept): delivered by these
+                    conn.execute(
+                        "UPDATE submission SET first_received_at = ?, last_received_at = ?, "
+                        "late_seconds = ?, liaison_id = ? WHERE id = ?",
+                        (to_iso(first.received_at), to_iso(last.received_at),
+                         first.late_seconds, liaison_id, submission_id),
+                    )
                 else:
                     conn.execute(
                         "UPDATE submission SET last_received_at = max(last_received_at, ?) "
                         "WHERE id = ?", (to_iso(last.received_at), submission_id),
                     )
+            open_return = conn.execute(
+                "SELECT * FROM submission_return WHERE submission_id = ? "
+                "AND resubmitted_at IS NULL ORDER BY id DESC LIMIT 1", (submission_id,),
+            ).fetchone()
+            resubmitted = None
+            late_override: dict[str, int | None] = {}
+            if open_return is not None:
+                late = resubmission_lateness(open_return, first.received_at)
+                late_override["late"] = late
+                superseded = conn.execute(
+                    "UPDATE item SET superseded_at = ? WHERE submission_id = ? "
+                    "AND withdrawn_at IS NULL AND superseded_at IS NULL",
+                    (to_iso(first.received_at), submission_id),
+                ).rowcount
+                conn.execute(
+                    "UPDATE submission SET state = 'open', late_seconds = ?, "
+                    "last_received_at = ?, liaison_id = coalesce(?, liaison_id) WHERE id = ?",
+                    (late, to_iso(last.received_at), liaison_id, submission_id),
+                )
+                resubmitted = Resubmitted(int(open_return["id"]), late, superseded)
             item_ids = []
             recorded_before = set()
             for item in items:
@@ -273,14 +338,37 @@ class Submissions:
                     (submission_id, item.kind, item.text, item.file_id, item.file_unique_id,
                      item.file_name, item.mime_type, item.size,
                      "pending" if item.file_id else "none", item.media_group_id,
-                     item.message_id, to_iso(item.received_at), item.late_seconds, liaison_id),
+                     item.message_id, to_iso(item.received_at),
+                     late_override.get("late", item.late_seconds), liaison_id),
                 ).lastrowid))
+            if resubmitted is not None:
+                new_ids = [item_id for item_id in item_ids if item_id not in recorded_before]
+                conn.execute(
+                    "UPDATE submission_return SET resubmitted_at = ?, resubmission_id = ?, "
+                    "late_seconds = ? WHERE id = ?",
+                    (to_iso(first.received_at), new_ids[0] if new_ids else None,
+                     resubmitted.late_seconds, resubmitted.return_id),
+                )
             submission = conn.execute(
                 "SELECT * FROM submission WHERE id = ?", (submission_id,)).fetchone()
             return Added(row_to(Submission, submission), item_ids, replaced_nil,
-                         frozenset(recorded_before))
+                         frozenset(recorded_before), resubmitted)
 
         return await self.db.run(record, write=True)
+
+    async def recorded_target(self, liaison_id: int, message_ids: Sequence[int]
+                              ) -> tuple[str, str] | None:
+        """(deliverable key, period) a message among these was recorded for, if any (an
+        album an earlier run recorded but did not finish keeps its target)."""
+        if not message_ids:
+            return None
+        marks = ", ".join("?" for _ in message_ids)
+        row = await self.db.fetchone(
+            f"SELECT d.key, s.period FROM item i JOIN submission s ON s.id = i.submission_id "
+            f"JOIN deliverable d ON d.id = s.deliverable_id WHERE i.liaison_id = ? "
+            f"AND i.message_id IN ({marks}) ORDER BY i.id LIMIT 1",
+            (liaison_id, *message_ids))
+        return (row["key"], row["period"]) if row else None
 
     async def record_nil(self, unit_id: int, deliverable_id: int, period: str,
                          liaison_id: int | None, at: datetime,
@@ -347,6 +435,20 @@ class Submissions:
             "size = coalesce(?, size) WHERE id = ?",
             (archived, media_sha256, thumb_sha256, size, item_id),
         )
+
+    async def pending_items(self) -> list[Item]:
+        """Items whose file is still to be archived (an archiving cut short, or under way)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM item WHERE archived = 'pending' ORDER BY id")
+        return [row_to(Item, row) for row in rows]
+
+    async def count_archive_attempt(self, item_id: int) -> int | None:
+        """One more try at archiving a pending item: how many so far (None: not pending)."""
+        rows = await self.db.run(lambda conn: conn.execute(
+            "UPDATE item SET archive_attempts = archive_attempts + 1 "
+            "WHERE id = ? AND archived = 'pending' RETURNING archive_attempts",
+            (item_id,)).fetchall(), write=True)
+        return int(rows[0][0]) if rows else None
 
     async def archived_copy(self, file_unique_id: str) -> Item | None:
         """An item already archived with this Telegram file: its bytes need no new download."""
@@ -443,11 +545,13 @@ class Submissions:
     async def desk_items(self, unit_ids: Sequence[int], deliverable_id: int | None = None,
                          period: str | None = None, kind: str | None = None
                          ) -> list[DeskItem]:
-        """Items not withdrawn of the units' submissions (not withdrawn either), optionally
+        """Items current (not withdrawn, not superseded by a resubmission) of the units'
+        submissions (not withdrawn either), optionally
         of one deliverable, one period and one kind; by unit, then in order received."""
         if not unit_ids:
             return []
         conditions = ["s.state != 'withdrawn'", "i.withdrawn_at IS NULL",
+                      "i.superseded_at IS NULL",
                       f"s.unit_id IN ({', '.join('?' for _ in unit_ids)})"]
         params: list[object] = list(unit_ids)
         for column, value in (("s.deliverable_id", deliverable_id), ("s.period", period),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.kernel.clock import Clock, to_iso
+from bot.kernel.validation import name_key
 from bot.storage.db import Database
 from bot.storage.models import Unit, build_all, column_list, row_to
 
@@ -55,6 +56,23 @@ class Units:
     async def by_name(self, name: str) -> Unit | None:
         row = await self.db.fetchone("SELECT * FROM unit WHERE name = ?", (name,))
         return row_to(Unit, row) if row else None
+
+    async def same_name(self, name: str) -> Unit | None:
+        """A unit whose name equals ``name`` once both are normalised
+        (:func:`bot.kernel.validation.name_key`): ``零\u200b宽`` is ``零宽``, ``ＡＢＣ`` is
+        ``abc``. Exact matches are found by the index; the rest by one scan of the names."""
+        exact = await self.by_name(name)
+        if exact is not None:
+            return exact
+        key = name_key(name)
+        rows = await self.db.fetchall("SELECT id, name FROM unit")
+        match = next((row["id"] for row in rows if name_key(row["name"]) == key), None)
+        return await self.get(match) if match is not None else None
+
+    async def name_keys(self) -> set[str]:
+        """Every unit's normalised name (for a bulk import's checks)."""
+        rows = await self.db.fetchall("SELECT name FROM unit")
+        return {name_key(row["name"]) for row in rows}
 
     async def names_like(self, fragment: str, limit: int = 5) -> list[str]:
         rows = await self.db.fetchall(

@@ -1,0 +1,113 @@
+"""Issue 13 point 1: albums survive any stop of the bot (a real process, SIGTERM and kill -9)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections import Counter
+from datetime import datetime, time
+
+import pytest
+
+from bot.storage import Storage
+from tests.conftest import ADMIN_ID
+from tests.processes import BotProcess
+from tests.test_faults import SHANGHAI, seed_open_week
+from tests.test_submissions_flow import jpeg
+
+LIAISON = 4300
+
+
+def open_week_or_skip() -> None:
+    if datetime.now(SHANGHAI).time() > time(23, 50):
+        pytest.skip("the week's period closes at 23:59 China time")
+
+
+async def stored_items(data_dir) -> list:
+    storage = Storage(data_dir / "bot.sqlite3")
+    await storage.open()
+    try:
+        return await storage.db.fetchall(
+            "SELECT message_id, archived, media_sha256 FROM item ORDER BY id")
+    finally:
+        await storage.close()
+
+
+async def wait_receipts(sandbox, chat_id: int, count: int, timeout: float) -> list[str]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        receipts = [sent.text for sent in sandbox.messages_to(chat_id) if "已收到" in sent.text]
+        if len(receipts) >= count or asyncio.get_running_loop().time() > deadline:
+            return receipts
+        await asyncio.sleep(0.1)
+
+
+async def test_an_album_stopped_half_a_second_in_is_stored_and_answered_after_the_restart(
+        sandbox, tmp_path):
+    open_week_or_skip()
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(parents=True)
+    await seed_open_week(data_dir / "bot.sqlite3", 1, LIAISON, time(23, 58))
+    process = BotProcess(sandbox, data_dir, [ADMIN_ID])
+    liaison = sandbox.user(LIAISON, "李明")
+    await process.start()
+    try:
+        for round_, stop in enumerate((process.stop, process.kill)):   # SIGTERM, then kill -9
+            await liaison.send_album([("photo", jpeg(10 * round_ + n), None) for n in range(4)])
+            await sandbox.wait_fetched(timeout=10)
+            await asyncio.sleep(0.5)
+            await stop()
+            if stop == process.kill:                    # killed: nothing said for this album
+                assert len(await wait_receipts(sandbox, LIAISON, 2, timeout=0)) == 1
+            await process.start()
+            receipts = await wait_receipts(sandbox, LIAISON, round_ + 1, timeout=20)
+            assert len(receipts) == round_ + 1          # the receipt, after the restart
+        await asyncio.sleep(2.0)
+    finally:
+        await process.stop()
+    assert len(receipts) == 2 and all("4 张图片" in text for text in receipts)
+    assert len(await wait_receipts(sandbox, LIAISON, 3, timeout=0)) == 2
+    items = await stored_items(data_dir)
+    assert len(items) == 8 and {row["archived"] for row in items} == {"yes"}
+
+
+async def test_albums_of_2_to_10_parts_stopped_at_random_moments_lose_and_repeat_nothing(
+        sandbox, tmp_path):
+    """20 cycles: an album, then SIGTERM or kill -9 at a random moment (before, during or
+    after its quiet window, its downloads and its receipt), then a restart."""
+    open_week_or_skip()
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(parents=True)
+    await seed_open_week(data_dir / "bot.sqlite3", 1, LIAISON, time(23, 58))
+    process = BotProcess(sandbox, data_dir, [ADMIN_ID])
+    liaison = sandbox.user(LIAISON, "李明")
+    chance = random.Random(13)
+    sent: dict[int, bytes] = {}            # message id -> the photo's bytes
+    albums = []
+    await process.start()
+    try:
+        for cycle in range(20):
+            photos = [jpeg(100 * cycle + n) for n in range(chance.randint(2, 10))]
+            messages = await liaison.send_album([("photo", data, None) for data in photos])
+            albums.append(len(photos))
+            sent.update(zip((message["message_id"] for message in messages), photos,
+                            strict=True))
+            await asyncio.sleep(chance.uniform(0.0, 2.0))
+            await (process.kill() if chance.random() < 0.5 else process.stop())
+            await process.start()
+        receipts = await wait_receipts(sandbox, LIAISON, len(albums), timeout=40)
+        await asyncio.sleep(2.0)           # nothing more comes
+    finally:
+        await process.stop()
+    receipts = await wait_receipts(sandbox, LIAISON, len(albums) + 1, timeout=0)
+    assert len(receipts) == len(albums)                          # one receipt per album
+    assert sorted(int(text.split("已收到：")[1].split(" ")[0]) for text in receipts) == \
+        sorted(albums)                                           # each for its whole album
+    items = await stored_items(data_dir)
+    assert Counter(row["message_id"] for row in items) == Counter(list(sent))   # once each
+    assert [row for row in items if row["archived"] != "yes"] == []      # none pending
+    for row in items:
+        assert row["media_sha256"] == hashlib.sha256(sent[row["message_id"]]).hexdigest()
+        path = data_dir / "media" / row["media_sha256"][:2] / row["media_sha256"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == row["media_sha256"]

@@ -1,0 +1,72 @@
+"""采用 through the button a review card carries: the level picker, the adoption and its
+ledger row; scope and roles re-checked on every press."""
+
+from __future__ import annotations
+
+from bot.scoring.adoption import adoptions_for
+from tests.desk_seed import LIAISON_BASE_ID, SCOPED_COORDINATOR_ID
+from tests.scoring_support import adopt, send_card, submission_of
+
+
+def unit_in(seeded, city: str, skip: int = 0) -> str:
+    return [name for name in seeded.names
+            if seeded.city_of[name] == city and name != city][skip]
+
+
+async def test_adoption_at_a_level_writes_the_ledger_row(desk, sandbox, admin):
+    name = unit_in(desk.seeded, "长春市")
+    submission = await submission_of(desk, name)
+    picked = await adopt(desk, admin, submission.id, "县级简报采用")
+    assert "已采用" in picked[-1].plain_text and "县级简报采用" in picked[-1].plain_text
+    assert "5 分" in picked[-1].plain_text
+    storage = desk.bot.storage
+    (row,) = [row for row in await storage.scoring.ledger() if row.kind == "adoption"]
+    assert (row.unit_id, row.points, row.rule, row.rules_version, row.submission_id) == (
+        desk.seeded.units[name], 5, "levels.county_bulletin", 1, submission.id)
+    assert await adoptions_for(storage, [submission.id, 999]) == {
+        submission.id: ["县级简报采用"]}
+    # the same level again: said so, nothing new stored
+    await send_card(desk, admin, submission.id)
+    await admin.press("✅ 采用")
+    (picker,) = await admin.wait_reply()
+    assert "✔ 县级简报采用（已采用）" in picker.button_texts()
+    await admin.press("✔ 县级简报采用（已采用）", picker)
+    await admin.wait_quiet()
+    assert sandbox.callback_answers[-1]["text"] == "已按「县级简报采用」采用过。"
+    assert len(await storage.scoring.adoptions()) == 1
+
+
+async def test_scoped_coordinators_adopt_only_in_their_subtree(desk, sandbox):
+    scoped = sandbox.user(SCOPED_COORDINATOR_ID, "赵科长")
+    inside = await submission_of(desk, unit_in(desk.seeded, "长春市"))
+    outside = await submission_of(desk, unit_in(desk.seeded, "吉林市"))
+    await send_card(desk, scoped, outside.id)
+    await scoped.press("✅ 采用")
+    await scoped.wait_quiet()
+    assert sandbox.callback_answers[-1]["text"] == "这个按钮已过期。"
+    await scoped.press_data(f"score:level:{outside.id}:city_leader", scoped.last)
+    await scoped.wait_quiet()
+    assert sandbox.callback_answers[-1]["text"] == "这个按钮已过期。"
+    assert await desk.bot.storage.scoring.adoptions() == []
+    picked = await adopt(desk, scoped, inside.id, "市级专报采用")
+    assert "50 分" in picked[-1].plain_text
+    (adoption,) = await desk.bot.storage.scoring.adoptions()
+    assert (adoption.submission_id, adoption.level, adoption.adopted_by) == (
+        inside.id, "city_special", SCOPED_COORDINATOR_ID)
+
+
+async def test_liaisons_and_forged_presses_are_refused(desk, sandbox):
+    index = 3
+    liaison = sandbox.user(LIAISON_BASE_ID + index, f"联络员{index:02d}")
+    own = await submission_of(desk, desk.seeded.names[index])
+    await send_card(desk, liaison, own.id)
+    for data in ("✅ 采用",):
+        await liaison.press(data)
+        await liaison.wait_quiet()
+        assert sandbox.callback_answers[-1]["text"] == "这个按钮已过期。"
+    for data in (f"score:level:{own.id}:county_bulletin", "score:adopt:notanumber",
+                 "score:level:1", f"score:level:{own.id}:no_such_level"):
+        await liaison.press_data(data, liaison.last)
+        await liaison.wait_quiet()
+        assert sandbox.callback_answers[-1]["text"] == "这个按钮已过期。"
+    assert await desk.bot.storage.scoring.adoptions() == []
