@@ -17,6 +17,7 @@ from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
+from bot.storage.processes import Processes
 from bot.storage.reminders import DeskReminders
 from bot.storage.reviews import Reviews
 from bot.storage.roles import Roles
@@ -49,6 +50,7 @@ class Storage:
         self.broadcasts = Broadcasts(self.db, clock)
         self.scheduler = SchedulerMarks(self.db)
         self.inbox = Inbox(self.db, clock)
+        self.processes = Processes(self.db)    # issue 18: heartbeats
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)
         self.albums = Albums(self.db)
