@@ -66,6 +66,9 @@ class DurablePoller:
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
         self._handled: list[int] = []
         self._marking: asyncio.Task | None = None
+        # bot.scale.shared.Cluster on PostgreSQL: the stored updates are handled from the
+        # inbox by every process, each chat under its lock; this poller only stores them
+        self.cluster = None
 
     @property
     def inbox(self):
@@ -75,15 +78,27 @@ class DurablePoller:
         """Replay what was stored and not handled; then poll (``poll``), or leave the
         feeding to `accept` (the webhook)."""
         await self.inbox.prune()
-        for stored in await self.inbox.unhandled():
-            if stored.attempts >= MAX_REPLAYS:
-                await self._set_aside(stored)
-                continue
-            log.info("replaying update %s stored before a stop", stored.update_id)
-            await self.inbox.count_attempt(stored.update_id)
-            await self._handle(stored, None, replay=True)
+        if self.cluster is None:     # (with a cluster, the workers' claims replay them)
+            for stored in await self.inbox.unhandled():
+                if stored.attempts >= MAX_REPLAYS:
+                    await self._set_aside(stored)
+                    continue
+                log.info("replaying update %s stored before a stop", stored.update_id)
+                await self.inbox.count_attempt(stored.update_id)
+                await self._handle(stored, None, replay=True)
         if poll:
+            self.start_polling()
+
+    def start_polling(self) -> None:
+        if self._task is None:
             self._task = asyncio.create_task(self._poll(), name="durable-poller")
+
+    async def stop_polling(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -106,7 +121,11 @@ class DurablePoller:
                               update.effective_chat.id if update.effective_chat else None,
                               text)
                  for update, text in zip(updates, texts, strict=True)]
-        for stored in await self.inbox.store(batch):
+        new = await self.inbox.store(batch)
+        if self.cluster is not None:
+            await self.cluster.received(new, parsed)
+            return
+        for stored in new:
             self._dispatch(stored, parsed[stored.update_id])
 
     async def _poll(self) -> None:
@@ -305,14 +324,19 @@ async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[B
     await app.start()
     poller = DurablePoller(app, poll_timeout)
     webhook = WebhookServer(app, poller) if app.bot_data.settings.webhook_url else None
-    await poller.start(poll=webhook is None)
+    cluster = _cluster(app, poller, polls=webhook is None)
+    await poller.start(poll=webhook is None and (cluster is None or not cluster.shared))
     try:
+        if cluster is not None:
+            await cluster.start()
         if webhook is not None:
             await webhook.start()
         yield app
     finally:
         if webhook is not None:
             await webhook.stop()
+        if cluster is not None:
+            await cluster.stop()
         await poller.stop()
         if app.running:
             await app.stop()
@@ -321,6 +345,36 @@ async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[B
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+def _cluster(app: BotApplication, poller: DurablePoller, polls: bool):
+    """PostgreSQL: the leader's lock and the shared inbox (bot.scale.shared); the leader
+    polls (unless a webhook feeds every process) and does the work of bot.app.lead. SQLite:
+    the one process did that at start-up; only the heartbeat runs."""
+    from bot.app import lead, shared_database, step_down
+    from bot.scale.shared import Cluster
+
+    services = app.bot_data
+    if services.storage is None or not hasattr(services.storage, "processes"):
+        return None
+    shared = shared_database(services)
+
+    async def on_lead() -> None:
+        if shared:
+            await lead(app)
+            if polls:
+                poller.start_polling()
+
+    async def on_step_down() -> None:
+        if shared:
+            await poller.stop_polling()
+            await step_down(app)
+
+    cluster = Cluster(app, on_lead, on_step_down)
+    if shared:
+        poller.cluster = cluster
+        services.cluster = cluster
+    return cluster
 
 
 async def serve(app: BotApplication) -> int:

@@ -67,6 +67,20 @@ class Inbox:
             "SELECT update_id FROM inbox WHERE poisoned_at IS NOT NULL ORDER BY update_id")
         return [row[0] for row in rows]
 
+    async def waiting_chats(self, limit: int = 200) -> list[int | None]:
+        """Chats with updates not handled, the oldest waiting first (several processes:
+        each claims one chat at a time, bot.scale.shared)."""
+        rows = await self.db.fetchall(
+            "SELECT chat_id, min(update_id) AS first FROM inbox WHERE handled_at IS NULL "
+            "GROUP BY chat_id ORDER BY first LIMIT ?", (limit,))
+        return [row["chat_id"] for row in rows]
+
+    async def unhandled_of_chat(self, chat_id: int | None) -> list[StoredUpdate]:
+        rows = await self.db.fetchall(
+            "SELECT update_id, chat_id, raw FROM inbox WHERE chat_id IS ? AND handled_at IS NULL "
+            "ORDER BY update_id", (chat_id,))
+        return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
+
     async def mark_handled(self, update_ids: list[int]) -> None:
         now = to_iso(self.clock())
         await self.db.executemany("UPDATE inbox SET handled_at = ? WHERE update_id = ?",

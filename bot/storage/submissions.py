@@ -500,7 +500,7 @@ class Submissions:
                 "first_received_at, last_received_at, late_seconds, liaison_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(unit_id, deliverable_id, period) DO UPDATE SET "
-                "last_received_at = max(last_received_at, excluded.last_received_at) "
+                "last_received_at = max(submission.last_received_at, excluded.last_received_at) "
                 "RETURNING id",
                 (unit_id, deliverable_id, period, state, to_iso(received[0]),
                  to_iso(received[-1]), late_seconds, liaison_id),
