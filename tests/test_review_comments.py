@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
+
 from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and the bot)
     bot,
     clock,
@@ -17,6 +19,8 @@ from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and 
     wait_for,
 )
 from tests.test_submissions_flow import create_campaign, jpeg, new_liaison
+
+pytestmark = pytest.mark.both_backends
 
 
 async def comment_with(admin, card, text: str) -> str:
