@@ -20,8 +20,11 @@ WEEK = "2026-06-11"
 BIG = 1                      # the first on time: 12 photos and a 9,000-character text
 
 
+pytestmark = pytest.mark.both_backends
+
+
 @pytest.fixture
-async def world(sandbox, tmp_path):
+async def world(sandbox, tmp_path, database_url):
     clock = Clock(datetime(2026, 6, 1, 9, 0, tzinfo=TZ))
     bot = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
     await bot.start()
