@@ -104,6 +104,10 @@ def register_handlers(app: BotApplication) -> None:
     router and the liaisons' intake, and the catch-alls last.
     """
     guard.register(app)
+    # the review desk's question (a return's reason, a comment) before every other
+    # conversation: while it is open, the next text answers it, even from a coordinator who
+    # is also a liaison in the middle of sending; another command gets "reply or /cancel"
+    review_remarks.register_conversation(app)
     registration.register(app)
     replacement.register(app)
     setup.register(app)
@@ -114,8 +118,7 @@ def register_handlers(app: BotApplication) -> None:
     definitions.register(app)
     events.register_conversation(app)
     sending.register_conversation(app)
-    # the review desk (bot/review/): its conversation before the common commands (/cancel)
-    review_remarks.register_conversation(app)
+    # the review desk (bot/review/): the card's commands and buttons
     review_desk.register(app)
     common.register_commands(app)
     coordinators.register(app)
