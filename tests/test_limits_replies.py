@@ -3,8 +3,6 @@ under Telegram's limits, every name whole, every workbook still sent (issue 14, 
 
 from __future__ import annotations
 
-import pytest
-
 from tests.limits_seed import UNITS
 from tests.limits_support import assert_within_limits, province_fixture  # noqa: F401
 
@@ -13,9 +11,6 @@ def texts_of(user) -> list[str]:
     return [sent.plain_text for sent in user.messages if sent.document is None]
 
 
-@pytest.mark.xfail(reason="issue 14: the parts and the workbook go back to back, over the "
-                          "sandbox's per-chat pacing (bucket of 10, then 1 a second)",
-                   strict=False)   # not strict: a slow machine may space the sends enough
 async def test_stats_total_lists_every_missing_unit_in_parts_and_sends_the_workbook(
         province, sandbox, admin):
     _, _, seeded = province
