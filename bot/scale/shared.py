@@ -170,8 +170,9 @@ class Cluster:
         if got:
             log.info("this process (%s) leads: it polls, schedules and sends", self.id)
             self.leading = True
-            await self.on_lead()
             await self._beat()
+            await self.storage.processes.lead(self.id)
+            await self.on_lead()
 
     async def _lead_loop(self) -> None:
         while True:
