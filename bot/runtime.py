@@ -10,6 +10,12 @@ order; different chats are handled concurrently.
 handled: one write for many updates under load. An update handled in the instant before a
 crash may therefore be handled again at start-up; intake ignores a message it has recorded.
 
+Poison (issue 13): the updates found unhandled at start-up are replayed one at a time, before
+polling, each with its attempt counted in the inbox before it starts and marked handled at
+once after it; so when the process dies during a replay, that update is the one it died on.
+One found unhandled again (it was cut short twice: first among the others, then alone) is
+set aside (``inbox.poisoned_at``), logged, and its sender told; it is never replayed again.
+
 With ``BOT_WEBHOOK_URL`` set, Telegram pushes the updates instead: `WebhookServer` serves the
 URL's path (aiohttp), refuses a request without the right ``X-Telegram-Bot-Api-Secret-Token``
 with 403, stores the update in the inbox and answers 200 at once (a failed store answers 500,
@@ -35,6 +41,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 
 from bot.ops import datafile
 from bot.ptb.context import BotApplication
+from bot.ptb.guard import ALLOWED_UPDATES as GUARDED_UPDATES
 from bot.ptb.ratelimit import retry_seconds
 from bot.storage.inbox import StoredUpdate
 
@@ -43,8 +50,10 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 64
 MAX_BACKOFF_SECONDS = 30.0
 MARK_DELAY = 0.02
+MAX_REPLAYS = 1          # an update cut short again while replayed alone is set aside
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = Update.ALL_TYPES     # asked for by getUpdates and setWebhook alike
+# asked for by getUpdates and setWebhook alike: only what some handler uses (bot.ptb.guard)
+ALLOWED_UPDATES = list(GUARDED_UPDATES)
 
 
 class DurablePoller:
@@ -69,10 +78,14 @@ class DurablePoller:
         """Replay what was stored and not handled; then poll (``poll``), or leave the
         feeding to `accept` (the webhook)."""
         await self.inbox.prune()
-        if self.cluster is None:
+        if self.cluster is None:     # (with a cluster, the workers' claims replay them)
             for stored in await self.inbox.unhandled():
+                if stored.attempts >= MAX_REPLAYS:
+                    await self._set_aside(stored)
+                    continue
                 log.info("replaying update %s stored before a stop", stored.update_id)
-                self._dispatch(stored)
+                await self.inbox.count_attempt(stored.update_id)
+                await self._handle(stored, None, replay=True)
         if poll:
             self.start_polling()
 
@@ -176,8 +189,26 @@ class DurablePoller:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _handle(self, stored: StoredUpdate, update: Update | None) -> None:
-        """In order within the chat (the chat lock first, so waiting holds no slot)."""
+    async def _set_aside(self, stored: StoredUpdate) -> None:
+        log.error("update %s (chat %s) set aside: its handling was cut short by a crash "
+                  "%d times; it is not replayed again", stored.update_id, stored.chat_id,
+                  stored.attempts + 1)
+        await self.inbox.set_aside(stored.update_id)
+        if stored.chat_id is None or stored.chat_id < 0:
+            return
+        services = self.app.bot_data
+        person = await services.storage.people.get(stored.chat_id)
+        language = person.language if person else services.settings.language
+        try:
+            await self.app.bot.send_message(
+                stored.chat_id, services.texts.get(language, "record.set_aside"))
+        except TelegramError as error:
+            log.warning("the sender of update %s was not told: %s", stored.update_id, error)
+
+    async def _handle(self, stored: StoredUpdate, update: Update | None,
+                      replay: bool = False) -> None:
+        """In order within the chat (the chat lock first, so waiting holds no slot);
+        ``replay``: marked handled at once."""
         chat = self._chats.setdefault(stored.chat_id, _ChatTurn())
         chat.waiting += 1
         try:
@@ -188,7 +219,10 @@ class DurablePoller:
                     await self.app.process_update(update)
                 except Exception:
                     log.exception("update %s could not be handled", stored.update_id)
-                self._mark_handled(stored.update_id)
+                if replay:
+                    await self.inbox.mark_handled([stored.update_id])
+                else:
+                    self._mark_handled(stored.update_id)
         finally:
             chat.waiting -= 1
             if chat.waiting == 0:

@@ -56,7 +56,7 @@ class BotProcess:
         predecessor's getUpdates that the sandbox was still delaying may complete meanwhile."""
         if prefix is not None:
             self.prefix = list(prefix)
-        polls_before = self.sandbox.stats["getUpdates"]
+        polls_before = self._polls()
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
@@ -64,7 +64,7 @@ class BotProcess:
                 env=self.env(), stdout=asyncio.subprocess.DEVNULL, stderr=log,
             )
         deadline = asyncio.get_running_loop().time() + wait_ready
-        while (polls and self.sandbox.stats["getUpdates"] <= polls_before) or \
+        while (polls and self._polls() <= polls_before) or \
                 STARTED_LINE not in self._logged_since(log_offset):
             if self.process.returncode is not None:
                 raise AssertionError(f"bot exited with {self.process.returncode}: "
@@ -72,6 +72,11 @@ class BotProcess:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("bot did not start polling: " + self.log()[-3000:])
             await asyncio.sleep(0.05)
+
+    def _polls(self) -> int:
+        """getUpdates calls, or setWebhook calls for a bot in webhook mode (it polls no more:
+        it listens once it has set its webhook)."""
+        return self.sandbox.stats["getUpdates"] + self.sandbox.stats["setWebhook"]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

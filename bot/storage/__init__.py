@@ -15,6 +15,7 @@ from bot.storage.db import connect_database
 from bot.storage.inbox import Inbox
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
+from bot.storage.message_history import MessageHistory
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
 from bot.storage.processes import Processes
@@ -53,6 +54,7 @@ class Storage:
         self.processes = Processes(self.db)    # issue 18: heartbeats
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)
+        self.message_history = MessageHistory(self.db)
         self.albums = Albums(self.db)
         self.scoring = Scoring(self.db, clock)
         self.reviews = Reviews(self.db, clock)
