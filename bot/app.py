@@ -162,8 +162,9 @@ async def on_startup(app: BotApplication) -> None:
     await commands.publish_defaults(app.bot, services.texts, services.settings.language)
     if not shared_database(services):      # on PostgreSQL the leader does (bot.scale)
         await lead(app)
-    # issue 13: albums a stop left waiting armed again
-    await albums.arm_waiting(app, at_start=True)
+    # issue 13: albums a stop left waiting armed again (on PostgreSQL another process may
+    # hold a claim: it is not released, its lease runs out if that process died)
+    await albums.arm_waiting(app, at_start=not shared_database(services))
     datafile.start_watch(app)
     # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time
