@@ -30,6 +30,7 @@ from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.ratelimit import PacedRateLimiter, Pacer
 from bot.ptb.request import AiohttpRequest, OutboxApi
+from bot.ptb.telegram_bot import TelegramBot
 from bot.review import desk as review_desk
 from bot.review import remarks as review_remarks
 from bot.scoring import adoption, bulletin, ranking, rules_flow
@@ -44,27 +45,29 @@ TELEGRAM_API = "https://api.telegram.org/bot"     # python-telegram-bot's defaul
 
 
 def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication:
-    storage = Storage(settings.database_path, clock)
+    storage = Storage(settings.database, clock)
     pacer = pacer_for(settings)
+    # the bot is built here, not by the builder: a TelegramBot takes Telegram's harmless
+    # refusals (an edit that changes nothing, a callback answer too late) in one place
+    telegram_bot = TelegramBot(
+        settings.token,
+        base_url=settings.api_base_url or TELEGRAM_API,
+        base_file_url=settings.download_base_url or "https://api.telegram.org/file/bot",
+        request=AiohttpRequest(connection_pool_size=BOT_API_CONNECTIONS),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone,
+                          link_preview_options=LinkPreviewOptions(is_disabled=True)),
+        rate_limiter=PacedRateLimiter(pacer, paid_broadcast=settings.paid_broadcast))
     builder = (
         ApplicationBuilder()
-        .token(settings.token)
+        .bot(telegram_bot)
         .context_types(CONTEXT_TYPES)
         .persistence(SQLitePersistence(storage))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone,
-                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(PacedRateLimiter(pacer, paid_broadcast=settings.paid_broadcast))
-        .request(AiohttpRequest(connection_pool_size=BOT_API_CONNECTIONS))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .updater(None)  # bot.runtime.DurablePoller fetches updates
     )
-    if settings.api_base_url:
-        builder = builder.base_url(settings.api_base_url)
-    if settings.download_base_url:
-        builder = builder.base_file_url(settings.download_base_url)
     app = builder.build()
     services = app.bot_data
     services.settings = settings
@@ -155,12 +158,10 @@ async def on_startup(app: BotApplication) -> None:
     # the holiday calendars take ~0.3 s to build: not on the event loop at the first deadline
     await asyncio.to_thread(warm_holidays, services.clock().year)
     await commands.publish_defaults(app.bot, services.texts, services.settings.language)
-    await services.sender.start()
-    await jobs.rebuild(app)
-    await jobs.tick(app)   # catch up on what came due while the bot was not running
-    # issue 13: albums a stop left waiting armed again; the sweep of files left pending
+    if not shared_database(services):      # on PostgreSQL the leader does (bot.scale)
+        await lead(app)
+    # issue 13: albums a stop left waiting armed again
     await albums.arm_waiting(app, at_start=True)
-    pending.start(app)
     datafile.start_watch(app)
     # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time
@@ -171,6 +172,32 @@ async def on_startup(app: BotApplication) -> None:
              "%d liaisons, %d messages pending in the outbox", app.bot.username, __version__,
              await services.storage.db.schema_version(), settings.data_dir.resolve(),
              settings.timezone.key, held.units, held.liaisons, held.pending_outbox)
+
+
+def shared_database(services) -> bool:
+    """Several processes may share this database (PostgreSQL): only the leader polls,
+    schedules and sends."""
+    return getattr(services.storage.db, "dialect", "sqlite") == "postgresql"
+
+
+async def lead(app: BotApplication) -> None:
+    """The leader's work: drain the outbox, the schedule's jobs, the start-up catch-up, the
+    sweep of files left pending (SQLite: at start-up; PostgreSQL: on taking the lead)."""
+    services = app.bot_data
+    await services.sender.start()
+    await jobs.rebuild(app)
+    await jobs.tick(app)   # catch up on what came due while no leader ran
+    pending.start(app)     # issue 13: the sweep of files left pending
+
+
+async def step_down(app: BotApplication) -> None:
+    """Stop the leader's work (a stop; on PostgreSQL another process takes it over)."""
+    services = app.bot_data
+    await services.sender.stop()
+    if app.job_queue is not None:
+        for job in app.job_queue.jobs():
+            if job.name and job.name.startswith((jobs.JOB_PREFIX, pending.SWEEP_JOB)):
+                job.schedule_removal()
 
 
 async def on_stop(app: BotApplication) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.sandbox import FakeTelegram
+from tests import backends
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTED_LINE = "bot.app: bot @"   # bot.app.on_startup logs it once the bot is set up
@@ -42,6 +43,8 @@ class BotProcess:
             "BOT_DATA_DIR": str(self.data_dir),
             "BOT_ADMIN_IDS": ",".join(str(i) for i in self.admin_ids),
         })
+        if backends.current():
+            env["BOT_DATABASE_URL"] = backends.current()
         env.update(self.extra_env)
         return env
 

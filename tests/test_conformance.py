@@ -67,10 +67,12 @@ async def test_bad_calls_are_caught(srv: FakeTelegram) -> None:
 
 
 async def test_good_calls_as_ptb_sends_them_pass(srv: FakeTelegram) -> None:
-    from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+    from telegram.ext import Defaults, ExtBot
 
     user = srv.user(3002)
-    bot = Bot(srv.token, base_url=srv.api_base_url, base_file_url=srv.file_base_url)
+    bot = ExtBot(srv.token, base_url=srv.api_base_url, base_file_url=srv.file_base_url,
+                 defaults=Defaults(parse_mode="HTML"))        # as bot/app.py builds it
     async with bot:
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("好", callback_data="ok")]])
         msg = await bot.send_message(user.id, "<b>你好</b>", parse_mode="HTML",
@@ -82,9 +84,14 @@ async def test_good_calls_as_ptb_sends_them_pass(srv: FakeTelegram) -> None:
                                              InputMediaPhoto(b"\xff\xd8\xff2")])
         await bot.set_my_commands([("start", "开始")], language_code="zh")
         query = await user.press("好")
+        await bot.edit_message_reply_markup(chat_id=user.id, message_id=msg.message_id)
         await bot.answer_callback_query(query["id"], text="收到", cache_time=0)
         await bot.get_updates(offset=1, timeout=0, allowed_updates=["message"])
     assert take_violations() == []
+    # PTB adds its default parse_mode to editMessageReplyMarkup; the table tolerates it
+    edits = [params for method, params in srv.requests if method == "editMessageReplyMarkup"]
+    assert edits == [{
+        "chat_id": user.id, "message_id": msg.message_id, "parse_mode": "HTML"}]
 
 
 def test_the_table_covers_every_method_the_sandbox_serves() -> None:

@@ -24,6 +24,12 @@ async def test_addunit_refuses_format_characters_and_look_alikes(bot, sandbox, a
         assert reply == "单位“长春市AB1”已存在。", look_alike
     assert await bot.storage.units.count(None) == 1
 
+    # Chinese full-width punctuation is kept as written, and compared folded
+    await add_unit(admin, "长春市应急管理局（市安委办）")
+    assert await bot.storage.units.by_name("长春市应急管理局（市安委办）") is not None
+    await admin.command("addunit", "长春市应急管理局(市安委办)")
+    assert (await admin.wait_reply())[-1].text == "单位“长春市应急管理局（市安委办）”已存在。"
+
 
 async def test_a_unit_stored_with_a_zero_width_space_is_still_matched(bot, sandbox, admin):
     """A name kept from before the check still blocks its clean look-alike."""

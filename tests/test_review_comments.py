@@ -88,6 +88,8 @@ async def test_bad_replies_to_the_question_get_one_line_and_cancel_stores_nothin
     assert "500 字以内" in (await admin.wait_reply())[-1].plain_text
     await admin.send_photo(jpeg(3))
     assert "请用文字回复" in (await admin.wait_reply())[-1].plain_text
+    await admin.command("status")
+    assert "请先回复上面问的原因" in (await admin.wait_reply())[-1].plain_text
     await admin.command("cancel")
     assert (await admin.wait_reply())[-1].plain_text == "已取消。"
     await admin.send("照片模糊")                 # no longer a reason: nothing is returned

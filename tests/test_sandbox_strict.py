@@ -246,6 +246,11 @@ async def test_a_burst_to_one_chat_is_paced_with_retry_after(srv, call, user) ->
     for _ in range(3):
         assert (await call("sendMessage", chat_id=user.id, text="三秒后")).json()["ok"]
     assert refused(await call("sendMessage", chat_id=user.id, text="x"), 429)
+    # a person's message is worth the 3 s a person takes: the replies to it pass
+    await user.send("收到了吗？")
+    for _ in range(3):
+        assert (await call("sendMessage", chat_id=user.id, text="回复")).json()["ok"]
+    assert refused(await call("sendMessage", chat_id=user.id, text="x"), 429)
 
 
 async def test_a_group_gets_at_most_20_messages_a_minute(srv, call, user) -> None:

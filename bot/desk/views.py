@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Literal
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.desk.standings import LATE, Desk, Standings, desk_words, load_standings, open_desk
@@ -221,18 +220,16 @@ async def missing(update: Update, context: BotContext, who: Who) -> None:
 async def on_view(update: Update, context: BotContext, who: Who, press: DeskView) -> None:
     """A status / missing button: another page, period or deliverable."""
     query = update.callback_query
+    await query.answer()        # before the standings are loaded
     text, markup = await view(context, who, press.view, press.deliverable_id,
                               press.period, press.page)
-    await query.answer()
     await edit_view(query, text, markup)
 
 
 async def edit_view(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Show a view in the message its button was on."""
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except TelegramError as error:   # e.g. "message is not modified" on a double tap
-        log.info("desk view not edited: %s", error)
+    """Show a view in the message its button was on (a double tap's "message is not
+    modified" is taken by bot.ptb.telegram_bot)."""
+    await query.edit_message_text(text, reply_markup=markup)
 
 
 def register(app) -> None:

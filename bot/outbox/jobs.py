@@ -41,7 +41,12 @@ async def campaign_notices(services: Services, calendar: Calendar) -> list[Notic
 
 
 async def rebuild(app: BotApplication) -> int:
-    """Replace the schedule's jobs by those the database gives now; returns how many."""
+    """Replace the schedule's jobs by those the database gives now; returns how many.
+    In a process that does not lead (bot.scale.shared) the leader is asked to."""
+    cluster = app.bot_data.cluster
+    if cluster is not None and not cluster.leading:
+        await cluster.ask_leader_to_rebuild()
+        return 0
     queue = app.job_queue
     for job in queue.jobs():
         if job.name and job.name.startswith(f"{JOB_PREFIX} "):

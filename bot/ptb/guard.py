@@ -5,15 +5,22 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.ptb.context import BotContext
+from bot.ptb.replies import stale_button
+from bot.storage.message_history import visible
 
 log = logging.getLogger(__name__)
 
 FIRST = -100
 LAST = 100
+# what getUpdates asks for: only the updates some handler uses (a business message, a poll
+# answer, a reaction... never reach the bot, so none is answered)
+ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY,
+                   Update.MY_CHAT_MEMBER)
+GONE = frozenset({ChatMemberStatus.BANNED, ChatMemberStatus.LEFT})   # "kicked": blocked
 
 
 def language_for(update: Update, default: str) -> str:
@@ -23,19 +30,64 @@ def language_for(update: Update, default: str) -> str:
 
 
 async def identify(update: Update, context: BotContext) -> None:
-    """Record the person; ignore groups, channels and edits explicitly."""
+    """Record the person; ignore groups, channels, updates no handler uses, and edits (one
+    line per edited message, none for an edit that changes nothing visible)."""
     chat = update.effective_chat
     user = update.effective_user
-    if chat is None or user is None or chat.type != ChatType.PRIVATE:
-        log.info("ignoring update %s from a non-private chat", update.update_id)
+    if update.my_chat_member is not None:
+        await _member_changed(update, context)
         raise ApplicationHandlerStop
+    if chat is None or user is None or chat.type != ChatType.PRIVATE or \
+            not (update.message or update.edited_message or update.callback_query):
+        log.info("ignoring update %s (not a private message, edit or press)", update.update_id)
+        raise ApplicationHandlerStop
+    pacer = getattr(context.bot.rate_limiter, "pacer", None)
+    if pacer is not None:
+        pacer.person_acted(chat.id)        # a reply to a person's step is not a burst
     context.person, _ = await context.storage.people.seen(
         user.id, chat.id, user.full_name, user.username,
         language_for(update, context.settings.language),
     )
+    query = update.callback_query
+    if query is not None:
+        remember = getattr(context.bot, "remember_query", None)
+        if remember is not None:
+            remember(query)
+        if query.message is not None and not query.message.is_accessible:
+            await stale_button(update, context)     # date 0: too old for the bot to touch
+            raise ApplicationHandlerStop
     if update.edited_message is not None:
-        await update.edited_message.reply_text(context.t("general.edit_ignored"))
+        await _edited(update, context)
         raise ApplicationHandlerStop
+
+
+async def _member_changed(update: Update, context: BotContext) -> None:
+    """A person blocked the bot ("kicked") or unblocked it ("member"): unreachable or
+    reachable from now on. Nothing is sent."""
+    change = update.my_chat_member
+    if change.chat.type != ChatType.PRIVATE:
+        return
+    user = change.from_user
+    people = context.storage.people
+    if await people.get(user.id) is None:
+        await people.seen(user.id, change.chat.id, user.full_name, user.username,
+                          language_for(update, context.settings.language))
+    reachable = change.new_chat_member.status not in GONE
+    await people.set_reachable(user.id, reachable)
+    log.info("person %s %s the bot", user.id, "unblocked" if reachable else "blocked")
+
+
+async def _edited(update: Update, context: BotContext) -> None:
+    """Edits are not applied: the person is told once per message, and not at all when
+    nothing they can see changed."""
+    edited = update.edited_message
+    versions = await context.storage.message_history.versions(
+        edited.chat.id, edited.message_id, update.update_id)
+    if versions.edited_before:
+        return
+    if versions.previous is not None and visible(versions.previous) == visible(edited.to_dict()):
+        return
+    await edited.reply_text(context.t("general.edit_ignored"))
 
 
 async def persist(update: Update, context: BotContext) -> None:

@@ -6,6 +6,18 @@ through at once while the last second holds fewer than ``WINDOW_CAP`` sends.
 :class:`PacedRateLimiter` plugs it into python-telegram-bot for every send/edit call and
 honours a 429's ``retry_after`` by pausing every paced request. Outbox sends take their slot
 themselves (the sender paces before it marks a row as being sent) and handle a 429 themselves.
+
+Two limits hold in every sliding second, not per second boundary (issue 14, point 4):
+
+- overall: a reply holds its slot from the moment it is taken until one second after its
+  answer came back, so however the requests bunch on the way (200 photos' receipts on a
+  busy loop), no more than ``window_cap`` of them reach Telegram within any one second;
+- per chat: messages to one chat (``send*``, copies, forwards; edits are not messages) draw
+  on a bucket of ``CHAT_BURST`` refilled at ``CHAT_RATE`` a second, so a reply of a few
+  messages goes at once and a long run (``/photos``' sheets, export parts, a long list in
+  parts) goes at about one a second — waiting only in its own chat, never holding a slot
+  other chats need. A person's action in the chat credits ``PERSON_SECONDS`` (a reply to
+  each of a person's steps is not a burst).
 """
 
 from __future__ import annotations
@@ -30,6 +42,12 @@ PREPACED = "prepaced"          # rate_limit_args key: the caller already took it
 PACED_PREFIXES = ("send", "edit", "copy", "forward")
 NOT_PACED = frozenset({"sendChatAction"})
 CATCH_UP_SECONDS = 0.02        # the smooth way's slack behind its schedule
+CHAT_BURST = 8.0               # messages to one chat at once (Telegram refuses long runs)
+CHAT_RATE = 1.0                # ... then this many a second ("about one a second per chat")
+PERSON_SECONDS = 2.0           # what a person's action in the chat credits the chat's bucket
+CHAT_MESSAGE_PREFIXES = ("send", "copy", "forward")
+KEPT_CHATS = 10_000            # chat buckets kept; full ones are dropped beyond this
+HELD_POLL_SECONDS = 0.005      # how often a full window of held slots is looked at again
 #: the methods that take ``allow_paid_broadcast`` (Bot API 7.11)
 PAID_BROADCAST_METHODS = frozenset({
     "sendMessage", "sendPhoto", "sendVideo", "sendAnimation", "sendAudio", "sendDocument",
@@ -76,11 +94,16 @@ class Pacer:
         self._reply_stamps: deque[float] = deque()
         self._lock: asyncio.Lock | None = None
         self._replies_lock: asyncio.Lock | None = None
+        self._held = 0                                  # taken, answer not back yet
+        self._chat_tokens: dict[int | str, tuple[float, float]] = {}   # tokens, when
+        self._chat_locks: dict[int | str, asyncio.Lock] = {}
 
-    async def acquire(self, smooth: bool = True, may_pay: bool = False) -> bool:
+    async def acquire(self, smooth: bool = True, hold: bool = False,
+                      may_pay: bool = False) -> bool:
         """Each way queues first come first served, so only the head of each queue waits
         for the clock: replies waiting for a full second used to wake all together at every
-        freed slot (200 waiting receipts: about 24 wake-ups each).
+        freed slot (200 waiting receipts: about 24 wake-ups each). With ``hold`` the slot
+        stays taken until :meth:`release` and one second after it.
 
         Returns True when a reply must go as a paid broadcast: ``may_pay`` and the second's
         free replies (``reply_cap``) were all taken, so it goes at once, flagged, instead of
@@ -97,7 +120,7 @@ class Pacer:
                 return 0.0 if paid else wait
 
             async with self._replies_lock:
-                now = await self._take(reply_wait)
+                now = await self._take(reply_wait, hold)
                 if self.reply_cap < self.window_cap and not paid:
                     self._reply_stamps.append(now)
             return paid
@@ -116,17 +139,64 @@ class Pacer:
             stamps.popleft()
         return stamps[0] + 1.0 - now if len(stamps) >= self.reply_cap else 0.0
 
-    async def _take(self, own_wait: Callable[[float], float]) -> float:
+    async def _take(self, own_wait: Callable[[float], float], hold: bool = False) -> float:
         while True:
             now = self._monotonic()
             while self._stamps and self._stamps[0] <= now - 1.0:
                 self._stamps.popleft()
-            full = self._stamps[0] + 1.0 - now if len(self._stamps) >= self.window_cap else 0.0
+            full = 0.0
+            if len(self._stamps) + self._held >= self.window_cap:
+                # the oldest stamp leaving the window, or (all held) a held answer coming back
+                full = self._stamps[0] + 1.0 - now if self._stamps else HELD_POLL_SECONDS
             wait = max(self._paused_until - now, own_wait(now), full)
             if wait <= 0:
-                self._stamps.append(now)
+                if hold:
+                    self._held += 1
+                else:
+                    self._stamps.append(now)
                 return now
             await asyncio.sleep(wait)
+
+    def release(self) -> None:
+        """A held slot's answer came back: it stays in the window for one more second."""
+        self._held -= 1
+        self._stamps.append(self._monotonic())
+
+    async def chat_turn(self, chat_id: int | str) -> None:
+        """Wait for this chat's turn (see the module docstring); other chats go on."""
+        lock = self._chat_locks.get(chat_id)
+        if lock is None:
+            lock = self._chat_locks[chat_id] = asyncio.Lock()
+        if len(self._chat_tokens) > KEPT_CHATS:
+            self._forget_full_chats()
+        async with lock:
+            while True:
+                now = self._monotonic()
+                tokens = self._chat_refilled(chat_id, now)
+                if tokens >= 1.0:
+                    self._chat_tokens[chat_id] = (tokens - 1.0, now)
+                    return
+                self._chat_tokens[chat_id] = (tokens, now)
+                await asyncio.sleep((1.0 - tokens) / CHAT_RATE)
+
+    def person_acted(self, chat_id: int | str) -> None:
+        """A message or press from this chat: a person took time to write it."""
+        now = self._monotonic()
+        tokens = min(CHAT_BURST, self._chat_refilled(chat_id, now) + PERSON_SECONDS * CHAT_RATE)
+        self._chat_tokens[chat_id] = (tokens, now)
+
+    def _chat_refilled(self, chat_id: int | str, now: float) -> float:
+        tokens, stamp = self._chat_tokens.get(chat_id, (CHAT_BURST, now))
+        return min(CHAT_BURST, tokens + (now - stamp) * CHAT_RATE)
+
+    def _forget_full_chats(self) -> None:
+        now = self._monotonic()
+        for chat_id in [chat for chat in self._chat_tokens
+                        if self._chat_refilled(chat, now) >= CHAT_BURST]:
+            del self._chat_tokens[chat_id]
+            lock = self._chat_locks.get(chat_id)
+            if lock is not None and not lock.locked():
+                del self._chat_locks[chat_id]
 
     def pause(self, seconds: float) -> None:
         """Telegram asked to wait: no paced send before ``seconds`` from now."""
@@ -161,11 +231,15 @@ class PacedRateLimiter(BaseRateLimiter[dict]):
     ) -> bool | dict | list[dict]:
         paced = endpoint.startswith(PACED_PREFIXES) and endpoint not in NOT_PACED
         prepaced = bool(rate_limit_args and rate_limit_args.get(PREPACED))
+        chat_id = data.get("chat_id") if endpoint.startswith(CHAT_MESSAGE_PREFIXES) else None
         attempt = 0
         while True:
-            if paced and not (prepaced and attempt == 0):
+            held = paced and not (prepaced and attempt == 0)
+            if held:
+                if chat_id is not None:
+                    await self.pacer.chat_turn(chat_id)
                 may_pay = self.paid_broadcast and endpoint in PAID_BROADCAST_METHODS
-                if await self.pacer.acquire(smooth=False, may_pay=may_pay):
+                if await self.pacer.acquire(smooth=False, hold=True, may_pay=may_pay):
                     data["allow_paid_broadcast"] = True
             try:
                 return await callback(*args, **kwargs)
@@ -178,3 +252,6 @@ class PacedRateLimiter(BaseRateLimiter[dict]):
                 log.warning("%s: flood control, retrying in %.0f s", endpoint, seconds)
                 if not paced:
                     await asyncio.sleep(seconds)
+            finally:
+                if held:
+                    self.pacer.release()

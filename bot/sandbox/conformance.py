@@ -108,7 +108,11 @@ METHODS: dict[str, Method] = {
                            "link_preview_options": OBJECT, "reply_markup": OBJECT},
                           ("text",)),
     "editMessageCaption": _m({**_EDIT_TARGET, **_CAPTIONED, "reply_markup": OBJECT}),
-    "editMessageReplyMarkup": _m({**_EDIT_TARGET, "reply_markup": OBJECT}),
+    # parse_mode is not the method's: python-telegram-bot 22 adds its Defaults' parse_mode to
+    # every editMessageReplyMarkup (measured: tests/test_conformance.py); the server reads only
+    # the target and reply_markup (Client.cpp process_edit_message_reply_markup_query), so it
+    # is tolerated here rather than dropping the bot's Defaults.
+    "editMessageReplyMarkup": _m({**_EDIT_TARGET, "reply_markup": OBJECT, "parse_mode": STR}),
     "deleteMessage": _m({"chat_id": CHAT, "message_id": INT}, ("chat_id", "message_id")),
     "answerCallbackQuery": _m({"callback_query_id": STR, "text": STR, "show_alert": BOOL,
                                "url": STR, "cache_time": INT}, ("callback_query_id",)),

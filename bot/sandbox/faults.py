@@ -11,7 +11,11 @@ is modelled, on ``clock``, as:
 
 - every chat: a token bucket of ``CHAT_BURST`` (10) messages, refilled at ``CHAT_RATE`` (1)
   per second — a reply of a few messages passes, a long back-to-back run is refused;
-- groups and channels (chat id < 0) also: at most ``GROUP_PER_MINUTE`` (20) in any 60 s.
+- groups and channels (chat id < 0) also: at most ``GROUP_PER_MINUTE`` (20) in any 60 s;
+- a person's action in a chat (a message, a press: any update from that chat) credits its
+  bucket with ``PERSON_SECONDS`` (3) seconds' refill: a person takes that long to read and
+  answer, but a test's SimUser answers at once, and a reply to each of a person's steps is not
+  a burst. What the bot sends on its own (lists, parts, reports) gets no credit.
 
 Counted are the calls that create messages (send*, copyMessage, forwardMessage; an album
 counts as one); edits, sendChatAction and answers are not. A refusal is 429 "Too Many
@@ -35,6 +39,7 @@ RATE_LIMIT_EXEMPT = frozenset({"sendchataction"})
 CHAT_BURST = 10
 CHAT_RATE = 1.0
 GROUP_PER_MINUTE = 20
+PERSON_SECONDS = 3.0
 
 
 def too_many_requests(retry_after: float) -> ApiError:
@@ -151,6 +156,13 @@ class FaultsMixin:
     def _paced(self, chat_id: int, error: ApiError) -> ApiError:
         self._violation("pacing", f"chat {chat_id}: refused: {error.description}")
         return error
+
+    def _credit_chat(self, chat_id: int) -> None:
+        """A person acted in this chat: credit `PERSON_SECONDS` of refill (module docstring)."""
+        now = self.clock()
+        tokens, stamp = self._chat_tokens.get(chat_id, (float(CHAT_BURST), now))
+        tokens += (now - stamp + PERSON_SECONDS) * CHAT_RATE
+        self._chat_tokens[chat_id] = (min(float(CHAT_BURST), tokens), now)
 
     def _check_chat_pace(self, chat_id: int) -> None:
         """Take a message from this chat's allowance, or raise 429 (see module docstring)."""

@@ -39,6 +39,15 @@ def allowed_update_types(value: object) -> frozenset[str] | None:
     return frozenset(v.lower() for v in value)
 
 
+def _chat_of(body: object) -> int | None:
+    """The chat an update comes from (a message's, a press's message's, a member change's)."""
+    if not isinstance(body, dict):
+        return None
+    chat = body.get("chat") or (body.get("message") or {}).get("chat")
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return chat_id if isinstance(chat_id, int) else None
+
+
 class UpdatesMixin:
     """Part of `FakeTelegram` (its state is set up in ``FakeTelegram.__init__``): the queue
     (``_updates``, update ids, the poll generation)."""
@@ -60,6 +69,9 @@ class UpdatesMixin:
             self.dropped_updates.append(payload)
             self._notify()
             return payload
+        chat_id = _chat_of(payload[kind])
+        if chat_id is not None:
+            self._credit_chat(chat_id)
         update = {"update_id": self._next_update_id, **payload}
         self._next_update_id += 1
         self._last_enqueued_id = update["update_id"]

@@ -99,7 +99,8 @@ def write_bulletin(path: Path, words: Words, bulletin: Bulletin, work: Path) -> 
             width, height = size
             document.picture(copy, min(TEXT_WIDTH_MM, MAX_PHOTO_HEIGHT_MM * width / height))
     document.heading(words.plain("scoring.bulletin_unreported_heading"))
-    document.paragraph("、".join(bulletin.unreported) if bulletin.unreported
+    separator = words.plain("scoring.separator")
+    document.paragraph(separator.join(bulletin.unreported) if bulletin.unreported
                        else words.plain("scoring.bulletin_unreported_none"))
     document.save(path)
 

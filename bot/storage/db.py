@@ -60,7 +60,21 @@ def latest_schema_version() -> int:
     return found[-1][0] if found else 0
 
 
+def connect_database(target: Path | str) -> Database:
+    """The database for ``target``: a ``postgresql://`` URL (asyncpg, :mod:`bot.storage.pg`)
+    or a SQLite file. Both have this class's API; ``dialect`` tells them apart."""
+    if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+        from bot.storage.pg import PgDatabase
+
+        return PgDatabase(target)  # type: ignore[return-value]
+    if isinstance(target, str) and target.startswith("sqlite:///"):
+        target = target[len("sqlite:///"):]
+    return Database(Path(target))
+
+
 class Database:
+    dialect = "sqlite"
+
     def __init__(self, path: Path, migrations_dir: Traversable = MIGRATIONS_DIR) -> None:
         self.path = path
         self.migrations_dir = migrations_dir

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -153,9 +152,11 @@ class Liaisons:
         found: dict[int, Liaison] = {}
         if unknown:
             drops = self._drops
+            # the ids are ints, written in: one statement for both engines at any count
+            listed = ", ".join(str(int(unit_id)) for unit_id in unknown)
             rows = await self.db.fetch_values(
                 f"SELECT {column_list(Liaison)} FROM liaison WHERE status = 'active' "
-                "AND unit_id IN (SELECT value FROM json_each(?))", (json.dumps(unknown),))
+                f"AND unit_id IN ({listed})")
             found = {liaison.unit_id: liaison for liaison in await build_all(Liaison, rows)}
             if self._may_keep(drops):
                 known.update((unit_id, found.get(unit_id)) for unit_id in unknown)

@@ -60,7 +60,8 @@ def sample_media(conn: sqlite3.Connection, limit: int) -> list[str]:
     return [row[0] for row in conn.execute(
         "SELECT sha FROM (SELECT media_sha256 AS sha FROM item WHERE archived = 'yes'"
         " AND media_sha256 IS NOT NULL UNION SELECT thumb_sha256 FROM item"
-        " WHERE thumb_sha256 IS NOT NULL) ORDER BY random() LIMIT ?", (limit,)).fetchall()]
+        " WHERE thumb_sha256 IS NOT NULL) AS named ORDER BY random() LIMIT ?",
+        (limit,)).fetchall()]
 
 
 def referenced_media(conn: sqlite3.Connection) -> set[str]:
