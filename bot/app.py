@@ -83,15 +83,16 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
 
 
 def pacer_for(settings: Settings) -> Pacer:
-    """Up to Telegram's 30 a second: the outbox at ``BOT_SEND_RATE`` − 0.5, evenly, and no
-    more than ``BOT_SEND_RATE`` sends of any kind in a second. Faster (paid broadcasts, up
-    to 1,000): 4 % under the rate, at most 97 % of it in any second — with the sender's
-    sends in flight (``per_second / 40``: 24 at 960) what Telegram may count in one second
-    after the requests were held up on the way stays under the rate —; replies beyond 30 in
-    a second go as paid broadcasts too (`PacedRateLimiter`)."""
+    """Up to Telegram's 30 a second: the outbox at ``BOT_SEND_RATE`` − 1, evenly, and no
+    more than that many sends of any kind in a second (one message of room: half of one
+    drew 429s whenever a busy machine held requests up for a few tens of milliseconds).
+    Faster (paid broadcasts, up to 1,000): 4 % under the rate, at most 97 % of it in any
+    second; with the sender's sends in flight (``per_second / 40``: 24 at 960), what
+    Telegram may count in one second after requests were held up on the way stays under
+    the rate. Replies beyond 30 in a second go as paid broadcasts (`PacedRateLimiter`)."""
     rate = settings.send_rate
     if rate <= FREE_SEND_RATE:
-        return Pacer(per_second=rate - 0.5, window_cap=int(rate))
+        return Pacer(per_second=max(rate - 1, 0.5), window_cap=max(int(rate) - 1, 1))
     return Pacer(per_second=rate * 0.96, window_cap=int(rate * 0.97),
                  reply_cap=FREE_SEND_RATE)
 

@@ -402,8 +402,40 @@ async def cjk_font(settings: Settings) -> Line:
     return Line(OK, "CJK font", found[0])
 
 
+async def webhook(settings: Settings) -> Line:
+    """getWebhookInfo: what Telegram does with the updates against what ``run`` will do."""
+    request = AiohttpRequest(connection_pool_size=1, read_timeout=NETWORK_TIMEOUT,
+                             connect_timeout=NETWORK_TIMEOUT)
+    bot = Bot(settings.token, base_url=settings.api_base_url or CLOUD_API, request=request,
+              get_updates_request=request)
+    try:
+        await request.initialize()
+        info = await bot.get_webhook_info()
+    except TelegramError as error:
+        return Line(WARN, "webhook", f"Telegram did not answer getWebhookInfo: "
+                                     f"{redact(str(error), [settings.token])}")
+    finally:
+        await request.shutdown()
+    waiting = f"{info.pending_update_count} update(s) waiting"
+    error = f"; last error: {info.last_error_message}" if info.last_error_message else ""
+    if settings.webhook_url is None:
+        if not info.url:
+            return Line(OK, "webhook", f"none: long polling ({waiting})")
+        return Line(WARN, "webhook", f"set on this token to {info.url} ({waiting}{error}); "
+                                     "run deletes it before polling, so a deployment that "
+                                     "uses it would hear nothing more")
+    if info.url == settings.webhook_url:
+        status = WARN if error and info.pending_update_count else OK
+        return Line(status, "webhook", f"{info.url}, served on "
+                                       f"{settings.webhook_listen[0]}:"
+                                       f"{settings.webhook_listen[1]} ({waiting}{error})")
+    now = f"to {info.url}" if info.url else "none"
+    return Line(WARN, "webhook", f"Telegram's is {now} ({waiting}); run sets "
+                                 f"{settings.webhook_url}")
+
+
 CHECKS: tuple[Check, ...] = (token, data_folder, database, processes, media_store, time_zone,
-                             local_api, proxy, cjk_font)
+                             local_api, proxy, cjk_font, webhook)
 
 
 async def run_checks(settings: Settings, checks: Sequence[Check] = CHECKS) -> list[Line]:
