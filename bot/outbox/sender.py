@@ -163,10 +163,10 @@ class Sender:
         or None and how long to wait before looking again."""
         now = time.monotonic()
         if self._held:
-            ready = [row for row in self._held if self._ready_at(row.chat_id) <= now]
+            ready = [row for row in self._held if self._ready_at(row.chat_id, now) <= now]
             if ready:
                 self._held = [row for row in self._held
-                              if self._ready_at(row.chat_id) > now]
+                              if self._ready_at(row.chat_id, now) > now]
                 self._queue.extendleft(reversed(ready))
         if len(self._queue) <= self.batch // 2:
             self._start_refill()
@@ -174,22 +174,23 @@ class Sender:
             await asyncio.gather(self._refill, return_exceptions=True)
         while self._queue:
             row = self._queue.popleft()
-            if self._ready_at(row.chat_id) <= time.monotonic():
+            at = time.monotonic()
+            if self._ready_at(row.chat_id, at) <= at:
                 return row, 0.0
             self._held.append(row)
         wait = IDLE_POLL_SECONDS
         if self._retry_at:
             wait = min(wait, min(self._retry_at.values()) - now)
         for row in self._held:
-            ready = self._ready_at(row.chat_id)
+            ready = self._ready_at(row.chat_id, now)
             wait = min(wait, ready - now if ready != float("inf") else IDLE_POLL_SECONDS)
         return None, max(wait, 0.01)
 
-    def _ready_at(self, chat_id: int) -> float:
-        """When a message to this chat may go: its last one done ``chat_interval`` ago and
-        the chat's budget (bot.ptb.ratelimit: replies to the chat draw on it too)."""
-        return max(self._chat_ready.get(chat_id, 0.0),
-                   time.monotonic() + self.pacer.chat_wait(chat_id))
+    def _ready_at(self, chat_id: int, now: float) -> float:
+        """When a message to this chat may go (``now``: the instant it is compared with):
+        its last one done ``chat_interval`` ago and the chat's budget (bot.ptb.ratelimit:
+        replies to the chat draw on it too)."""
+        return max(self._chat_ready.get(chat_id, 0.0), now + self.pacer.chat_wait(chat_id))
 
     def _start_refill(self) -> None:
         now = time.monotonic()
