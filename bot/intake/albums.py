@@ -106,9 +106,18 @@ async def _settle(context: BotContext) -> None:
     handler = context.bot_data.album_handlers[found.purpose]
     await handler(context, found.chat_id, found.person_id,
                   [Incoming.from_json(part) for _, part in found.parts], found.data)
-    await context.application.update_persistence()     # a burst waiting for a choice
+    await _persist_user_data(context, found.person_id)     # a burst waiting for a choice
     if await storage.albums.finish(found.id, message_ids):
         _arm(context.job_queue, Waiting(chat_id, found.person_id, group, time.time()))
+
+
+async def _persist_user_data(context: BotContext, person_id: int) -> None:
+    """The user's data as the handler left it, written now: python-telegram-bot marks a
+    job's user for writing only after the job, and the parts are marked done before that
+    (another process reads the user's data from the database before its next update)."""
+    persistence = context.application.persistence
+    if persistence is not None:
+        await persistence.update_user_data(person_id, context.user_data)
 
 
 async def _set_aside(context: BotContext, found: Claimed, message_ids: list[int]) -> None:
