@@ -12,6 +12,8 @@ after the trigger the first message left (goal < 5 s).
 
     python bench/broadcast.py [--liaisons 5000]
     python bench/broadcast.py --paid [--liaisons 100000]
+    python bench/broadcast.py [--paid] --postgres      (BOT_TEST_POSTGRES_URL, default
+                                                         postgresql://127.0.0.1/test)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from update_throughput import cpu_seconds
 
 from bot.sandbox import FakeTelegram
 from bot.storage import Storage
+from tests import backends
 from tests.processes import BotProcess
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -39,12 +42,14 @@ LIMIT = 30
 PAID_LIMIT = 1000
 
 
-async def seed(data_dir: Path, liaisons: int) -> tuple[list[int], datetime]:
-    ids = await seed_liaisons(data_dir / "bot.sqlite3", liaisons)
+async def seed(data_dir: Path, liaisons: int, database_url: str | None = None
+               ) -> tuple[list[int], datetime]:
+    target = database_url or data_dir / "bot.sqlite3"
+    ids = await seed_liaisons(target, liaisons)
     now = datetime.now(TZ)
     trigger = (now + timedelta(minutes=1 if now.second < 40 else 2)).replace(
         second=0, microsecond=0)
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(target)
     await storage.open()
     await storage.campaigns.create(
         now.year, "bench", "", now.date() - timedelta(days=1), now.date() + timedelta(days=1),
@@ -57,10 +62,12 @@ async def seed(data_dir: Path, liaisons: int) -> tuple[list[int], datetime]:
     return ids, trigger
 
 
-async def main(liaisons: int, paid: bool) -> None:
+async def main(liaisons: int, paid: bool, postgres: bool) -> None:
     ceiling = PAID_LIMIT if paid else LIMIT
+    schema, database_url = await backends.fresh_schema() if postgres else (None, None)
     print(f"machine: {machine()}; {liaisons} liaisons, sandbox limit {LIMIT}/s, "
-          f"{PAID_LIMIT}/s overall for paid broadcasts; {'paid' if paid else 'free'} broadcast")
+          f"{PAID_LIMIT}/s overall for paid broadcasts; {'paid' if paid else 'free'} broadcast; "
+          f"{'PostgreSQL' if postgres else 'SQLite'}")
     sandbox = FakeTelegram(rate_limit_per_second=LIMIT, paid_rate_limit_per_second=PAID_LIMIT)
     sandbox.record_requests = False
     sandbox.record_transcript = False
@@ -68,10 +75,12 @@ async def main(liaisons: int, paid: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
-        ids, trigger = await seed(data_dir, liaisons)
+        ids, trigger = await seed(data_dir, liaisons, database_url)
         for user_id in ids:
             sandbox.user(user_id, "联络员")
         env = {"TZ": "Asia/Shanghai"}
+        if database_url:
+            env["BOT_DATABASE_URL"] = database_url
         if paid:
             env |= {"BOT_PAID_BROADCAST": "true", "BOT_SEND_RATE": str(PAID_LIMIT)}
         # the sandbox stands for Telegram's servers: its own full garbage collections over
@@ -98,6 +107,8 @@ async def main(liaisons: int, paid: bool) -> None:
         await process.stop()
     gc.enable()
     await sandbox.stop()
+    if schema:
+        await backends.drop_schema(schema)
     per_chat = Counter(sent.chat_id for sent in sandbox.sent)
     elapsed = finished - started
     ideal = liaisons / ceiling
@@ -126,6 +137,9 @@ if __name__ == "__main__":
     parser.add_argument("--liaisons", type=int)
     parser.add_argument("--paid", action="store_true",
                         help="a paid broadcast at 1,000 messages/s (100,000 liaisons)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="on PostgreSQL (a fresh schema in BOT_TEST_POSTGRES_URL's database)")
     args = parser.parse_args()
     os.environ.setdefault("TZ", "Asia/Shanghai")
-    asyncio.run(main(args.liaisons or (100_000 if args.paid else 5000), args.paid))
+    asyncio.run(main(args.liaisons or (100_000 if args.paid else 5000), args.paid,
+                     args.postgres))

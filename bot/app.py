@@ -83,15 +83,16 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
 
 
 def pacer_for(settings: Settings) -> Pacer:
-    """Up to Telegram's 30 a second: the outbox at ``BOT_SEND_RATE`` − 0.5, evenly, and no
-    more than ``BOT_SEND_RATE`` sends of any kind in a second. Faster (paid broadcasts, up
-    to 1,000): 4 % under the rate, at most 97 % of it in any second — with the sender's
-    sends in flight (``per_second / 40``: 24 at 960) what Telegram may count in one second
-    after the requests were held up on the way stays under the rate —; replies beyond 30 in
-    a second go as paid broadcasts too (`PacedRateLimiter`)."""
+    """Up to Telegram's 30 a second: the outbox at ``BOT_SEND_RATE`` − 1, evenly, and no
+    more than that many sends of any kind in a second (one message of room: half of one
+    drew 429s whenever a busy machine held requests up for a few tens of milliseconds).
+    Faster (paid broadcasts, up to 1,000): 4 % under the rate, at most 97 % of it in any
+    second; with the sender's sends in flight (``per_second / 40``: 24 at 960), what
+    Telegram may count in one second after requests were held up on the way stays under
+    the rate. Replies beyond 30 in a second go as paid broadcasts (`PacedRateLimiter`)."""
     rate = settings.send_rate
     if rate <= FREE_SEND_RATE:
-        return Pacer(per_second=rate - 0.5, window_cap=int(rate))
+        return Pacer(per_second=max(rate - 1, 0.5), window_cap=max(int(rate) - 1, 1))
     return Pacer(per_second=rate * 0.96, window_cap=int(rate * 0.97),
                  reply_cap=FREE_SEND_RATE)
 
@@ -104,6 +105,10 @@ def register_handlers(app: BotApplication) -> None:
     router and the liaisons' intake, and the catch-alls last.
     """
     guard.register(app)
+    # the review desk's question (a return's reason, a comment) before every other
+    # conversation: while it is open, the next text answers it, even from a coordinator who
+    # is also a liaison in the middle of sending; another command gets "reply or /cancel"
+    review_remarks.register_conversation(app)
     registration.register(app)
     replacement.register(app)
     setup.register(app)
@@ -114,8 +119,7 @@ def register_handlers(app: BotApplication) -> None:
     definitions.register(app)
     events.register_conversation(app)
     sending.register_conversation(app)
-    # the review desk (bot/review/): its conversation before the common commands (/cancel)
-    review_remarks.register_conversation(app)
+    # the review desk (bot/review/): the card's commands and buttons
     review_desk.register(app)
     common.register_commands(app)
     coordinators.register(app)
@@ -159,8 +163,9 @@ async def on_startup(app: BotApplication) -> None:
     await commands.publish_defaults(app.bot, services.texts, services.settings.language)
     if not shared_database(services):      # on PostgreSQL the leader does (bot.scale)
         await lead(app)
-    # issue 13: albums a stop left waiting armed again
-    await albums.arm_waiting(app, at_start=True)
+    # issue 13: albums a stop left waiting armed again (on PostgreSQL another process may
+    # hold a claim: it is not released, its lease runs out if that process died)
+    await albums.arm_waiting(app, at_start=not shared_database(services))
     datafile.start_watch(app)
     # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time

@@ -16,7 +16,7 @@ import pytest
 
 from bot.kernel.schedule import default_rules
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
-from tests.processes import BotProcess
+from tests.processes import BotProcess, run_command
 from tests.test_submissions_flow import jpeg
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -188,3 +188,32 @@ async def test_a_webhook_process_killed_and_restarted_gets_what_came_meanwhile(
         code = await process.stop()
     assert code == 0
     assert "webhook set: Telegram posts updates to" in process.log()
+
+
+async def test_check_says_what_telegram_does_with_the_updates(sandbox, tmp_path, admin):
+    process = BotProcess(sandbox, tmp_path / "data", [ADMIN_ID])
+    env = process.env()
+
+    def webhook_line(out: str) -> str:
+        return next(line for line in out.splitlines() if "] webhook: " in line)
+
+    _, out = await run_command(["check"], env, tmp_path)
+    assert webhook_line(out) == "[ok  ] webhook: none: long polling (0 update(s) waiting)"
+    await api(sandbox, "setWebhook", url="https://old.example.org/hook")
+    await admin.command("start")
+    for _ in range(200):                  # the sandbox tried to push it (nobody is there)
+        if sandbox.webhook_deliveries():
+            break
+        await asyncio.sleep(0.05)
+    _, out = await run_command(["check"], env, tmp_path)
+    assert webhook_line(out) == (
+        "[warn] webhook: set on this token to https://old.example.org/hook (1 update(s) "
+        "waiting; last error: Connection refused); run deletes it before polling, so a "
+        "deployment that uses it would hear nothing more")
+    url = "http://127.0.0.1:8443/hook"
+    env |= {"BOT_WEBHOOK_URL": url, "BOT_WEBHOOK_SECRET": SECRET,
+            "BOT_WEBHOOK_LISTEN": "127.0.0.1:8443"}
+    _, out = await run_command(["check"], env, tmp_path)
+    assert webhook_line(out) == (
+        f"[warn] webhook: Telegram's is to https://old.example.org/hook (1 update(s) waiting); "
+        f"run sets {url}")

@@ -194,13 +194,12 @@ async def database(settings: Settings) -> Line:
             state = f"schema {version}" + ("" if version == latest else
                                            f", migrated to {latest} at the next start")
             if version < latest:
-                return Line(OK, "database", f"SQLite {path}: {state}, quick_check ok")
+                return Line(OK, "database", f"{state}, quick_check ok; SQLite {path}")
             held = maintenance.counts(conn)
-            return Line(OK, "database", f"SQLite {path}: {state}, quick_check ok; "
-                                        f"{held.units} units, "
+            return Line(OK, "database", f"{state}, quick_check ok; {held.units} units, "
                                         f"{held.liaisons} liaisons, {held.submissions} "
                                         f"submissions, {held.pending_outbox} messages waiting "
-                                        "in the outbox")
+                                        f"in the outbox; SQLite {path}")
         finally:
             conn.close()
 
@@ -287,6 +286,60 @@ async def time_zone(settings: Settings) -> Line:
     return Line(OK, "time zone", text)
 
 
+async def processes(settings: Settings) -> Line:
+    """The bot processes on this database (their heartbeat rows) and which one leads."""
+    from datetime import UTC, timedelta
+
+    from bot.kernel.clock import from_iso, to_iso
+    from bot.storage.processes import GONE_AFTER
+
+    now = datetime.now(UTC)
+    since = to_iso(now - timedelta(days=1))
+
+    def read(conn) -> list[tuple]:
+        return maintenance.recent_processes(conn, since)
+
+    def read_file() -> list[tuple]:
+        conn = _open(settings)
+        try:
+            return read(conn)
+        finally:
+            conn.close()
+
+    if settings.uses_postgres:
+        try:
+            rows = await _read_postgres(settings, read)
+        except asyncpg.UndefinedTableError:
+            rows = []
+    elif settings.database_path.exists():
+        rows = await asyncio.to_thread(read_file)
+    else:
+        rows = []
+    running, gone = [], []
+    leader = None
+    for process_id, leads, handled, beat_at, stopped_at in rows:
+        age = int((now - from_iso(beat_at)).total_seconds())
+        if stopped_at is not None:
+            continue
+        if now - from_iso(beat_at) > GONE_AFTER:
+            gone.append(f"{process_id} (last beat {age // 60} min ago)")
+            continue
+        if leads:
+            leader = process_id
+        running.append(f"{process_id}{' leader' if leads else ''} (beat {age} s ago, "
+                       f"{handled} updates)")
+    if not running:
+        text = "none running"
+        return Line(OK, "processes", text + (f"; gone without stopping: {', '.join(gone)}"
+                                             if gone else ""))
+    text = f"{len(running)} running: " + ", ".join(running)
+    if gone:
+        text += f"; gone without stopping: {', '.join(gone)}"
+    if leader is None:
+        return Line(WARN, "processes", text + "; none leads (a takeover under way?)")
+    return Line(OK, "processes", text)
+
+
 async def _answers(url: str, proxies: EnvironmentProxies) -> str:
     """The HTTP status a URL answers with (any status: the server is there)."""
     timeout = aiohttp.ClientTimeout(total=NETWORK_TIMEOUT)
@@ -349,8 +402,40 @@ async def cjk_font(settings: Settings) -> Line:
     return Line(OK, "CJK font", found[0])
 
 
-CHECKS: tuple[Check, ...] = (token, data_folder, database, media_store, time_zone, local_api,
-                             proxy, cjk_font)
+async def webhook(settings: Settings) -> Line:
+    """getWebhookInfo: what Telegram does with the updates against what ``run`` will do."""
+    request = AiohttpRequest(connection_pool_size=1, read_timeout=NETWORK_TIMEOUT,
+                             connect_timeout=NETWORK_TIMEOUT)
+    bot = Bot(settings.token, base_url=settings.api_base_url or CLOUD_API, request=request,
+              get_updates_request=request)
+    try:
+        await request.initialize()
+        info = await bot.get_webhook_info()
+    except TelegramError as error:
+        return Line(WARN, "webhook", f"Telegram did not answer getWebhookInfo: "
+                                     f"{redact(str(error), [settings.token])}")
+    finally:
+        await request.shutdown()
+    waiting = f"{info.pending_update_count} update(s) waiting"
+    error = f"; last error: {info.last_error_message}" if info.last_error_message else ""
+    if settings.webhook_url is None:
+        if not info.url:
+            return Line(OK, "webhook", f"none: long polling ({waiting})")
+        return Line(WARN, "webhook", f"set on this token to {info.url} ({waiting}{error}); "
+                                     "run deletes it before polling, so a deployment that "
+                                     "uses it would hear nothing more")
+    if info.url == settings.webhook_url:
+        status = WARN if error and info.pending_update_count else OK
+        return Line(status, "webhook", f"{info.url}, served on "
+                                       f"{settings.webhook_listen[0]}:"
+                                       f"{settings.webhook_listen[1]} ({waiting}{error})")
+    now = f"to {info.url}" if info.url else "none"
+    return Line(WARN, "webhook", f"Telegram's is {now} ({waiting}); run sets "
+                                 f"{settings.webhook_url}")
+
+
+CHECKS: tuple[Check, ...] = (token, data_folder, database, processes, media_store, time_zone,
+                             local_api, proxy, cjk_font, webhook)
 
 
 async def run_checks(settings: Settings, checks: Sequence[Check] = CHECKS) -> list[Line]:

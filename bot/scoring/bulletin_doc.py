@@ -52,9 +52,10 @@ def upright_copy(source: Path, target: Path) -> tuple[int, int] | None:
     its size in pixels, or None when it is not a picture Pillow can read."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    from bot.media.images import open_capped
+
     try:
-        with Image.open(source) as image:
-            image.draft("RGB", (PRINT_SIDE, PRINT_SIDE))
+        with open_capped(source, PRINT_SIDE) as image:   # over 16 M pixels: not decoded
             upright = ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError):
         return None
