@@ -194,12 +194,13 @@ async def database(settings: Settings) -> Line:
             state = f"schema {version}" + ("" if version == latest else
                                            f", migrated to {latest} at the next start")
             if version < latest:
-                return Line(OK, "database", f"{state}, quick_check ok; SQLite {path}")
+                return Line(OK, "database", f"SQLite {path}: {state}, quick_check ok")
             held = maintenance.counts(conn)
-            return Line(OK, "database", f"{state}, quick_check ok; {held.units} units, "
+            return Line(OK, "database", f"SQLite {path}: {state}, quick_check ok; "
+                                        f"{held.units} units, "
                                         f"{held.liaisons} liaisons, {held.submissions} "
                                         f"submissions, {held.pending_outbox} messages waiting "
-                                        f"in the outbox; SQLite {path}")
+                                        "in the outbox")
         finally:
             conn.close()
 
