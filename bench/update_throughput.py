@@ -34,9 +34,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def seed(data_dir: Path, liaisons: int) -> list[int]:
-    ids = await seed_liaisons(data_dir / "bot.sqlite3", liaisons)
-    storage = Storage(data_dir / "bot.sqlite3")
+async def seed(data_dir: Path, liaisons: int, database: str | None = None) -> list[int]:
+    """``database``: a PostgreSQL URL (else the data folder's SQLite file)."""
+    target = database or data_dir / "bot.sqlite3"
+    ids = await seed_liaisons(target, liaisons)
+    storage = Storage(target)
     await storage.open()
     today = date.today()
     # a weekly period open today, whatever the date, due tomorrow (nothing is prompted or

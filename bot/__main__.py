@@ -115,15 +115,21 @@ def main(argv: list[str] | None = None) -> int:
     redacting.secrets.add(settings.token)
     if getattr(args, "allow_empty_database", False):
         settings = replace(settings, allow_empty_database=True)
+    from telegram.error import InvalidToken
+
     from bot.app import build_app
     from bot.ops.datafile import EXIT_REFUSED, StartRefused
-    from bot.runtime import serve
+    from bot.runtime import EXIT_TOKEN_REFUSED, serve
 
     try:
         return asyncio.run(serve(build_app(settings)))
     except StartRefused as error:
         logging.getLogger("bot.ops.datafile").critical("refusing to start: %s", error)
         return EXIT_REFUSED
+    except InvalidToken:
+        logging.getLogger("bot.runtime").critical(
+            "Telegram refused the bot token at start-up (revoked? see @BotFather)")
+        return EXIT_TOKEN_REFUSED
 
 
 if __name__ == "__main__":

@@ -105,6 +105,10 @@ def register_handlers(app: BotApplication) -> None:
     router and the liaisons' intake, and the catch-alls last.
     """
     guard.register(app)
+    # the review desk's question (a return's reason, a comment) before every other
+    # conversation: while it is open, the next text answers it, even from a coordinator who
+    # is also a liaison in the middle of sending; another command gets "reply or /cancel"
+    review_remarks.register_conversation(app)
     registration.register(app)
     replacement.register(app)
     setup.register(app)
@@ -115,8 +119,7 @@ def register_handlers(app: BotApplication) -> None:
     definitions.register(app)
     events.register_conversation(app)
     sending.register_conversation(app)
-    # the review desk (bot/review/): its conversation before the common commands (/cancel)
-    review_remarks.register_conversation(app)
+    # the review desk (bot/review/): the card's commands and buttons
     review_desk.register(app)
     common.register_commands(app)
     coordinators.register(app)
@@ -160,8 +163,9 @@ async def on_startup(app: BotApplication) -> None:
     await commands.publish_defaults(app.bot, services.texts, services.settings.language)
     if not shared_database(services):      # on PostgreSQL the leader does (bot.scale)
         await lead(app)
-    # issue 13: albums a stop left waiting armed again
-    await albums.arm_waiting(app, at_start=True)
+    # issue 13: albums a stop left waiting armed again (on PostgreSQL another process may
+    # hold a claim: it is not released, its lease runs out if that process died)
+    await albums.arm_waiting(app, at_start=not shared_database(services))
     datafile.start_watch(app)
     # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time

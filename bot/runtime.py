@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 64
 MAX_BACKOFF_SECONDS = 30.0
+EXIT_TOKEN_REFUSED = 5          # 401 from Telegram: systemd restarts (and alerts), a person acts
 MARK_DELAY = 0.02
 MAX_REPLAYS = 1          # an update cut short again while replayed alone is set aside
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -116,6 +117,10 @@ class DurablePoller:
         """Store a batch in the inbox (one transaction), then hand each new one on.
         ``raw``: the updates' JSON as received (else it is made from the objects)."""
         parsed = {update.update_id: update for update in updates}
+        pacer = getattr(self.app.bot.rate_limiter, "pacer", None)
+        for update in updates:
+            if pacer is not None and update.effective_chat is not None:
+                pacer.person_acted(update.effective_chat.id)   # as it arrives (ratelimit)
         texts = raw or [json.dumps(update.to_dict(), ensure_ascii=False) for update in updates]
         batch = [StoredUpdate(update.update_id,
                               update.effective_chat.id if update.effective_chat else None,
@@ -129,7 +134,10 @@ class DurablePoller:
             self._dispatch(stored, parsed[stored.update_id])
 
     async def _poll(self) -> None:
-        await self._delete_webhook()
+        try:
+            await self._delete_webhook()
+        except InvalidToken:
+            return          # token_refused is set: the process stops
         offset = await self.inbox.next_offset()
         backoff = 0.5
         while True:
@@ -144,8 +152,9 @@ class DurablePoller:
                 await asyncio.sleep(retry_seconds(error))
                 continue
             except InvalidToken:
-                log.critical("the bot token was refused; stopping to poll")
-                raise
+                log.critical("the bot token was refused (401: revoked?); stopping")
+                self.app.bot_data.token_refused.set()
+                return
             except Conflict as error:
                 if "webhook is active" in str(error):
                     log.warning("getUpdates refused: a webhook was set on this token since "
@@ -177,7 +186,8 @@ class DurablePoller:
                 await self.app.bot.delete_webhook(drop_pending_updates=False)
                 return
             except InvalidToken:
-                log.critical("the bot token was refused; stopping to poll")
+                log.critical("the bot token was refused (401: revoked?); stopping")
+                self.app.bot_data.token_refused.set()
                 raise
             except TelegramError as error:
                 log.warning("deleteWebhook failed (%s); retrying in %.1f s", error, backoff)
@@ -385,13 +395,18 @@ async def serve(app: BotApplication) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     halted = app.bot_data.halted
+    refused = app.bot_data.token_refused
     async with running(app, poll_timeout=30):
-        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(halted.wait())]
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(halted.wait()),
+                 asyncio.create_task(refused.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in waits:
             task.cancel()
     if halted.is_set():
         log.critical("stopped: the database file was lost")
         return datafile.EXIT_DATABASE_LOST
+    if refused.is_set():
+        log.critical("stopped: Telegram refused the bot token (revoked? see @BotFather)")
+        return EXIT_TOKEN_REFUSED
     log.info("stopped")
     return 0

@@ -48,7 +48,8 @@ class BotProcess:
         env.update(self.extra_env)
         return env
 
-    async def start(self, wait_ready: float = 20.0, prefix: Sequence[str] | None = None) -> None:
+    async def start(self, wait_ready: float = 20.0, prefix: Sequence[str] | None = None,
+                    polls: bool = True) -> None:
         """Start (``prefix``: this run's wrapper, else the one given at construction) and
         wait until the bot polls: it logged its start-up (so a SIGTERM from now on is a clean
         stop) and a getUpdates reached the sandbox. The log line is needed too: a killed
@@ -63,7 +64,7 @@ class BotProcess:
                 env=self.env(), stdout=asyncio.subprocess.DEVNULL, stderr=log,
             )
         deadline = asyncio.get_running_loop().time() + wait_ready
-        while self._polls() <= polls_before or \
+        while (polls and self._polls() <= polls_before) or \
                 STARTED_LINE not in self._logged_since(log_offset):
             if self.process.returncode is not None:
                 raise AssertionError(f"bot exited with {self.process.returncode}: "

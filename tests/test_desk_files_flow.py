@@ -10,7 +10,6 @@ import zipfile
 from datetime import datetime, timedelta
 from urllib.parse import unquote
 
-import pytest
 from docx import Document
 from openpyxl import load_workbook
 from PIL import Image
@@ -163,8 +162,6 @@ async def seeded_time(desk, unit: str, week: int) -> datetime:
     return sent.astimezone(TZ)
 
 
-@pytest.mark.xfail(reason="issue 14: export parts are sent back to back, over the sandbox's "
-                          "per-chat pacing (bucket of 10, then 1 a second)", strict=True)
 async def test_export_all_holds_every_stored_file_once_and_splits_into_parts(desk, sandbox,
                                                                            admin):
     seeded = desk.seeded

@@ -25,8 +25,11 @@ def clock(sandbox) -> Clock:
     return moment
 
 
+pytestmark = pytest.mark.both_backends
+
+
 @pytest.fixture
-async def bot(sandbox, tmp_path, clock):
+async def bot(sandbox, tmp_path, clock, database_url):
     under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
     await under_test.start()
     yield under_test

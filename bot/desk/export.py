@@ -39,7 +39,9 @@ from bot.media.paths import media_file
 from bot.storage.models import Liaison, Unit
 from bot.storage.submissions import DeskItem
 
-PART_BYTES = 49 * 1024 * 1024          # a part and its multipart envelope stay under 50 MB
+# Telegram's "50 MB" for an upload is 50,000,000 bytes (the sandbox refuses more, as the Bot
+# API server does); a part and its multipart envelope stay well under it
+PART_BYTES = 49_000_000
 COPY_CHUNK = 1024 * 1024
 UNIT_FOLDER_LIMIT = 40                  # characters: the whole path stays under 260
 EXTENSIONS = {"photo": ".jpg", "video": ".mp4"}

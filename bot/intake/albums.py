@@ -106,7 +106,11 @@ async def _settle(context: BotContext) -> None:
     handler = context.bot_data.album_handlers[found.purpose]
     await handler(context, found.chat_id, found.person_id,
                   [Incoming.from_json(part) for _, part in found.parts], found.data)
-    await context.application.update_persistence()     # a burst waiting for a choice
+    # a burst waiting for a choice is in the user's data: write it before the next update,
+    # which on PostgreSQL reads the user's data back from the database (bot.scale.shared).
+    # python-telegram-bot marks a job's user for writing only after the job returns.
+    context.application.mark_data_for_update_persistence(user_ids=found.person_id)
+    await context.application.update_persistence()
     if await storage.albums.finish(found.id, message_ids):
         _arm(context.job_queue, Waiting(chat_id, found.person_id, group, time.time()))
 

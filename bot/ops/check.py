@@ -194,13 +194,12 @@ async def database(settings: Settings) -> Line:
             state = f"schema {version}" + ("" if version == latest else
                                            f", migrated to {latest} at the next start")
             if version < latest:
-                return Line(OK, "database", f"SQLite {path}: {state}, quick_check ok")
+                return Line(OK, "database", f"{state}, quick_check ok; SQLite {path}")
             held = maintenance.counts(conn)
-            return Line(OK, "database", f"SQLite {path}: {state}, quick_check ok; "
-                                        f"{held.units} units, "
+            return Line(OK, "database", f"{state}, quick_check ok; {held.units} units, "
                                         f"{held.liaisons} liaisons, {held.submissions} "
                                         f"submissions, {held.pending_outbox} messages waiting "
-                                        "in the outbox")
+                                        f"in the outbox; SQLite {path}")
         finally:
             conn.close()
 
@@ -285,6 +284,60 @@ async def time_zone(settings: Settings) -> Line:
             return Line(WARN, "time zone", f"{text}; the {year} campaign's deadlines are in "
                                            f"{other}")
     return Line(OK, "time zone", text)
+
+
+async def processes(settings: Settings) -> Line:
+    """The bot processes on this database (their heartbeat rows) and which one leads."""
+    from datetime import UTC, timedelta
+
+    from bot.kernel.clock import from_iso, to_iso
+    from bot.storage.processes import GONE_AFTER
+
+    now = datetime.now(UTC)
+    since = to_iso(now - timedelta(days=1))
+
+    def read(conn) -> list[tuple]:
+        return maintenance.recent_processes(conn, since)
+
+    def read_file() -> list[tuple]:
+        conn = _open(settings)
+        try:
+            return read(conn)
+        finally:
+            conn.close()
+
+    if settings.uses_postgres:
+        try:
+            rows = await _read_postgres(settings, read)
+        except asyncpg.UndefinedTableError:
+            rows = []
+    elif settings.database_path.exists():
+        rows = await asyncio.to_thread(read_file)
+    else:
+        rows = []
+    running, gone = [], []
+    leader = None
+    for process_id, leads, handled, beat_at, stopped_at in rows:
+        age = int((now - from_iso(beat_at)).total_seconds())
+        if stopped_at is not None:
+            continue
+        if now - from_iso(beat_at) > GONE_AFTER:
+            gone.append(f"{process_id} (last beat {age // 60} min ago)")
+            continue
+        if leads:
+            leader = process_id
+        running.append(f"{process_id}{' leader' if leads else ''} (beat {age} s ago, "
+                       f"{handled} updates)")
+    if not running:
+        text = "none running"
+        return Line(OK, "processes", text + (f"; gone without stopping: {', '.join(gone)}"
+                                             if gone else ""))
+    text = f"{len(running)} running: " + ", ".join(running)
+    if gone:
+        text += f"; gone without stopping: {', '.join(gone)}"
+    if leader is None:
+        return Line(WARN, "processes", text + "; none leads (a takeover under way?)")
+    return Line(OK, "processes", text)
 
 
 async def _answers(url: str, proxies: EnvironmentProxies) -> str:
@@ -381,8 +434,8 @@ async def webhook(settings: Settings) -> Line:
                                  f"{settings.webhook_url}")
 
 
-CHECKS: tuple[Check, ...] = (token, data_folder, database, media_store, time_zone, local_api,
-                             proxy, cjk_font, webhook)
+CHECKS: tuple[Check, ...] = (token, data_folder, database, processes, media_store, time_zone,
+                             local_api, proxy, cjk_font, webhook)
 
 
 async def run_checks(settings: Settings, checks: Sequence[Check] = CHECKS) -> list[Line]:

@@ -144,6 +144,7 @@ class Sender:
                     self._queue.appendleft(row)
                     break
                 self._chat_ready[row.chat_id] = float("inf")   # busy until this send is done
+                self.pacer.take_chat(row.chat_id)     # the chat's budget, shared with replies
                 self._in_flight[row.id] = asyncio.create_task(self._deliver(row))
                 if self._sent and self._marking is None:
                     self._marking = asyncio.create_task(self._mark_soon())
@@ -162,10 +163,10 @@ class Sender:
         or None and how long to wait before looking again."""
         now = time.monotonic()
         if self._held:
-            ready = [row for row in self._held if self._chat_ready.get(row.chat_id, 0.0) <= now]
+            ready = [row for row in self._held if self._ready_at(row.chat_id) <= now]
             if ready:
                 self._held = [row for row in self._held
-                              if self._chat_ready.get(row.chat_id, 0.0) > now]
+                              if self._ready_at(row.chat_id) > now]
                 self._queue.extendleft(reversed(ready))
         if len(self._queue) <= self.batch // 2:
             self._start_refill()
@@ -173,16 +174,22 @@ class Sender:
             await asyncio.gather(self._refill, return_exceptions=True)
         while self._queue:
             row = self._queue.popleft()
-            if self._chat_ready.get(row.chat_id, 0.0) <= time.monotonic():
+            if self._ready_at(row.chat_id) <= time.monotonic():
                 return row, 0.0
             self._held.append(row)
         wait = IDLE_POLL_SECONDS
         if self._retry_at:
             wait = min(wait, min(self._retry_at.values()) - now)
         for row in self._held:
-            ready = self._chat_ready.get(row.chat_id, 0.0)
+            ready = self._ready_at(row.chat_id)
             wait = min(wait, ready - now if ready != float("inf") else IDLE_POLL_SECONDS)
         return None, max(wait, 0.01)
+
+    def _ready_at(self, chat_id: int) -> float:
+        """When a message to this chat may go: its last one done ``chat_interval`` ago and
+        the chat's budget (bot.ptb.ratelimit: replies to the chat draw on it too)."""
+        return max(self._chat_ready.get(chat_id, 0.0),
+                   time.monotonic() + self.pacer.chat_wait(chat_id))
 
     def _start_refill(self) -> None:
         now = time.monotonic()

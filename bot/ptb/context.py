@@ -31,7 +31,7 @@ class Services:
     clock: Clock = system_clock
     sender: Sender | None = None
     schedule_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    export_part_bytes: int = 49 * 1024 * 1024   # uploads stay under Telegram's 50 MB
+    export_part_bytes: int = 49_000_000   # bot.desk.export.PART_BYTES: under 50,000,000 bytes
     media: MediaStore | None = None
     # bot.intake.albums: who takes a settled album, by purpose ('intake', 'event')
     album_handlers: dict = field(default_factory=dict)
@@ -41,6 +41,8 @@ class Services:
     halted: asyncio.Event = field(default_factory=asyncio.Event)
     # bot.scale.shared.Cluster: leadership and the shared inbox (issue 18); None in a bare app
     cluster: object | None = None
+    # bot.runtime: Telegram refused the token (401: revoked); the process exits non-zero
+    token_refused: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

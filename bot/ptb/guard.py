@@ -41,9 +41,6 @@ async def identify(update: Update, context: BotContext) -> None:
             not (update.message or update.edited_message or update.callback_query):
         log.info("ignoring update %s (not a private message, edit or press)", update.update_id)
         raise ApplicationHandlerStop
-    pacer = getattr(context.bot.rate_limiter, "pacer", None)
-    if pacer is not None:
-        pacer.person_acted(chat.id)        # a reply to a person's step is not a burst
     context.person, _ = await context.storage.people.seen(
         user.id, chat.id, user.full_name, user.username,
         language_for(update, context.settings.language),

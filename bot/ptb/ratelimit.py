@@ -179,6 +179,16 @@ class Pacer:
                 self._chat_tokens[chat_id] = (tokens, now)
                 await asyncio.sleep((1.0 - tokens) / CHAT_RATE)
 
+    def chat_wait(self, chat_id: int | str) -> float:
+        """Seconds until this chat's budget holds a message (0: now)."""
+        tokens = self._chat_refilled(chat_id, self._monotonic())
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / CHAT_RATE
+
+    def take_chat(self, chat_id: int | str) -> None:
+        """A message to this chat goes now (the outbox checked :meth:`chat_wait` first)."""
+        now = self._monotonic()
+        self._chat_tokens[chat_id] = (self._chat_refilled(chat_id, now) - 1.0, now)
+
     def person_acted(self, chat_id: int | str) -> None:
         """A message or press from this chat: a person took time to write it."""
         now = self._monotonic()

@@ -47,6 +47,7 @@ ALBUM_MAX = 10                       # Telegram's album: 2 to 10 media
 UPLOAD_MAX = 10 * 1024 * 1024        # a photo uploaded from the store: Telegram's limit
 LIST_PAGE = 10                       # unit buttons per list page
 LIST_ROW = 2                         # unit buttons per row
+CARD_TEXT_CHARS = 10_000             # of texts and captions on a card: three messages at most
 
 
 def _scope_of(desk: Desk, deliverable_id: int, period: str | None) -> Scope | None:
@@ -134,16 +135,26 @@ async def show_card(context: BotContext, chat_id: int, desk: Desk, scope: Scope,
 
 
 def _texts(context: BotContext, items: list[Item]) -> list[str]:
+    """The texts, captions and file names, at most ``CARD_TEXT_CHARS`` characters of text
+    (a card is a few messages, never dozens); what is left is counted."""
     lines = []
+    room = CARD_TEXT_CHARS
+    left = 0
     for item in items:
-        if item.kind == "text" and item.text:
-            lines.append(context.t("review.card_text", text=item.text))
-        elif item.kind == "document":
+        if item.kind == "document":
             lines.append(context.t("review.card_file", name=item.file_name or "—"))
-            if item.text:
-                lines.append(context.t("review.card_caption", text=item.text))
-        elif item.text:
-            lines.append(context.t("review.card_caption", text=item.text))
+        if not item.text:
+            continue
+        if room <= 0:
+            left += len(item.text)
+            continue
+        text = item.text[:room]
+        left += len(item.text) - len(text)
+        room -= len(text)
+        lines.append(context.t("review.card_text" if item.kind == "text"
+                               else "review.card_caption", text=text))
+    if left:
+        lines.append(context.t("review.card_text_more", count=left))
     return lines
 
 

@@ -170,8 +170,9 @@ class Cluster:
         if got:
             log.info("this process (%s) leads: it polls, schedules and sends", self.id)
             self.leading = True
-            await self.on_lead()
             await self._beat()
+            await self.storage.processes.lead(self.id)
+            await self.on_lead()
 
     async def _lead_loop(self) -> None:
         while True:
@@ -285,6 +286,9 @@ def _conversation_handlers(app: BotApplication) -> list[ConversationHandler]:
 async def refresh(app: BotApplication, update: Update) -> None:
     """Read what another process may have changed into this one's memory: the persistent
     conversations' states for this update's keys and the user's data (one read)."""
+    # first write what this process changed and python-telegram-bot marked only after the
+    # fact (a job's user data: an album's question waiting for the answer)
+    await app.update_persistence()
     wanted: dict[tuple[str, str], tuple[ConversationHandler, tuple]] = {}
     for handler in _conversation_handlers(app):
         try:

@@ -59,7 +59,8 @@ class Liaisons:
     def _may_keep(self, drops_before_load: int) -> bool:
         """Whether a load may be cached: no write began or ended while it ran, and it was not
         read inside a transaction (which could still roll back)."""
-        return drops_before_load == self._drops and not self.db.in_transaction
+        return drops_before_load == self._drops and not self.db.in_transaction and \
+            getattr(self.db, "dialect", "sqlite") == "sqlite"   # PostgreSQL: N processes write
 
     async def get(self, liaison_id: int) -> Liaison | None:
         row = await self.db.fetchone("SELECT * FROM liaison WHERE id = ?", (liaison_id,))

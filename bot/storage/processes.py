@@ -42,6 +42,13 @@ class Processes:
             "beat_at = excluded.beat_at, leader = excluded.leader, handled = excluded.handled",
             (process_id, host, pid, to_iso(started_at), now, int(leader), handled))
 
+    async def lead(self, process_id: str) -> None:
+        """This process holds the leader's lock: no other row says it leads (a killed
+        leader's row still would)."""
+        await self.db.execute("UPDATE bot_process SET leader = (CASE WHEN id = ? THEN 1 "
+                              "ELSE 0 END) WHERE leader = 1 OR id = ?",
+                              (process_id, process_id))
+
     async def stopped(self, process_id: str, handled: int) -> None:
         await self.db.execute(
             "UPDATE bot_process SET stopped_at = ?, leader = 0, handled = ? WHERE id = ?",
