@@ -194,13 +194,12 @@ async def database(settings: Settings) -> Line:
             state = f"schema {version}" + ("" if version == latest else
                                            f", migrated to {latest} at the next start")
             if version < latest:
-                return Line(OK, "database", f"SQLite {path}: {state}, quick_check ok")
+                return Line(OK, "database", f"{state}, quick_check ok; SQLite {path}")
             held = maintenance.counts(conn)
-            return Line(OK, "database", f"SQLite {path}: {state}, quick_check ok; "
-                                        f"{held.units} units, "
+            return Line(OK, "database", f"{state}, quick_check ok; {held.units} units, "
                                         f"{held.liaisons} liaisons, {held.submissions} "
                                         f"submissions, {held.pending_outbox} messages waiting "
-                                        "in the outbox")
+                                        f"in the outbox; SQLite {path}")
         finally:
             conn.close()
 
