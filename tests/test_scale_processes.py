@@ -126,7 +126,9 @@ async def test_two_processes_lose_nothing_when_the_leader_is_killed_twice(sandbo
             distinct = [text for index, text in enumerate(texts)
                         if index == 0 or text != texts[index - 1]]
             assert len(distinct) == 3, texts
-            assert "3 张图片" in distinct[0] and "1 张图片" in distinct[1], texts
+            # the album's window may close after the next photo's receipt (a failover)
+            assert sorted("3 张图片" in text for text in distinct) == [False, False, True]
+            assert sum("1 张图片" in text for text in distinct) == 1, texts
             repeats += len(texts) - 3
         assert repeats <= 3 * LIAISONS     # at most one per chat in flight at each kill
         # every item stored once
