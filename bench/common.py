@@ -41,7 +41,8 @@ def peak_rss_kb(pid: int) -> int:
     return 0
 
 
-async def seed_liaisons(database: Path, count: int, first_user_id: int = 100_000) -> list[int]:
+async def seed_liaisons(database: Path | str, count: int,
+                        first_user_id: int = 100_000) -> list[int]:
     """``count`` units, each with an active liaison; returns the liaisons' user ids."""
     storage = Storage(database)
     await storage.open()

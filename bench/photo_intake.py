@@ -1,7 +1,11 @@
 """200 liaisons each send a 230 KB photo at once: bot CPU per photo end to end (download,
 hash, store, thumbnail, receipt; goal <= 5 ms), photos per second, receipt latency p50/p95.
 
-    python bench/photo_intake.py [--liaisons 200]
+    python bench/photo_intake.py [--liaisons 200] [--postgres [URL]] [--processes N]
+
+``--postgres``: on a fresh schema of that server's database (default the tests' one,
+``postgresql://127.0.0.1/test``), with ``--processes`` bot processes sharing it (issue 18:
+CPU per photo summed over all of them, goal <= 1.2x the single SQLite process's).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import random
 import tempfile
 import time
@@ -19,6 +24,7 @@ from PIL import Image
 from update_throughput import cpu_seconds, seed
 
 from bot.sandbox import FakeTelegram
+from tests import backends
 from tests.processes import BotProcess
 
 
@@ -35,8 +41,13 @@ def photo(seed_value: int, size: int = 230 * 1024) -> bytes:
         side += 20
 
 
-async def main(liaisons: int) -> None:
-    print(f"machine: {machine()}; {liaisons} liaisons, one photo each")
+async def main(liaisons: int, postgres: str | None, count: int) -> None:
+    backend = f"PostgreSQL, {count} process(es)" if postgres else "SQLite, 1 process"
+    print(f"machine: {machine()}; {liaisons} liaisons, one photo each; {backend}")
+    schema = None
+    if postgres:
+        os.environ["BOT_TEST_POSTGRES_URL"] = postgres
+        schema, postgres = await backends.fresh_schema()
     photos = [photo(n) for n in range(liaisons)]
     print(f"photo size: {sum(map(len, photos)) / len(photos) / 1024:.0f} KB average")
     sandbox = FakeTelegram()
@@ -45,13 +56,18 @@ async def main(liaisons: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
-        user_ids = await seed(data_dir, liaisons)
-        process = BotProcess(sandbox, data_dir, [1])
-        await process.start()
+        user_ids = await seed(data_dir, liaisons, postgres)
+        env = {"BOT_DATABASE_URL": postgres} if postgres else {}
+        processes = []
+        for number in range(count if postgres else 1):
+            process = BotProcess(sandbox, data_dir, [1], extra_env=env)
+            process.log_path = Path(tmp) / f"bot{number}.log"
+            await process.start(polls=number == 0)
+            processes.append(process)
         users = [sandbox.user(user_id, f"联络员{n}") for n, user_id in enumerate(user_ids)]
         await wait_quiet(sandbox, quiet=2.0)
         earlier = {user.id: len(user.messages) for user in users}
-        cpu_before = cpu_seconds(process.process.pid)
+        cpu_before = sum(cpu_seconds(process.process.pid) for process in processes)
         sent_at = {}
         started = time.monotonic()
         for user, data in zip(users, photos, strict=True):
@@ -64,10 +80,13 @@ async def main(liaisons: int) -> None:
                     latencies[user.id] = time.monotonic() - sent_at[user.id]
             await asyncio.sleep(0.005)
         finished = time.monotonic()
-        cpu = cpu_seconds(process.process.pid) - cpu_before
+        cpu = sum(cpu_seconds(process.process.pid) for process in processes) - cpu_before
         stored = len(list((data_dir / "media").glob("??/*")))
-        await process.stop()
+        for process in processes:
+            await process.stop()
     await sandbox.stop()
+    if schema:
+        await backends.drop_schema(schema)
     values = list(latencies.values())
     print(f"receipts {len(values)} of {liaisons}; files in the store: {stored} "
           f"(photos and thumbnails)")
@@ -79,4 +98,7 @@ async def main(liaisons: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--liaisons", type=int, default=200)
-    asyncio.run(main(parser.parse_args().liaisons))
+    parser.add_argument("--postgres", nargs="?", const="postgresql://127.0.0.1/test")
+    parser.add_argument("--processes", type=int, default=1)
+    args = parser.parse_args()
+    asyncio.run(main(args.liaisons, args.postgres, args.processes))

@@ -34,9 +34,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def seed(data_dir: Path, liaisons: int) -> list[int]:
-    ids = await seed_liaisons(data_dir / "bot.sqlite3", liaisons)
-    storage = Storage(data_dir / "bot.sqlite3")
+async def seed(data_dir: Path, liaisons: int, database: str | None = None) -> list[int]:
+    """``database``: a PostgreSQL URL (else the data folder's SQLite file)."""
+    target = database or data_dir / "bot.sqlite3"
+    ids = await seed_liaisons(target, liaisons)
+    storage = Storage(target)
     await storage.open()
     today = date.today()
     # a weekly period open today, whatever the date, due tomorrow (nothing is prompted or
@@ -96,7 +98,10 @@ async def run_echo(sandbox: FakeTelegram, user_ids: list[int],
 
 async def run_ours(sandbox: FakeTelegram, data_dir: Path, user_ids: list[int],
                    messages: int, send_rate: int) -> tuple[float, float]:
-    process = BotProcess(sandbox, data_dir, [1], extra_env={"BOT_SEND_RATE": str(send_rate)})
+    env = {"BOT_SEND_RATE": str(send_rate)}
+    if send_rate > 30:          # only paid broadcasts go faster (replies beyond 30/s too)
+        env["BOT_PAID_BROADCAST"] = "true"
+    process = BotProcess(sandbox, data_dir, [1], extra_env=env)
     await process.start()
     await wait_quiet(sandbox, quiet=1.5)
     before, cpu = len(sandbox.sent), cpu_seconds(process.process.pid)

@@ -11,7 +11,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot import __version__
-from bot.config import ConfigError, data_dir_from, environment, load_settings, log_level_from
+from bot.config import (
+    POSTGRES_SCHEMES,
+    ConfigError,
+    data_dir_from,
+    database_url_from,
+    environment,
+    load_settings,
+    log_level_from,
+)
 from bot.ops import logs
 
 COMMANDS = {
@@ -78,6 +86,18 @@ def main(argv: list[str] | None = None) -> int:
         from bot.ops import check
 
         return check.main()
+    if command in ("backup", "restore"):
+        try:
+            url = database_url_from(merged)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if url and url.startswith(POSTGRES_SCHEMES):
+            how = "back it up with pg_dump -Fc" if command == "backup" else \
+                "restore it with pg_restore"
+            print(f"{command}: the database is PostgreSQL (BOT_DATABASE_URL): {how}, and copy "
+                  "the media folder with rsync (README: Scale-out, Backups)", file=sys.stderr)
+            return 2
     if command == "backup":
         from bot.ops import backup
 

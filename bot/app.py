@@ -45,7 +45,7 @@ TELEGRAM_API = "https://api.telegram.org/bot"     # python-telegram-bot's defaul
 
 
 def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication:
-    storage = Storage(settings.database_path, clock)
+    storage = Storage(settings.database, clock)
     pacer = pacer_for(settings)
     # the bot is built here, not by the builder: a TelegramBot takes Telegram's harmless
     # refusals (an edit that changes nothing, a callback answer too late) in one place
@@ -57,7 +57,7 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
         get_updates_request=AiohttpRequest(connection_pool_size=1),
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone,
                           link_preview_options=LinkPreviewOptions(is_disabled=True)),
-        rate_limiter=PacedRateLimiter(pacer))
+        rate_limiter=PacedRateLimiter(pacer, paid_broadcast=settings.paid_broadcast))
     builder = (
         ApplicationBuilder()
         .bot(telegram_bot)
@@ -83,14 +83,17 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
 
 
 def pacer_for(settings: Settings) -> Pacer:
-    """Up to Telegram's 30 a second: the outbox at ``BOT_SEND_RATE`` − 0.5, evenly, and no
-    more than ``BOT_SEND_RATE`` sends of any kind in a second. Faster (paid broadcasts, up
-    to 1,000): 3 % under the rate, 1.5 % under it in any second (room for the requests'
-    jitter on the way), replies (not paid) still under 30 a second."""
+    """Up to Telegram's 30 a second: the outbox at ``BOT_SEND_RATE`` − 1, evenly, and no
+    more than that many sends of any kind in a second (one message of room: half of one
+    drew 429s whenever a busy machine held requests up for a few tens of milliseconds).
+    Faster (paid broadcasts, up to 1,000): 4 % under the rate, at most 97 % of it in any
+    second; with the sender's sends in flight (``per_second / 40``: 24 at 960), what
+    Telegram may count in one second after requests were held up on the way stays under
+    the rate. Replies beyond 30 in a second go as paid broadcasts (`PacedRateLimiter`)."""
     rate = settings.send_rate
     if rate <= FREE_SEND_RATE:
-        return Pacer(per_second=rate - 0.5, window_cap=int(rate))
-    return Pacer(per_second=rate * 0.97, window_cap=int(rate * 0.985),
+        return Pacer(per_second=max(rate - 1, 0.5), window_cap=max(int(rate) - 1, 1))
+    return Pacer(per_second=rate * 0.96, window_cap=int(rate * 0.97),
                  reply_cap=FREE_SEND_RATE)
 
 
@@ -102,6 +105,10 @@ def register_handlers(app: BotApplication) -> None:
     router and the liaisons' intake, and the catch-alls last.
     """
     guard.register(app)
+    # the review desk's question (a return's reason, a comment) before every other
+    # conversation: while it is open, the next text answers it, even from a coordinator who
+    # is also a liaison in the middle of sending; another command gets "reply or /cancel"
+    review_remarks.register_conversation(app)
     registration.register(app)
     replacement.register(app)
     setup.register(app)
@@ -112,8 +119,7 @@ def register_handlers(app: BotApplication) -> None:
     definitions.register(app)
     events.register_conversation(app)
     sending.register_conversation(app)
-    # the review desk (bot/review/): its conversation before the common commands (/cancel)
-    review_remarks.register_conversation(app)
+    # the review desk (bot/review/): the card's commands and buttons
     review_desk.register(app)
     common.register_commands(app)
     coordinators.register(app)
@@ -155,12 +161,11 @@ async def on_startup(app: BotApplication) -> None:
     # the holiday calendars take ~0.3 s to build: not on the event loop at the first deadline
     await asyncio.to_thread(warm_holidays, services.clock().year)
     await commands.publish_defaults(app.bot, services.texts, services.settings.language)
-    await services.sender.start()
-    await jobs.rebuild(app)
-    await jobs.tick(app)   # catch up on what came due while the bot was not running
-    # issue 13: albums a stop left waiting armed again; the sweep of files left pending
-    await albums.arm_waiting(app, at_start=True)
-    pending.start(app)
+    if not shared_database(services):      # on PostgreSQL the leader does (bot.scale)
+        await lead(app)
+    # issue 13: albums a stop left waiting armed again (on PostgreSQL another process may
+    # hold a claim: it is not released, its lease runs out if that process died)
+    await albums.arm_waiting(app, at_start=not shared_database(services))
     datafile.start_watch(app)
     # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time
@@ -171,6 +176,32 @@ async def on_startup(app: BotApplication) -> None:
              "%d liaisons, %d messages pending in the outbox", app.bot.username, __version__,
              await services.storage.db.schema_version(), settings.data_dir.resolve(),
              settings.timezone.key, held.units, held.liaisons, held.pending_outbox)
+
+
+def shared_database(services) -> bool:
+    """Several processes may share this database (PostgreSQL): only the leader polls,
+    schedules and sends."""
+    return getattr(services.storage.db, "dialect", "sqlite") == "postgresql"
+
+
+async def lead(app: BotApplication) -> None:
+    """The leader's work: drain the outbox, the schedule's jobs, the start-up catch-up, the
+    sweep of files left pending (SQLite: at start-up; PostgreSQL: on taking the lead)."""
+    services = app.bot_data
+    await services.sender.start()
+    await jobs.rebuild(app)
+    await jobs.tick(app)   # catch up on what came due while no leader ran
+    pending.start(app)     # issue 13: the sweep of files left pending
+
+
+async def step_down(app: BotApplication) -> None:
+    """Stop the leader's work (a stop; on PostgreSQL another process takes it over)."""
+    services = app.bot_data
+    await services.sender.stop()
+    if app.job_queue is not None:
+        for job in app.job_queue.jobs():
+            if job.name and job.name.startswith((jobs.JOB_PREFIX, pending.SWEEP_JOB)):
+                job.schedule_removal()
 
 
 async def on_stop(app: BotApplication) -> None:

@@ -19,6 +19,18 @@ PAID_SEND_RATE = 1000             # with paid broadcasts (allow_paid_broadcast)
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")   # Telegram's secret_token
 DATABASE_FILE = "bot.sqlite3"     # in the data folder
 MEDIA_FOLDER = "media"            # in the data folder
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_url_from(merged: Mapping[str, str]) -> str | None:
+    """``BOT_DATABASE_URL``: unset or ``sqlite:///path`` (SQLite), ``postgresql://…``."""
+    url = merged.get("BOT_DATABASE_URL", "").strip()
+    if not url:
+        return None
+    if not url.startswith(("sqlite:///", *POSTGRES_SCHEMES)):
+        raise ConfigError("BOT_DATABASE_URL must start with sqlite:/// or postgresql://, "
+                          f"got {url.split(':', 1)[0]!r}")
+    return url
 
 
 class ConfigError(Exception):
@@ -36,6 +48,7 @@ class Settings:
     file_base_url: str | None = None
     send_rate: float = 30.0   # messages a second, all chats together (Telegram: about 30)
     office_name: str | None = None   # the organising office: the 落款 of the bot's documents
+    database_url: str | None = None  # BOT_DATABASE_URL: sqlite:///path or postgresql://…
     # issue 13: how often files left pending are retried (and lapsed albums picked up)
     retry_seconds: float = 60.0
     # issue 13: start on an empty database although the media store holds files
@@ -52,7 +65,19 @@ class Settings:
 
     @property
     def database_path(self) -> Path:
+        """The SQLite file (``sqlite:///path`` or the data folder's); see ``database``."""
+        if self.database_url and self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url[len("sqlite:///"):])
         return self.data_dir / DATABASE_FILE
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url) and self.database_url.startswith(POSTGRES_SCHEMES)
+
+    @property
+    def database(self) -> Path | str:
+        """What :class:`bot.storage.Storage` opens: the PostgreSQL URL or the SQLite file."""
+        return self.database_url if self.uses_postgres else self.database_path
 
     @property
     def media_dir(self) -> Path:
@@ -197,6 +222,7 @@ def load_settings(
         api_base_url=merged.get("TELEGRAM_API_BASE_URL", "").strip() or None,
         file_base_url=merged.get("TELEGRAM_FILE_BASE_URL", "").strip() or None,
         office_name=merged.get("BOT_OFFICE_NAME", "").strip() or None,
+        database_url=database_url_from(merged),
         paid_broadcast=paid_broadcast,
         webhook_url=webhook_url,
         webhook_listen=webhook_listen,

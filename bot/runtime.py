@@ -10,6 +10,12 @@ order; different chats are handled concurrently.
 handled: one write for many updates under load. An update handled in the instant before a
 crash may therefore be handled again at start-up; intake ignores a message it has recorded.
 
+Poison (issue 13): the updates found unhandled at start-up are replayed one at a time, before
+polling, each with its attempt counted in the inbox before it starts and marked handled at
+once after it; so when the process dies during a replay, that update is the one it died on.
+One found unhandled again (it was cut short twice: first among the others, then alone) is
+set aside (``inbox.poisoned_at``), logged, and its sender told; it is never replayed again.
+
 With ``BOT_WEBHOOK_URL`` set, Telegram pushes the updates instead: `WebhookServer` serves the
 URL's path (aiohttp), refuses a request without the right ``X-Telegram-Bot-Api-Secret-Token``
 with 403, stores the update in the inbox and answers 200 at once (a failed store answers 500,
@@ -45,6 +51,7 @@ MAX_CONCURRENT_UPDATES = 64
 MAX_BACKOFF_SECONDS = 30.0
 EXIT_TOKEN_REFUSED = 5          # 401 from Telegram: systemd restarts (and alerts), a person acts
 MARK_DELAY = 0.02
+MAX_REPLAYS = 1          # an update cut short again while replayed alone is set aside
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # asked for by getUpdates and setWebhook alike: only what some handler uses (bot.ptb.guard)
 ALLOWED_UPDATES = list(GUARDED_UPDATES)
@@ -60,6 +67,9 @@ class DurablePoller:
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
         self._handled: list[int] = []
         self._marking: asyncio.Task | None = None
+        # bot.scale.shared.Cluster on PostgreSQL: the stored updates are handled from the
+        # inbox by every process, each chat under its lock; this poller only stores them
+        self.cluster = None
 
     @property
     def inbox(self):
@@ -69,11 +79,27 @@ class DurablePoller:
         """Replay what was stored and not handled; then poll (``poll``), or leave the
         feeding to `accept` (the webhook)."""
         await self.inbox.prune()
-        for stored in await self.inbox.unhandled():
-            log.info("replaying update %s stored before a stop", stored.update_id)
-            self._dispatch(stored)
+        if self.cluster is None:     # (with a cluster, the workers' claims replay them)
+            for stored in await self.inbox.unhandled():
+                if stored.attempts >= MAX_REPLAYS:
+                    await self._set_aside(stored)
+                    continue
+                log.info("replaying update %s stored before a stop", stored.update_id)
+                await self.inbox.count_attempt(stored.update_id)
+                await self._handle(stored, None, replay=True)
         if poll:
+            self.start_polling()
+
+    def start_polling(self) -> None:
+        if self._task is None:
             self._task = asyncio.create_task(self._poll(), name="durable-poller")
+
+    async def stop_polling(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -100,7 +126,11 @@ class DurablePoller:
                               update.effective_chat.id if update.effective_chat else None,
                               text)
                  for update, text in zip(updates, texts, strict=True)]
-        for stored in await self.inbox.store(batch):
+        new = await self.inbox.store(batch)
+        if self.cluster is not None:
+            await self.cluster.received(new, parsed)
+            return
+        for stored in new:
             self._dispatch(stored, parsed[stored.update_id])
 
     async def _poll(self) -> None:
@@ -169,8 +199,26 @@ class DurablePoller:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _handle(self, stored: StoredUpdate, update: Update | None) -> None:
-        """In order within the chat (the chat lock first, so waiting holds no slot)."""
+    async def _set_aside(self, stored: StoredUpdate) -> None:
+        log.error("update %s (chat %s) set aside: its handling was cut short by a crash "
+                  "%d times; it is not replayed again", stored.update_id, stored.chat_id,
+                  stored.attempts + 1)
+        await self.inbox.set_aside(stored.update_id)
+        if stored.chat_id is None or stored.chat_id < 0:
+            return
+        services = self.app.bot_data
+        person = await services.storage.people.get(stored.chat_id)
+        language = person.language if person else services.settings.language
+        try:
+            await self.app.bot.send_message(
+                stored.chat_id, services.texts.get(language, "record.set_aside"))
+        except TelegramError as error:
+            log.warning("the sender of update %s was not told: %s", stored.update_id, error)
+
+    async def _handle(self, stored: StoredUpdate, update: Update | None,
+                      replay: bool = False) -> None:
+        """In order within the chat (the chat lock first, so waiting holds no slot);
+        ``replay``: marked handled at once."""
         chat = self._chats.setdefault(stored.chat_id, _ChatTurn())
         chat.waiting += 1
         try:
@@ -181,7 +229,10 @@ class DurablePoller:
                     await self.app.process_update(update)
                 except Exception:
                     log.exception("update %s could not be handled", stored.update_id)
-                self._mark_handled(stored.update_id)
+                if replay:
+                    await self.inbox.mark_handled([stored.update_id])
+                else:
+                    self._mark_handled(stored.update_id)
         finally:
             chat.waiting -= 1
             if chat.waiting == 0:
@@ -283,14 +334,19 @@ async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[B
     await app.start()
     poller = DurablePoller(app, poll_timeout)
     webhook = WebhookServer(app, poller) if app.bot_data.settings.webhook_url else None
-    await poller.start(poll=webhook is None)
+    cluster = _cluster(app, poller, polls=webhook is None)
+    await poller.start(poll=webhook is None and (cluster is None or not cluster.shared))
     try:
+        if cluster is not None:
+            await cluster.start()
         if webhook is not None:
             await webhook.start()
         yield app
     finally:
         if webhook is not None:
             await webhook.stop()
+        if cluster is not None:
+            await cluster.stop()
         await poller.stop()
         if app.running:
             await app.stop()
@@ -299,6 +355,36 @@ async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[B
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+def _cluster(app: BotApplication, poller: DurablePoller, polls: bool):
+    """PostgreSQL: the leader's lock and the shared inbox (bot.scale.shared); the leader
+    polls (unless a webhook feeds every process) and does the work of bot.app.lead. SQLite:
+    the one process did that at start-up; only the heartbeat runs."""
+    from bot.app import lead, shared_database, step_down
+    from bot.scale.shared import Cluster
+
+    services = app.bot_data
+    if services.storage is None or not hasattr(services.storage, "processes"):
+        return None
+    shared = shared_database(services)
+
+    async def on_lead() -> None:
+        if shared:
+            await lead(app)
+            if polls:
+                poller.start_polling()
+
+    async def on_step_down() -> None:
+        if shared:
+            await poller.stop_polling()
+            await step_down(app)
+
+    cluster = Cluster(app, on_lead, on_step_down)
+    if shared:
+        poller.cluster = cluster
+        services.cluster = cluster
+    return cluster
 
 
 async def serve(app: BotApplication) -> int:

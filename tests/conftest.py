@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,8 @@ from bot.kernel.clock import Clock, system_clock
 from bot.runtime import running
 from bot.sandbox import FakeTelegram, SimUser
 from bot.sandbox.conformance import take_violations
+from tests import backends
+from tests.backends import BACKENDS, database_for
 
 ADMIN_ID = 1001
 
@@ -27,6 +30,8 @@ ADMIN_ID = 1001
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sandbox_refusals: the test makes calls Telegram refuses, on purpose")
+    config.addinivalue_line("markers", "both_backends: run on SQLite and on PostgreSQL "
+                            "(tests/backends.py)")
 
 
 def _fail_on_violations(item: pytest.Item, phase: str) -> None:
@@ -64,11 +69,13 @@ class BotUnderTest:
     """The real application, started and stopped (restarted) against the sandbox."""
 
     def __init__(self, sandbox: FakeTelegram, data_dir: Path, admin_ids: frozenset[int],
-                 clock: Clock = system_clock) -> None:
+                 clock: Clock = system_clock, database_url: str | None = None) -> None:
         self.sandbox = sandbox
+        database_url = database_url or backends.current()
         self.settings = Settings(
             token=sandbox.token, data_dir=data_dir, admin_ids=admin_ids,
             api_base_url=sandbox.api_base_url, file_base_url=sandbox.file_base_url,
+            database_url=database_url,
         )
         self.clock = clock
         self.app = None
@@ -93,6 +100,34 @@ class BotUnderTest:
         return self.app.bot_data.storage
 
 
+def pytest_generate_tests(metafunc) -> None:
+    """A test marked ``both_backends`` that uses ``database_url`` runs once per backend."""
+    if "backend" in metafunc.fixturenames and \
+            metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """The test's backend: its parameter (``both_backends``), else ``BOT_TEST_BACKEND``
+    (``postgres`` runs every unmarked test that goes through the fixtures on PostgreSQL
+    too: a check of everyone's SQL, not part of the suite's time budget), else SQLite."""
+    return getattr(request, "param", None) or \
+        os.environ.get("BOT_TEST_BACKEND", "").strip() or "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def database_url(backend: str) -> Iterator[str | None]:
+    """None (SQLite in the data folder) or a fresh PostgreSQL schema's URL, which
+    ``BotUnderTest``, ``BotProcess`` and ``seed`` then use (``tests.backends.current``)."""
+    yield from database_for(backend)
+
+
+def storage_target(database_url: str | None, path: Path) -> Path | str:
+    """What ``Storage`` opens in a test: the PostgreSQL URL, else the SQLite file."""
+    return database_url or path
+
+
 @pytest.fixture
 async def sandbox() -> AsyncIterator[FakeTelegram]:
     server = FakeTelegram()
@@ -102,8 +137,10 @@ async def sandbox() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(sandbox: FakeTelegram, tmp_path: Path) -> AsyncIterator[BotUnderTest]:
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}))
+async def bot(sandbox: FakeTelegram, tmp_path: Path,
+              database_url: str | None) -> AsyncIterator[BotUnderTest]:
+    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}),
+                              database_url=database_url)
     await under_test.start()
     yield under_test
     await under_test.stop()
@@ -159,11 +196,13 @@ class World:
 
 
 @pytest.fixture
-async def desk(sandbox: FakeTelegram, tmp_path: Path) -> AsyncIterator[World]:
+async def desk(sandbox: FakeTelegram, tmp_path: Path,
+               database_url: str | None) -> AsyncIterator[World]:
     from tests.desk_seed import TZ, Clock, seed
 
     clock = Clock(datetime(2026, 5, 20, 9, 0, tzinfo=TZ))
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
+    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock,
+                              database_url=database_url)
     await under_test.start()
     seeded = await seed(under_test, clock, sandbox)
     yield World(under_test, clock, seeded)

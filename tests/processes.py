@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.sandbox import FakeTelegram
+from tests import backends
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTED_LINE = "bot.app: bot @"   # bot.app.on_startup logs it once the bot is set up
@@ -42,17 +43,20 @@ class BotProcess:
             "BOT_DATA_DIR": str(self.data_dir),
             "BOT_ADMIN_IDS": ",".join(str(i) for i in self.admin_ids),
         })
+        if backends.current():
+            env["BOT_DATABASE_URL"] = backends.current()
         env.update(self.extra_env)
         return env
 
-    async def start(self, wait_ready: float = 20.0, prefix: Sequence[str] | None = None) -> None:
+    async def start(self, wait_ready: float = 20.0, prefix: Sequence[str] | None = None,
+                    polls: bool = True) -> None:
         """Start (``prefix``: this run's wrapper, else the one given at construction) and
         wait until the bot polls: it logged its start-up (so a SIGTERM from now on is a clean
         stop) and a getUpdates reached the sandbox. The log line is needed too: a killed
         predecessor's getUpdates that the sandbox was still delaying may complete meanwhile."""
         if prefix is not None:
             self.prefix = list(prefix)
-        polls_before = self.sandbox.stats["getUpdates"]
+        polls_before = self._polls()
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
@@ -60,7 +64,7 @@ class BotProcess:
                 env=self.env(), stdout=asyncio.subprocess.DEVNULL, stderr=log,
             )
         deadline = asyncio.get_running_loop().time() + wait_ready
-        while self.sandbox.stats["getUpdates"] <= polls_before or \
+        while (polls and self._polls() <= polls_before) or \
                 STARTED_LINE not in self._logged_since(log_offset):
             if self.process.returncode is not None:
                 raise AssertionError(f"bot exited with {self.process.returncode}: "
@@ -68,6 +72,11 @@ class BotProcess:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("bot did not start polling: " + self.log()[-3000:])
             await asyncio.sleep(0.05)
+
+    def _polls(self) -> int:
+        """getUpdates calls, or setWebhook calls for a bot in webhook mode (it polls no more:
+        it listens once it has set its webhook)."""
+        return self.sandbox.stats["getUpdates"] + self.sandbox.stats["setWebhook"]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -12,6 +12,7 @@ from bot.kernel.clock import SetClock as SetClock  # where the scheduling tests 
 from bot.kernel.clock import to_iso
 from bot.kernel.schedule import default_rules
 from bot.storage import Storage
+from tests import backends
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -32,12 +33,14 @@ class SeededLiaison:
 async def seed(data_dir: Path, *, liaisons: int, first_person: int = 50_000,
                units_without_liaison: int = 0, year: int = 2026,
                created_at: datetime | None = None,
-               only: tuple[str, ...] | None = None) -> list[SeededLiaison]:
+               only: tuple[str, ...] | None = None,
+               database_url: str | None = None) -> list[SeededLiaison]:
     """A campaign with the default calendar, units and active liaisons, written through the
     storage layer into the bot's database file (storage.open() applies the migrations).
     ``only``: keep just these deliverables of the default calendar."""
     created = created_at or local(year, 5, 20, 9)
-    storage = Storage(data_dir / "bot.sqlite3", clock=lambda: created)
+    storage = Storage(database_url or backends.current() or data_dir / "bot.sqlite3",
+                      clock=lambda: created)
     await storage.open()
     try:
         if await storage.campaigns.current() is None:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+import pytest
+
 from bot.kernel.schedule import deadlines, default_rules
 from bot.storage import Storage
+from tests.conftest import storage_target
+
+pytestmark = pytest.mark.both_backends
 
 
-async def test_default_calendar_round_trip_and_override(tmp_path):
-    storage = Storage(tmp_path / "db.sqlite3")
+async def test_default_calendar_round_trip_and_override(tmp_path, database_url):
+    storage = Storage(storage_target(database_url, tmp_path / "db.sqlite3"))
     await storage.open()
     try:
         campaign = await storage.campaigns.create(
@@ -33,8 +38,8 @@ async def test_default_calendar_round_trip_and_override(tmp_path):
         await storage.close()
 
 
-async def test_a_statistics_entry_counts_as_delivering_the_statistics_table(tmp_path):
-    storage = Storage(tmp_path / "db.sqlite3")
+async def test_a_statistics_entry_counts_as_delivering_the_statistics_table(tmp_path, database_url):
+    storage = Storage(storage_target(database_url, tmp_path / "db.sqlite3"))
     await storage.open()
     try:
         campaign = await storage.campaigns.create(

@@ -77,8 +77,11 @@ async def test_a_good_configuration_passes_and_a_damaged_file_fails(sandbox, tmp
         f"[ok  ] Bot API server: local: API at {sandbox.api_base_url} (HTTP 200), files at "
         f"{sandbox.file_base_url} (HTTP ")
     assert lines["proxy"] == "[ok  ] proxy: none set"
-    assert set(lines) == {"settings", "token", "data folder", "database", "media store",
-                          "time zone", "Bot API server", "proxy", "CJK font"}
+    assert lines["processes"] == "[ok  ] processes: none running"
+    assert lines["webhook"] == "[ok  ] webhook: none: long polling (0 update(s) waiting)"
+    assert set(lines) == {"settings", "token", "data folder", "database", "processes",
+                          "media store", "time zone", "Bot API server", "proxy", "CJK font",
+                          "webhook"}
     assert out.rstrip().endswith("the bot can run")
     assert sandbox.token not in out
 

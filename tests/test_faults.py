@@ -13,12 +13,14 @@ import pytest
 
 from bot.storage import Storage
 from bot.storage.inbox import StoredUpdate
+from tests import backends
 from tests.conftest import ADMIN_ID, add_unit, answer
 from tests.processes import BotProcess
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+@pytest.mark.both_backends
 async def test_kill_after_fetching_before_handling_loses_no_update(sandbox, tmp_path):
     admins = [ADMIN_ID + n for n in range(5)]
     data_dir = tmp_path / "data"
@@ -33,7 +35,7 @@ async def test_kill_after_fetching_before_handling_loses_no_update(sandbox, tmp_
     await process.kill()
     sandbox.latency = 0.0
 
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
     await storage.open()
     unhandled = await storage.inbox.unhandled()
     await storage.close()
@@ -46,7 +48,7 @@ async def test_kill_after_fetching_before_handling_loses_no_update(sandbox, tmp_
             await user.wait_reply(timeout=20)
     finally:
         await process.stop()
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
     await storage.open()
     try:
         for n in range(5):
@@ -57,6 +59,7 @@ async def test_kill_after_fetching_before_handling_loses_no_update(sandbox, tmp_
         await storage.close()
 
 
+@pytest.mark.both_backends
 async def test_kill_half_way_through_registration_resumes(sandbox, tmp_path):
     data_dir = tmp_path / "data"
     process = BotProcess(sandbox, data_dir, [ADMIN_ID])
@@ -134,7 +137,7 @@ async def seed_open_week(database, liaisons: int, first_id: int, prompt_at: time
     """``liaisons`` units with an active liaison each, and a weekly deliverable whose period
     runs until 23:59 today (China time) with its prompt at ``prompt_at`` today: a prompt time
     already passed is sent by the bot on start-up (catch-up)."""
-    storage = Storage(database)
+    storage = Storage(backends.current() or database)
     await storage.open()
     ids = []
     try:
@@ -157,6 +160,7 @@ async def seed_open_week(database, liaisons: int, first_id: int, prompt_at: time
     return ids
 
 
+@pytest.mark.both_backends
 async def test_kill_half_way_through_a_prompt_to_300_liaisons(sandbox, tmp_path):
     if datetime.now(SHANGHAI).time() > time(23, 50):
         pytest.skip("the prompt's period closes at 23:59 China time")
@@ -192,7 +196,7 @@ async def test_kill_half_way_through_a_prompt_to_300_liaisons(sandbox, tmp_path)
     # idempotency key): only those few, at most the sender's 8 sends in flight, may be twice.
     duplicates = sum(count - 1 for count in per_chat.values())
     assert duplicates <= 8
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
     await storage.open()
     try:
         for user_id in blocked:
@@ -203,6 +207,7 @@ async def test_kill_half_way_through_a_prompt_to_300_liaisons(sandbox, tmp_path)
         await storage.close()
 
 
+@pytest.mark.both_backends
 async def test_kill_during_a_media_download_then_restart_completes_it(sandbox, tmp_path):
     if datetime.now(SHANGHAI).time() > time(23, 50):
         pytest.skip("the week's period closes at 23:59 China time")
@@ -220,7 +225,7 @@ async def test_kill_during_a_media_download_then_restart_completes_it(sandbox, t
     await process.kill()
     sandbox.latency = 0.0
 
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
     await storage.open()
     try:
         rows = await storage.db.fetchall("SELECT archived, media_sha256 FROM item")
@@ -236,7 +241,7 @@ async def test_kill_during_a_media_download_then_restart_completes_it(sandbox, t
     finally:
         await process.stop()
     assert "已收到" in receipt[-1].plain_text
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
     await storage.open()
     try:
         rows = await storage.db.fetchall("SELECT archived, media_sha256 FROM item")
@@ -248,6 +253,7 @@ async def test_kill_during_a_media_download_then_restart_completes_it(sandbox, t
     assert (data_dir / "media" / sha[:2] / sha).read_bytes() == data
 
 
+@pytest.mark.both_backends
 async def test_kill_half_way_through_the_statistics_form_resumes(sandbox, tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir(parents=True)
@@ -266,7 +272,7 @@ async def test_kill_half_way_through_the_statistics_form_resumes(sandbox, tmp_pa
         assert "企业主要负责人宣讲" in question[-1].plain_text   # the form went on
     finally:
         await process.stop()
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
     await storage.open()
     try:
         draft = await storage.conversations.user_data()

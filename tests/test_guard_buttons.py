@@ -35,6 +35,7 @@ async def liaison(bot, sandbox, admin):
 
 
 STALE = "这个按钮已过期。"
+LIAISONS_ONLY = "此功能仅限已登记的联络员使用。请通过本单位的邀请链接登记。"
 
 
 async def forged(sandbox, user, data: str) -> dict:
@@ -100,6 +101,41 @@ async def test_forged_start_buttons_are_stale_and_open_nothing(bot, sandbox, clo
     answer = await forged(sandbox, liaison, "submit:start:plan:once")
     assert answer.get("text") != STALE
     assert "请发送活动方案" in liaison.last.text
+
+
+def table_counts(bot) -> dict[str, int]:
+    """Rows per table, straight from the database file (what a forged press could change)."""
+    import sqlite3
+
+    with sqlite3.connect(bot.settings.database_path) as conn:
+        tables = [name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")]
+        skip = {"inbox", "person", "user_data", "conversation_state", "scheduler_mark"}
+        return {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                for table in tables if table not in skip}
+
+
+async def test_forged_data_for_every_kind_of_button_is_stale(bot, sandbox, clock, admin,
+                                                             liaison):
+    """Objects that do not exist, or not for this person: the stale line, nothing changed."""
+    await admin.command("units")
+    await admin.wait_reply()
+    before = table_counts(bot)
+    revoked = await bot.storage.invites.unit_code(await unit_of(bot, liaison))
+    presses = {
+        admin: ["liaison:approve:99999", "liaison:reject:99999", f"coord:revoke:{revoked}",
+                "coord:revoke:no-such-code", "statsv:99999", "broadcast:send:99999",
+                "desk:remind:99999:2026-06-04", "submit:nil:weekly:2026-06-04",
+                "lang:fr", "stats:zero:nothing", "statsup:confirm:1"],
+        liaison: ["submit:nil:summary:once", "submit:start:weekly:1999-01-01",
+                  "intake:to:weekly:no-such-burst", "reg:skip:qq", "lang:xx"],
+    }
+    for user, datas in presses.items():
+        for data in datas:
+            answer = await forged(sandbox, user, data)
+            assert answer.get("text") in (STALE, LIAISONS_ONLY), (user, data, answer)
+    assert table_counts(bot) == before
+    assert await bot.storage.invites.unit_code(await unit_of(bot, liaison)) == revoked
 
 
 # --------------------------------------------------------------------------- remind now

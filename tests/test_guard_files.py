@@ -139,6 +139,11 @@ async def test_the_bot_process_refuses_a_20m_cell_workbook_and_lives_on(sandbox,
         await admin.send_document(wide_row_xlsx(), "units.xlsx")
         reply = (await admin.wait_reply(timeout=30))[-1].text
         assert reply.startswith("这个单位名单文件无法读取：解压后超过 32 MB。")
+        # a small sheet whose <dimension> claims 20 M cells: refused before a row is read
+        await admin.send_document(xlsx_bomb(rows=3, columns=20, claimed_rows=1_000_000),
+                                  "统计表.xlsx")
+        reply = (await admin.wait_reply(timeout=30))[-1].text
+        assert reply.startswith("这个统计表文件无法读取：表格超过 10000 行。")
         await help_is_answered(sandbox)
         assert process.process.returncode is None
         with open(f"/proc/{process.process.pid}/status") as status:

@@ -4,7 +4,8 @@ one after normalisation is refused, by /addunit and in a bulk import. Through th
 
 from __future__ import annotations
 
-from tests.conftest import add_unit, answer
+from tests.conftest import add_unit, answer, register_liaison
+from tests.test_submissions_flow import create_campaign
 from tests.test_units_flow import xlsx_bytes
 
 INVISIBLE = "不能含有看不见的格式字符（如零宽空格、文字方向控制符），请重新输入。"
@@ -23,6 +24,12 @@ async def test_addunit_refuses_format_characters_and_look_alikes(bot, sandbox, a
         reply = (await admin.wait_reply())[-1].text
         assert reply == "单位“长春市AB1”已存在。", look_alike
     assert await bot.storage.units.count(None) == 1
+
+    # Chinese full-width punctuation is kept as written, and compared folded
+    await add_unit(admin, "长春市应急管理局（市安委办）")
+    assert await bot.storage.units.by_name("长春市应急管理局（市安委办）") is not None
+    await admin.command("addunit", "长春市应急管理局(市安委办)")
+    assert (await admin.wait_reply())[-1].text == "单位“长春市应急管理局（市安委办）”已存在。"
 
 
 async def test_a_unit_stored_with_a_zero_width_space_is_still_matched(bot, sandbox, admin):
@@ -65,3 +72,25 @@ async def test_a_liaisons_typed_name_with_a_bidi_control_is_refused(bot, sandbox
     assert [sent.text for sent in reply[-2:]] == [INVISIBLE, "1/10 请输入您的<b>姓名</b>："]
     reply = await answer(user, "李明")
     assert "性别" in reply[-1].text
+
+
+async def test_an_event_title_and_a_campaign_name_with_format_characters_are_refused(
+        bot, sandbox, admin):
+    await admin.command("campaign")
+    await admin.wait_reply()
+    reply = await answer(admin, "安全\u200d生产月")
+    assert reply[-1].text == INVISIBLE
+    await admin.command("cancel")
+    await admin.wait_reply()
+
+    await create_campaign(bot)
+    code = await add_unit(admin, "长春市")
+    user = sandbox.user(2002, "王")
+    await register_liaison(user, code)
+    await user.command("event")
+    await user.wait_reply(count=2)
+    reply = await answer(user, "应急\u2067演练")
+    assert reply[-1].text == INVISIBLE
+    reply = await answer(user, "ＡＢ应急演练")
+    assert "活动日期" in reply[-1].text
+    assert (await bot.storage.campaigns.calendar()).campaign.name == "2026年安全生产月"

@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections import Counter
 
+import pytest
+
 from bot.outbox import jobs
 from bot.ptb.ratelimit import Pacer
 from tests.conftest import ADMIN_ID, BotUnderTest
@@ -64,6 +66,7 @@ async def test_replies_waiting_for_the_window_queue_instead_of_all_waking_at_eve
     assert clock_reads <= 15 * 4
 
 
+@pytest.mark.both_backends
 async def test_prompt_to_300_liaisons_arrives_exactly_once_despite_429_403_5xx_and_timeout(
         sandbox, tmp_path, admin):
     liaisons = await seed(tmp_path / "data", liaisons=300, only=("weekly",))
@@ -122,6 +125,7 @@ async def test_prompt_to_300_liaisons_arrives_exactly_once_despite_429_403_5xx_a
         await bot.stop()
 
 
+@pytest.mark.both_backends
 async def test_flood_waits_are_honoured_and_nothing_is_lost(sandbox, tmp_path):
     """A server stricter than the pacer: it answers 429 with retry_after; the sender waits
     that long, and every message still arrives once."""

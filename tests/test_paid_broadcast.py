@@ -14,6 +14,8 @@ from bot.outbox import jobs
 from tests.conftest import ADMIN_ID, BotUnderTest
 from tests.schedule_support import SetClock, local, seed
 
+pytestmark = pytest.mark.both_backends      # tests/backends.py
+
 TOKEN = "123456:ABCDEFGHIJKLMNOP"
 
 

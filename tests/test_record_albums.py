@@ -93,7 +93,7 @@ async def test_albums_of_2_to_10_parts_stopped_at_random_moments_lose_and_repeat
             albums.append(len(photos))
             sent.update(zip((message["message_id"] for message in messages), photos,
                             strict=True))
-            await asyncio.sleep(chance.uniform(0.0, 2.0))
+            await asyncio.sleep(chance.uniform(0.0, 1.8))
             await (process.kill() if chance.random() < 0.5 else process.stop())
             await process.start()
         receipts = await wait_receipts(sandbox, LIAISON, len(albums), timeout=40)

@@ -7,6 +7,9 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
+
+from tests.conftest import add_unit, register_liaison
 from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and the bot)
     bot,
     clock,
@@ -17,6 +20,8 @@ from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and 
     wait_for,
 )
 from tests.test_submissions_flow import create_campaign, jpeg, new_liaison
+
+pytestmark = pytest.mark.both_backends
 
 
 async def comment_with(admin, card, text: str) -> str:
@@ -88,6 +93,8 @@ async def test_bad_replies_to_the_question_get_one_line_and_cancel_stores_nothin
     assert "500 字以内" in (await admin.wait_reply())[-1].plain_text
     await admin.send_photo(jpeg(3))
     assert "请用文字回复" in (await admin.wait_reply())[-1].plain_text
+    await admin.command("status")
+    assert "请先回复上面问的原因" in (await admin.wait_reply())[-1].plain_text
     await admin.command("cancel")
     assert (await admin.wait_reply())[-1].plain_text == "已取消。"
     await admin.send("照片模糊")                 # no longer a reason: nothing is returned
@@ -95,3 +102,23 @@ async def test_bad_replies_to_the_question_get_one_line_and_cancel_stores_nothin
     submission = await submission_of(bot, "长春市工信局")
     assert await bot.storage.reviews.returns_of([submission.id]) == {}
     assert not any("退回" in text for text in liaison.texts())
+
+
+async def test_a_coordinator_who_is_also_a_liaison_answers_the_question_not_the_sending(
+        bot, sandbox, clock, admin):  # noqa: F811
+    await create_campaign(bot)
+    liaison = await new_liaison(sandbox, admin, 2001, "长春市工信局")
+    await deliver_week(liaison, 1)
+    code = await add_unit(admin, "长春市应急局")
+    await register_liaison(admin, code, name="王主任")      # the admin is its liaison too
+    clock.set(2026, 6, 4, 11, 0)
+    await admin.command("plan")                              # sending the plan, 30 minutes
+    assert "活动方案" in (await admin.wait_reply())[-1].plain_text
+    card = await open_card_of(admin, "长春市工信局")
+    assert "已退回" in await return_with(admin, card, "照片模糊")
+    submission = await submission_of(bot, "长春市工信局")
+    (returned,) = (await bot.storage.reviews.returns_of([submission.id]))[submission.id]
+    assert returned.reason == "照片模糊"
+    own = await bot.storage.units.by_name("长春市应急局")
+    plan = (await bot.storage.campaigns.calendar()).rule("plan")
+    assert await bot.storage.submissions.find(own.id, plan.id, "once") is None

@@ -4,6 +4,8 @@ that does not exist gets one line with the usage."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and the bot)
     bot,
     clock,
@@ -11,6 +13,8 @@ from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and 
     wait_for,
 )
 from tests.test_submissions_flow import create_campaign, jpeg, new_liaison, rule_id
+
+pytestmark = pytest.mark.both_backends
 
 
 async def file_event(liaison) -> None:
@@ -70,13 +74,17 @@ async def test_the_monthly_case_is_reviewed_and_bad_periods_get_one_line(
     await liaison.wait_reply()
     await liaison.send("某企业违规动火作业被曝光，已责令整改。")
     await liaison.wait_reply()
+    await liaison.send_document(b"%PDF-1.4 case", file_name="曝光报道.pdf",
+                                mime_type="application/pdf")
+    await liaison.wait_reply()
 
     await admin.command("review", "case 6月")
-    card = (await admin.wait_reply())[-1]
+    document, card = await admin.wait_reply(count=2)
+    assert document.document.file_name == "曝光报道.pdf"      # Telegram's copy, by file_id
     assert "月度典型案例曝光（2026年6月）" in card.plain_text
-    assert "某企业违规动火作业被曝光" in card.plain_text
+    assert "某企业违规动火作业被曝光" in card.plain_text and "📎 曝光报道.pdf" in card.plain_text
     await admin.command("review", "case")          # the month being chased: June
-    assert "某企业违规动火作业被曝光" in (await admin.wait_reply())[-1].plain_text
+    assert "某企业违规动火作业被曝光" in (await admin.wait_reply(count=2))[-1].plain_text
 
     for args, line in (("7月40日", "没有“7月40日”这一期。"), ("case 13", "没有“case 13”这一期。"),
                        ("6月4日 6月11日", "用法：")):

@@ -25,8 +25,11 @@ def clock(sandbox) -> Clock:
     return moment
 
 
+pytestmark = pytest.mark.both_backends
+
+
 @pytest.fixture
-async def bot(sandbox, tmp_path, clock):
+async def bot(sandbox, tmp_path, clock, database_url):
     under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
     await under_test.start()
     yield under_test
@@ -106,6 +109,9 @@ async def test_a_return_within_the_grace_counts_on_time_and_keeps_both_versions(
     assert "长春市工信局 — 退回待改" in status
     await admin.command("missing")
     assert "退回待改" in (await admin.wait_reply())[-1].plain_text
+    await liaison.command("mystatus")
+    mine = "\n".join(sent.plain_text for sent in await liaison.wait_reply())
+    assert "↩️ 每周活动材料：6月4日（周四）10:00 — 退回待改" in mine
 
     # the liaison resubmits the next day, within the grace
     clock.set(2026, 6, 5, 15, 0)
@@ -164,7 +170,10 @@ async def test_a_unit_that_never_resubmits_gets_the_reminders(bot, sandbox, cloc
 
     clock.set(2026, 6, 5, 11, 30)          # not yet
     await jobs.tick(bot.app)
-    await liaison.wait_quiet(quiet=1.5)     # the calendar's own notices (the month's case)
+    # the calendar's usual overdue notice: the week counts as not delivered again
+    overdue = await wait_for(liaison, "贵单位尚未报送（逾期第 1 天）")
+    assert "每周活动材料" in overdue.plain_text
+    await liaison.wait_quiet(quiet=1.5)
     assert not any("尚未重新报送" in text for text in liaison.texts())
     clock.set(2026, 6, 5, 12, 30)          # a day before the grace ends
     await jobs.tick(bot.app)

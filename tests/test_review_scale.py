@@ -17,11 +17,14 @@ from tests.desk_seed import TZ, Clock, _store, photo_bytes
 
 UNITS = 1000
 WEEK = "2026-06-11"
-BIG = 1                      # the first on time: 12 photos and a 9,000-character text
+BIG = 1                      # the first on time: 12 photos and three 9,000-character texts
+
+
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture
-async def world(sandbox, tmp_path):
+async def world(sandbox, tmp_path, database_url):
     clock = Clock(datetime(2026, 6, 1, 9, 0, tzinfo=TZ))
     bot = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
     await bot.start()
@@ -43,7 +46,7 @@ async def world(sandbox, tmp_path):
                                           photo_bytes(1, 1, number), thumb=False),
                                   None, "image/jpeg", 900)
                      for number in range(12)]
-            items.append(ArchivedItem("text", at, "很长的文字说明。" * 1125))
+            items += [ArchivedItem("text", at, "很长的文字说明。" * 1125) for _ in range(3)]
         await storage.submissions.record_archived(unit.id, weekly.id, WEEK, items,
                                                   late_seconds=late)
     clock.now = datetime(2026, 6, 12, 9, 0, tzinfo=TZ)
@@ -75,6 +78,8 @@ async def test_review_over_a_thousand_submissions_is_paged_within_telegrams_limi
     assert "第0001号单位" in first[1].plain_text and f"第 1/{UNITS} 份 · 按时" in \
         first[1].plain_text
     assert "另有 2 张图片" in first[1].plain_text
+    # 27,038 characters (the three texts and the twelve captions), 10,000 shown
+    assert "（其余文字 17038 字未显示，全文见 /export）" in card.plain_text
     assert "（续）" in card.plain_text and card.button_texts()[-1] == "📋 列表"
 
     await admin.press("📋 列表", card)

@@ -8,7 +8,7 @@ import io
 import shutil
 import subprocess
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from docx import Document
@@ -27,6 +27,7 @@ from tests.desk_seed import (
 )
 from tests.scoring_support import adopt, submission_of
 
+pytestmark = pytest.mark.both_backends
 WEEK = 1            # the second week: 6月11日一期, issue 2
 
 
@@ -207,3 +208,32 @@ async def test_nothing_adopted_the_on_time_pieces_go_in(desk, sandbox, admin):
     await liaison.wait_quiet()
     assert sandbox.callback_answers[-1]["text"] == "这个按钮已过期。"
     assert WEEKS[0] == "2026-06-04" and TZ.key == "Asia/Shanghai"
+
+
+async def test_an_adopted_event_report_of_the_week_goes_in_and_is_counted(desk, sandbox, admin):
+    storage = desk.bot.storage
+    seeded = desk.seeded
+    calendar = await storage.campaigns.calendar()
+    event = calendar.rule("event")
+    name = reported(seeded)[10]
+    received = datetime(2026, 6, 8, 15, 0, tzinfo=TZ)           # within the second week
+    submission_id = await storage.submissions.record_archived(
+        seeded.units[name], event.id, "event-1",
+        [ArchivedItem("text", received, "6月8日开展消防应急演练，参加人员120人。")])
+    await storage.submissions.record_archived(         # another week's event: not counted
+        seeded.units[name], event.id, "event-2",
+        [ArchivedItem("text", received + timedelta(days=5), "另一周的演练。")])
+    await adopt(desk, admin, submission_id, "县级简报采用")
+    listing = await bulletin_list(admin, "2")
+    assert f"1. {name}（大型活动、演练报告（第 1 份））" in listing.plain_text
+    paragraphs = structure(await build(admin, listing))
+    assert any(text.endswith("事件报告 1 份。") for _, text, _ in paragraphs)
+    (piece,) = pieces_of(paragraphs)
+    assert piece[0] == f"（一）{name}" and piece[2] == ["6月8日开展消防应急演练，参加人员120人。"]
+
+
+async def test_an_unknown_issue_is_answered_in_one_line(desk, sandbox, admin):
+    for argument in ("9", "7月30日", "下周"):
+        await admin.command("bulletin", argument)
+        (answer,) = await admin.wait_reply()
+        assert answer.plain_text.startswith(f"没有“{argument}”这一期。可写期次（1–4）"), argument

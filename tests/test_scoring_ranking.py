@@ -8,11 +8,14 @@ import io
 import json
 import re
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.scoring.rules import default_rules
 from tests.desk_seed import LIAISON_BASE_ID, NO_LIAISON, SCOPED_COORDINATOR_ID, WEEKS, fate
 from tests.scoring_support import adopt, submission_of
+
+pytestmark = pytest.mark.both_backends
 
 LINE = re.compile(r"^(\d+)\. (.+?)：(-?[\d.]+) 分 · 采用 (\d+)(?:（(.*?)）)? · 按时率 ([\d.]+%|—) "
                   r"· 迟报 (\d+) · 漏报 (\d+)$")
@@ -216,3 +219,43 @@ async def test_mystatus_shows_the_units_points_and_rank(desk, sandbox, admin):
     text = "\n".join(s.plain_text for s in sent)
     assert f"🏅 本单位积分 {points} 分（采用 1 篇），在全部 50 个单位中排第 {rank} 名。" in text
     assert float(points) == expected_points(seeded, name) + 10 and adopted == "1"
+
+
+async def test_spans_and_a_formula_like_unit_name(desk, sandbox, admin):
+    storage = desk.bot.storage
+    hostile = await storage.units.create("=HYPERLINK(\"http://x\",\"点我\")",
+                                         desk.seeded.scope_city_id, 1001)
+    june, _ = await ranking_pages(admin, "6月")
+    whole, sheet = await ranking_pages(admin, "全部")
+    assert june == whole and len(whole) == 51
+    cell = next(row[1] for row in sheet.iter_rows(min_row=4) if row[1].value == hostile.name)
+    assert cell.data_type == "s"
+    july, _ = await ranking_pages(admin, "7月")
+    assert {(line[2], line[5]) for line in july} == {("0", "—")}
+    quarter, _ = await ranking_pages(admin, "第二季度")
+    assert quarter == whole
+    await admin.command("ranking", "月份")          # this month: June, as the clock says
+    (page, _) = await admin.wait_reply(count=2, timeout=30)
+    assert "积分排名 · 2026年6月" in page.plain_text
+    assert next(line for line in whole if line[1] == hostile.name)[2:] == (
+        "0", "0", None, "—", "0", "0")             # added after every deadline: owes nothing
+
+
+async def test_a_missing_week_sent_late_turns_漏报_into_迟报(desk, sandbox, admin):
+    seeded = desk.seeded
+    index = next(i for i, name in enumerate(seeded.names)
+                 if fate(i, 3)[0] == "missing" and i not in NO_LIAISON and i >= 2)
+    name = seeded.names[index]
+    before = {line[1]: line for line in (await ranking_pages(admin))[0]}[name]
+    liaison = sandbox.user(LIAISON_BASE_ID + index, f"联络员{index:02d}")
+    sandbox.now = lambda: desk.clock.now.timestamp()       # messages dated by the bot's clock
+    await liaison.send("第4周补报：开展了安全生产月宣传咨询日活动。")
+    receipt = "\n".join(s.plain_text for s in await liaison.wait_reply(timeout=20))
+    assert "迟交" in receipt, receipt
+    after = {line[1]: line for line in (await ranking_pages(admin))[0]}[name]
+    assert float(after[2]) == float(before[2]) + 0.5
+    assert (int(after[6]), int(after[7])) == (int(before[6]) + 1, int(before[7]) - 1)
+    events = [row.event for row in await desk.bot.storage.scoring.history()
+              if row.unit_id == seeded.units[name] and row.period == WEEKS[3]]
+    assert events == [f"missing:{seeded.weekly_id}:{WEEKS[3]}",
+                      f"late:{seeded.weekly_id}:{WEEKS[3]}"]

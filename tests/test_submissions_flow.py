@@ -17,6 +17,8 @@ from bot.kernel.schedule import default_rules
 from bot.sandbox import generate_bytes
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
 
+pytestmark = pytest.mark.both_backends
+
 TZ = ZoneInfo("Asia/Shanghai")
 MB = 1024 * 1024
 
@@ -42,8 +44,9 @@ def clock(sandbox) -> Clock:
 
 
 @pytest.fixture
-async def bot(sandbox, tmp_path, clock):
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
+async def bot(sandbox, tmp_path, clock, database_url):
+    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock,
+                              database_url=database_url)
     await under_test.start()
     yield under_test
     await under_test.stop()

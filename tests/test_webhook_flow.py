@@ -16,7 +16,10 @@ import pytest
 
 from bot.kernel.schedule import default_rules
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
+from tests.processes import BotProcess, run_command
 from tests.test_submissions_flow import jpeg
+
+pytestmark = pytest.mark.both_backends      # tests/backends.py
 
 TZ = ZoneInfo("Asia/Shanghai")
 SECRET = "right_Secret-42"
@@ -159,3 +162,60 @@ async def test_a_webhook_left_on_the_token_is_deleted_before_polling(sandbox, tm
         assert calls.index("deleteWebhook") < calls.index("getUpdates")
     finally:
         await bot.stop()
+
+
+async def test_a_webhook_process_killed_and_restarted_gets_what_came_meanwhile(
+        sandbox, tmp_path, admin):
+    port = free_port()
+    process = BotProcess(sandbox, tmp_path / "data", [ADMIN_ID], extra_env={
+        "BOT_WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+        "BOT_WEBHOOK_LISTEN": f"127.0.0.1:{port}", "BOT_WEBHOOK_SECRET": SECRET})
+    await process.start()
+    try:
+        await admin.command("start")
+        assert await admin.wait_reply(timeout=15)
+        await process.kill()                                # kill -9
+        await admin.command("help")
+        for _ in range(200):
+            _, info = await api(sandbox, "getWebhookInfo")
+            if info["result"].get("last_error_message") == "Connection refused":
+                break
+            await asyncio.sleep(0.05)
+        assert info["result"]["pending_update_count"] == 1
+        await process.start()
+        help_reply = await admin.wait_reply(timeout=15)
+        assert help_reply and await admin.wait_quiet(quiet=1.0) == []
+        assert sandbox.stats["getUpdates"] == 0
+    finally:
+        code = await process.stop()
+    assert code == 0
+    assert "webhook set: Telegram posts updates to" in process.log()
+
+
+async def test_check_says_what_telegram_does_with_the_updates(sandbox, tmp_path, admin):
+    process = BotProcess(sandbox, tmp_path / "data", [ADMIN_ID])
+    env = process.env()
+
+    def webhook_line(out: str) -> str:
+        return next(line for line in out.splitlines() if "] webhook: " in line)
+
+    _, out = await run_command(["check"], env, tmp_path)
+    assert webhook_line(out) == "[ok  ] webhook: none: long polling (0 update(s) waiting)"
+    await api(sandbox, "setWebhook", url="https://old.example.org/hook")
+    await admin.command("start")
+    for _ in range(200):                  # the sandbox tried to push it (nobody is there)
+        if sandbox.webhook_deliveries():
+            break
+        await asyncio.sleep(0.05)
+    _, out = await run_command(["check"], env, tmp_path)
+    assert webhook_line(out) == (
+        "[warn] webhook: set on this token to https://old.example.org/hook (1 update(s) "
+        "waiting; last error: Connection refused); run deletes it before polling, so a "
+        "deployment that uses it would hear nothing more")
+    url = "http://127.0.0.1:8443/hook"
+    env |= {"BOT_WEBHOOK_URL": url, "BOT_WEBHOOK_SECRET": SECRET,
+            "BOT_WEBHOOK_LISTEN": "127.0.0.1:8443"}
+    _, out = await run_command(["check"], env, tmp_path)
+    assert webhook_line(out) == (
+        f"[warn] webhook: Telegram's is to https://old.example.org/hook (1 update(s) waiting); "
+        f"run sets {url}")

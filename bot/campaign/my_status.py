@@ -6,14 +6,14 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.kernel.schedule import ANYTIME, deadlines, unit_state
-from bot.kernel.words import LATE, MISSING, NOT_DUE, ON_TIME, Words
+from bot.kernel.words import LATE, MISSING, NOT_DUE, ON_TIME, RETURNED, Words
 from bot.outbox.notices import heading
 from bot.ptb.access import Who, liaison_only
 from bot.ptb.context import BotContext
 from bot.ptb.replies import send_lines
 from bot.scoring.scores import my_points_line
 
-ICONS = {ON_TIME: "✅", LATE: "🕓", MISSING: "❌", NOT_DUE: "⏳"}
+ICONS = {ON_TIME: "✅", LATE: "🕓", MISSING: "❌", NOT_DUE: "⏳", RETURNED: "↩️"}
 
 
 @liaison_only
@@ -30,12 +30,15 @@ async def my_status(update: Update, context: BotContext, who: Who) -> None:
     words = Words(context.texts, context.lang, calendar.campaign.timezone)
     lines = [context.t("status.title", unit=unit.name if unit else "?",
                        campaign=calendar.campaign.name)]
+    returned = await storage.reviews.returned_periods(liaison.unit_id)
     for rule in calendar.rules:
         if rule.kind == ANYTIME:
             continue
         for deadline in deadlines(rule, calendar.campaign.timezone):
             done = await storage.delivered(deadline)
             state = unit_state(deadline, done, liaison.unit_id, now)
+            if (rule.id, deadline.period) in returned:     # bot/review: not delivered again
+                state = RETURNED
             lines.append(context.t(
                 "status.line", icon=ICONS[state], deliverable=heading(words, rule, deadline),
                 due=words.due(deadline), state=words.state(state, done.get(liaison.unit_id))))

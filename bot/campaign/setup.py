@@ -9,7 +9,6 @@ the campaign and rebuilds the schedule's jobs at once.
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
 from datetime import date
 from enum import IntEnum
 
@@ -111,7 +110,7 @@ async def on_name(update: Update, context: BotContext, who: Who) -> int:
     name = await _answer(update, context, 2, 60, "campaign.name_bad")
     if name is None:
         return CampaignState.NAME
-    name = unicodedata.normalize("NFKC", name)
+    name = validation.tidy(validation.normalise(name))
     _draft(context)["name"] = name
     return await _ask_theme(update, context)
 

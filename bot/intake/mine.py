@@ -19,6 +19,7 @@ from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed, send_lines
 from bot.review import history as review_history
+from bot.scoring.adoption import adoptions_for
 from bot.storage.campaigns import Calendar
 from bot.storage.submissions import Item, Submission
 
@@ -80,6 +81,7 @@ async def my_submissions(update: Update, context: BotContext, who: Who) -> None:
     ids = [submission.id for submission in submissions]
     returns = await storage.reviews.returns_of(ids)
     comments = await storage.reviews.comments_of(ids)
+    adopted = await adoptions_for(storage, ids)
     for submission in submissions:
         key, deadline = _deadline_of(calendar, submission)
         target = words.target_key(key, submission.period)
@@ -90,6 +92,9 @@ async def my_submissions(update: Update, context: BotContext, who: Who) -> None:
             context.t("submissions.mine_submission_due", target=target,
                       due=words.due(deadline), state=state) if deadline
             else context.t("submissions.mine_submission", target=target, state=state))
+        if submission.id in adopted:
+            lines.append(context.t("review.mine_adopted",
+                                   levels="、".join(adopted[submission.id])))
         lines += ["  " + line for line in review_history.lines(
             words, its_returns, comments.get(submission.id, []))]
         open_for_changes = deadline is None or now <= deadline.due

@@ -123,11 +123,32 @@ def has_format_characters(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cf" for ch in text)
 
 
+def _full_width_punctuation(ch: str) -> bool:
+    """（）：，… as Chinese writing uses them (U+FF01–FF5E punctuation and symbols)."""
+    return "\uff01" <= ch <= "\uff5e" and unicodedata.category(ch)[0] in "PS"
+
+
+def normalise(raw: str) -> str:
+    """NFKC (full-width letters and digits, ligatures, compatibility forms folded), except
+    the full-width punctuation of Chinese writing: ``长春市（甲）`` keeps its brackets, as
+    the official name is written; :func:`name_key` still compares them folded."""
+    parts: list[str] = []
+    run: list[str] = []
+    for ch in raw:
+        if _full_width_punctuation(ch):
+            parts += [unicodedata.normalize("NFKC", "".join(run)), ch]
+            run = []
+        else:
+            run.append(ch)
+    parts.append(unicodedata.normalize("NFKC", "".join(run)))
+    return "".join(parts)
+
+
 def name(raw: str, max_length: int) -> str:
-    """Every typed name (a unit, a person, a campaign, an event): NFKC-normalised (full-width
-    letters and digits, compatibility forms folded), refused when it holds a format
-    character, then :func:`clean_text`."""
-    text = unicodedata.normalize("NFKC", raw)
+    """Every typed name (a unit, a person, a campaign, an event): normalised
+    (:func:`normalise`), refused when it holds a format character, then
+    :func:`clean_text`."""
+    text = normalise(raw)
     if has_format_characters(text):
         raise Invalid("validation.invisible")
     return clean_text(text, max_length)

@@ -11,12 +11,14 @@ Pillow (JPEG, EXIF orientation respected); thumbnails are stored the same way, u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hashlib
 import io
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -38,6 +40,7 @@ THUMBNAIL_SIDE = 320
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 # python-telegram-bot's defaults for a Bot API call: 1 s for a free connection, 5 to connect,
 # 5 for the answer
+STALE_PART_SECONDS = 3600    # a .part file untouched this long is a dead download's
 GETFILE_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=6.0, sock_connect=5.0, sock_read=5.0)
 
 
@@ -79,10 +82,15 @@ class MediaStore:
         return bool(sha256) and self.path_of(sha256).is_file()
 
     def prepare(self) -> None:
-        """Create the folders; leftovers of interrupted downloads are removed."""
+        """Create the folders; leftovers of interrupted downloads are removed — only those
+        not written to for :data:`STALE_PART_SECONDS`: the folder may be shared by several
+        processes (issue 18), and another one's download under way keeps its file fresh."""
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        stale_before = time.time() - STALE_PART_SECONDS
         for leftover in self.tmp_dir.glob("*.part"):
-            leftover.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.stat().st_mtime < stale_before:
+                    leftover.unlink(missing_ok=True)
 
     async def fetch(self, bot: Bot, file_id: str, size: int | None) -> Stored:
         """getFile, then stream the bytes into the store."""

@@ -18,9 +18,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
+import asyncpg
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
@@ -32,6 +34,7 @@ from bot.ptb.request import AiohttpRequest, EnvironmentProxies
 from bot.storage import maintenance
 from bot.storage.db import latest_schema_version
 
+T = TypeVar("T")
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 CLOUD_API = "https://api.telegram.org/bot"
 NETWORK_TIMEOUT = 10.0
@@ -124,8 +127,53 @@ def _open(settings: Settings) -> sqlite3.Connection:
                                       _writable(settings.data_dir) is None)
 
 
+async def _read_postgres(settings: Settings, work: Callable[[Any], T]) -> T:
+    """``work(conn)`` (a maintenance function) on a read-only PostgreSQL connection."""
+    from bot.storage.pg import PgDatabase
+
+    db = PgDatabase(settings.database_url, read_only=True)
+    await db.open()
+    try:
+        return await db.run(work)
+    finally:
+        await db.close()
+
+
+async def _postgres(settings: Settings) -> Line:
+    """The server, the schema version and what the database holds (PostgreSQL)."""
+    from bot.storage.pg import PgDatabase
+
+    latest = latest_schema_version()
+    db = PgDatabase(settings.database_url, read_only=True)
+    try:
+        await db.open()
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        return Line(FAIL, "database", f"PostgreSQL at {redact(settings.database_url)} "
+                                      f"not reachable: {error}")
+    try:
+        server = await db.server()
+        version = await db.schema_version()
+        if version > latest:
+            return Line(FAIL, "database", f"{server}: schema {version} is newer than this "
+                                          f"bot's ({latest}): install the newer version")
+        if version < latest:
+            state = "empty" if version == 0 else f"schema {version}"
+            return Line(OK, "database", f"{server}: {state}, migrated to {latest} at the "
+                                        "next start")
+        held = await db.run(maintenance.counts)
+        return Line(OK, "database", f"{server}: schema {version}; {held.units} units, "
+                                    f"{held.liaisons} liaisons, {held.submissions} "
+                                    f"submissions, {held.pending_outbox} messages waiting "
+                                    "in the outbox")
+    finally:
+        await db.close()
+
+
 async def database(settings: Settings) -> Line:
-    """The schema version and ``PRAGMA quick_check``, and what the database holds."""
+    """The backend; the schema version and ``PRAGMA quick_check`` (SQLite), and what the
+    database holds."""
+    if settings.uses_postgres:
+        return await _postgres(settings)
     path = settings.database_path
     latest = latest_schema_version()
     if not path.exists():
@@ -146,12 +194,12 @@ async def database(settings: Settings) -> Line:
             state = f"schema {version}" + ("" if version == latest else
                                            f", migrated to {latest} at the next start")
             if version < latest:
-                return Line(OK, "database", f"{state}, quick_check ok")
+                return Line(OK, "database", f"{state}, quick_check ok; SQLite {path}")
             held = maintenance.counts(conn)
             return Line(OK, "database", f"{state}, quick_check ok; {held.units} units, "
                                         f"{held.liaisons} liaisons, {held.submissions} "
                                         f"submissions, {held.pending_outbox} messages waiting "
-                                        "in the outbox")
+                                        f"in the outbox; SQLite {path}")
         finally:
             conn.close()
 
@@ -180,20 +228,29 @@ def _damaged(media_dir: Path, names: Sequence[str]) -> list[str]:
 async def media_store(settings: Settings) -> Line:
     """A random sample of the files the database names, read back against their sha256."""
     path = settings.database_path
-    if not path.exists():
+    if not settings.uses_postgres and not path.exists():
         return Line(OK, "media store", "empty (no database yet)")
+
+    def named(conn) -> tuple[list[str], int]:
+        return (maintenance.sample_media(conn, MEDIA_SAMPLE),
+                len(maintenance.referenced_media(conn)))
 
     def sample() -> tuple[list[str], int]:
         conn = _open(settings)
         try:
-            return (maintenance.sample_media(conn, MEDIA_SAMPLE),
-                    len(maintenance.referenced_media(conn)))
+            return named(conn)
         finally:
             conn.close()
 
     try:
-        names, total = await asyncio.to_thread(sample)
-    except sqlite3.Error as error:
+        if settings.uses_postgres:
+            try:
+                names, total = await _read_postgres(settings, named)
+            except asyncpg.UndefinedTableError:
+                return Line(OK, "media store", "empty (no tables yet)")
+        else:
+            names, total = await asyncio.to_thread(sample)
+    except (sqlite3.Error, OSError, asyncpg.PostgresError) as error:
         return Line(FAIL, "media store", f"the database cannot say which files it holds: "
                                          f"{error}")
     problems = await asyncio.to_thread(_damaged, settings.media_dir, names)
@@ -209,7 +266,7 @@ async def time_zone(settings: Settings) -> Line:
     zone = settings.timezone
     now = datetime.now(zone)
     text = f"{zone.key}, now {now:%Y-%m-%d %H:%M} (UTC{now:%z})"
-    if settings.database_path.exists():
+    if settings.uses_postgres or settings.database_path.exists():
         def zones() -> list[tuple[int, str]]:
             conn = _open(settings)
             try:
@@ -217,15 +274,70 @@ async def time_zone(settings: Settings) -> Line:
             finally:
                 conn.close()
         try:
-            others = [(year, other) for year, other in await asyncio.to_thread(zones)
-                      if other != zone.key]
-        except sqlite3.Error:
+            found = await _read_postgres(settings, maintenance.campaign_timezones) \
+                if settings.uses_postgres else await asyncio.to_thread(zones)
+            others = [(year, other) for year, other in found if other != zone.key]
+        except (sqlite3.Error, OSError, asyncpg.PostgresError):
             others = []      # the database line says why
         if others:
             year, other = others[-1]
             return Line(WARN, "time zone", f"{text}; the {year} campaign's deadlines are in "
                                            f"{other}")
     return Line(OK, "time zone", text)
+
+
+async def processes(settings: Settings) -> Line:
+    """The bot processes on this database (their heartbeat rows) and which one leads."""
+    from datetime import UTC, timedelta
+
+    from bot.kernel.clock import from_iso, to_iso
+    from bot.storage.processes import GONE_AFTER
+
+    now = datetime.now(UTC)
+    since = to_iso(now - timedelta(days=1))
+
+    def read(conn) -> list[tuple]:
+        return maintenance.recent_processes(conn, since)
+
+    def read_file() -> list[tuple]:
+        conn = _open(settings)
+        try:
+            return read(conn)
+        finally:
+            conn.close()
+
+    if settings.uses_postgres:
+        try:
+            rows = await _read_postgres(settings, read)
+        except asyncpg.UndefinedTableError:
+            rows = []
+    elif settings.database_path.exists():
+        rows = await asyncio.to_thread(read_file)
+    else:
+        rows = []
+    running, gone = [], []
+    leader = None
+    for process_id, leads, handled, beat_at, stopped_at in rows:
+        age = int((now - from_iso(beat_at)).total_seconds())
+        if stopped_at is not None:
+            continue
+        if now - from_iso(beat_at) > GONE_AFTER:
+            gone.append(f"{process_id} (last beat {age // 60} min ago)")
+            continue
+        if leads:
+            leader = process_id
+        running.append(f"{process_id}{' leader' if leads else ''} (beat {age} s ago, "
+                       f"{handled} updates)")
+    if not running:
+        text = "none running"
+        return Line(OK, "processes", text + (f"; gone without stopping: {', '.join(gone)}"
+                                             if gone else ""))
+    text = f"{len(running)} running: " + ", ".join(running)
+    if gone:
+        text += f"; gone without stopping: {', '.join(gone)}"
+    if leader is None:
+        return Line(WARN, "processes", text + "; none leads (a takeover under way?)")
+    return Line(OK, "processes", text)
 
 
 async def _answers(url: str, proxies: EnvironmentProxies) -> str:
@@ -290,8 +402,40 @@ async def cjk_font(settings: Settings) -> Line:
     return Line(OK, "CJK font", found[0])
 
 
-CHECKS: tuple[Check, ...] = (token, data_folder, database, media_store, time_zone, local_api,
-                             proxy, cjk_font)
+async def webhook(settings: Settings) -> Line:
+    """getWebhookInfo: what Telegram does with the updates against what ``run`` will do."""
+    request = AiohttpRequest(connection_pool_size=1, read_timeout=NETWORK_TIMEOUT,
+                             connect_timeout=NETWORK_TIMEOUT)
+    bot = Bot(settings.token, base_url=settings.api_base_url or CLOUD_API, request=request,
+              get_updates_request=request)
+    try:
+        await request.initialize()
+        info = await bot.get_webhook_info()
+    except TelegramError as error:
+        return Line(WARN, "webhook", f"Telegram did not answer getWebhookInfo: "
+                                     f"{redact(str(error), [settings.token])}")
+    finally:
+        await request.shutdown()
+    waiting = f"{info.pending_update_count} update(s) waiting"
+    error = f"; last error: {info.last_error_message}" if info.last_error_message else ""
+    if settings.webhook_url is None:
+        if not info.url:
+            return Line(OK, "webhook", f"none: long polling ({waiting})")
+        return Line(WARN, "webhook", f"set on this token to {info.url} ({waiting}{error}); "
+                                     "run deletes it before polling, so a deployment that "
+                                     "uses it would hear nothing more")
+    if info.url == settings.webhook_url:
+        status = WARN if error and info.pending_update_count else OK
+        return Line(status, "webhook", f"{info.url}, served on "
+                                       f"{settings.webhook_listen[0]}:"
+                                       f"{settings.webhook_listen[1]} ({waiting}{error})")
+    now = f"to {info.url}" if info.url else "none"
+    return Line(WARN, "webhook", f"Telegram's is {now} ({waiting}); run sets "
+                                 f"{settings.webhook_url}")
+
+
+CHECKS: tuple[Check, ...] = (token, data_folder, database, processes, media_store, time_zone,
+                             local_api, proxy, cjk_font, webhook)
 
 
 async def run_checks(settings: Settings, checks: Sequence[Check] = CHECKS) -> list[Line]:

@@ -51,6 +51,8 @@ def _refusal(settings: Settings, why: str) -> StartRefused:
 def refuse_missing_database(settings: Settings) -> None:
     """Before the database is opened (opening would create it)."""
     path = settings.database_path
+    if settings.uses_postgres:      # nothing to lose as a file; the check after opening holds
+        return
     if settings.allow_empty_database or (path.exists() and path.stat().st_size > 0):
         return
     if media_holds_files(settings.media_dir):
@@ -64,7 +66,9 @@ async def refuse_empty_database(settings: Settings, storage: Storage) -> None:
     held = await storage.db.run(maintenance.counts)
     if held.units == 0 and held.submissions == 0 and held.items == 0 and \
             media_holds_files(settings.media_dir):
-        raise _refusal(settings, f"the database {settings.database_path} is empty")
+        where = "on the PostgreSQL server" if settings.uses_postgres else \
+            str(settings.database_path)
+        raise _refusal(settings, f"the database {where} is empty")
 
 
 def lost(services, where: str) -> bool:

@@ -41,7 +41,12 @@ async def campaign_notices(services: Services, calendar: Calendar) -> list[Notic
 
 
 async def rebuild(app: BotApplication) -> int:
-    """Replace the schedule's jobs by those the database gives now; returns how many."""
+    """Replace the schedule's jobs by those the database gives now; returns how many.
+    In a process that does not lead (bot.scale.shared) the leader is asked to."""
+    cluster = app.bot_data.cluster
+    if cluster is not None and not cluster.leading:
+        await cluster.ask_leader_to_rebuild()
+        return 0
     queue = app.job_queue
     for job in queue.jobs():
         if job.name and job.name.startswith(f"{JOB_PREFIX} "):
@@ -130,14 +135,18 @@ async def _to_missing_liaisons(services: Services, calendar: Calendar,
     done = await storage.delivered(notice.deadline)
     already = await storage.outbox.people_with(rule.id, notice.period, notice.tag)
     messages = []
+    rendered: dict[str | None, tuple] = {}     # the same text for every liaison of a language
     for contact in await storage.audience.liaisons():
         if contact.unit_id in done or contact.person_id in already:
             continue
-        words = _words(services, calendar, contact.language)
-        messages.append(Message(
-            rule.id, notice.period, contact.person_id, notice.tag, contact.chat_id,
-            notices.liaison_notice(words, rule, notice),
-            notices.start_buttons(words, notice, nil=notice.kind == "prompt")))
+        if contact.language not in rendered:
+            words = _words(services, calendar, contact.language)
+            rendered[contact.language] = (
+                notices.liaison_notice(words, rule, notice),
+                notices.start_buttons(words, notice, nil=notice.kind == "prompt"))
+        text, buttons = rendered[contact.language]
+        messages.append(Message(rule.id, notice.period, contact.person_id, notice.tag,
+                                contact.chat_id, text, buttons))
     return messages
 
 

@@ -49,8 +49,10 @@ class Sender:
         self.storage = storage
         self.pacer = pacer
         self.chat_interval = chat_interval
-        # enough sends in flight for the pace at a few tens of milliseconds a round trip
-        self.concurrency = concurrency or max(8, math.ceil(pacer.per_second / 20))
+        # enough sends in flight for the pace at up to 25 ms a round trip, and no more: the
+        # sends in flight are what the server may see bunched after a stall on the way, on
+        # top of the pacer's count in a second
+        self.concurrency = concurrency or max(8, math.ceil(pacer.per_second / 40))
         self.batch = max(self.concurrency, math.ceil(pacer.per_second * CLAIM_AHEAD_SECONDS))
         self.max_attempts = max_attempts
         self.backoff = backoff
@@ -133,8 +135,10 @@ class Sender:
                 if row is None:
                     await self._idle(wait)
                     continue
-                await self.pacer.acquire()
+                # the slot first: a send waiting for a free slot after its pacing slot would
+                # leave late, in a bunch with the next ones
                 await self._slots.acquire()
+                await self.pacer.acquire()
                 if self._stopping:
                     self._slots.release()
                     self._queue.appendleft(row)
@@ -183,11 +187,10 @@ class Sender:
         return None, max(wait, 0.01)
 
     def _ready_at(self, chat_id: int, now: float) -> float:
-        """When a message to this chat may go: its last one done ``chat_interval`` ago and
-        the chat's budget (bot.ptb.ratelimit: replies to the chat draw on it too)."""
-        ready = self._chat_ready.get(chat_id, 0.0)
-        wait = self.pacer.chat_wait(chat_id)
-        return max(ready, now + wait) if wait > 0 else ready
+        """When a message to this chat may go (``now``: the instant it is compared with):
+        its last one done ``chat_interval`` ago and the chat's budget (bot.ptb.ratelimit:
+        replies to the chat draw on it too)."""
+        return max(self._chat_ready.get(chat_id, 0.0), now + self.pacer.chat_wait(chat_id))
 
     def _start_refill(self) -> None:
         now = time.monotonic()

@@ -12,7 +12,7 @@ from bot.ptb.buttons import CoordinatorRevoke
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import deep_link, inline
 from bot.ptb.notify import tell
-from bot.ptb.replies import pressed
+from bot.ptb.replies import pressed, stale_button
 from bot.storage.coordinators import InviteUnusable
 from bot.storage.models import Invite
 
@@ -46,9 +46,12 @@ async def on_revoke(update: Update, context: BotContext, press: CoordinatorRevok
     code = press.code
     invite = await context.storage.invites.get(code)
     who = await who_is(context, update.effective_user.id)
-    if invite is None or not who.is_coordinator or not (
-            who.is_admin or invite.created_by == who.person_id):
+    if not who.is_coordinator:
         await query.answer(context.t("access.coordinators_only"), show_alert=True)
+        return
+    if invite is None or invite.kind != "coordinator" or not (
+            who.is_admin or invite.created_by == who.person_id):
+        await stale_button(update, context, show_alert=True)   # forged, or not theirs
         return
     if await context.storage.invites.revoke(code):
         await query.answer()

@@ -17,7 +17,7 @@ from bot.ptb.buttons import LiaisonDecision
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.notify import coordinators_of, tell
-from bot.ptb.replies import pressed
+from bot.ptb.replies import pressed, stale_button
 from bot.storage.liaisons import DecisionStale
 from bot.storage.models import Liaison, Unit
 
@@ -46,9 +46,12 @@ async def on_decision(update: Update, context: BotContext, press: LiaisonDecisio
     storage = context.storage
     pending = await storage.liaisons.get(press.liaison_id)
     who = await who_is(context, update.effective_user.id)
-    if pending is None or not who.is_coordinator or not await storage.units.in_scope(
-            pending.unit_id, who.scope_unit_id):
+    if not who.is_coordinator:
         await query.answer(context.t("access.coordinators_only"), show_alert=True)
+        return
+    if pending is None or not await storage.units.in_scope(pending.unit_id,
+                                                           who.scope_unit_id):
+        await stale_button(update, context, show_alert=True)   # forged, or not theirs
         return
     try:
         decision = await storage.liaisons.decide(pending.id, press.action == "approve",

@@ -17,7 +17,7 @@ LIAISON = ("plan", "summary", "event", "mysubmissions", "stats", "stats_xlsx", "
 COORDINATOR = ("units", "addunit", "invite", "addcoordinator",
                "status", "missing", "roster", "export", "photos", "late",
                "stats_total", "stats_unit", "stats_form", "campaign", "deadline", "broadcast",
-               "review")
+               "review", "ranking", "bulletin", "scoring")
 
 
 def command_names(roles: frozenset[str]) -> list[str]:

@@ -39,6 +39,8 @@ class Services:
     archiving: dict = field(default_factory=dict)
     # bot.ops.datafile: set when the database file was lost under the running bot
     halted: asyncio.Event = field(default_factory=asyncio.Event)
+    # bot.scale.shared.Cluster: leadership and the shared inbox (issue 18); None in a bare app
+    cluster: object | None = None
     # bot.runtime: Telegram refused the token (401: revoked); the process exits non-zero
     token_refused: asyncio.Event = field(default_factory=asyncio.Event)
 

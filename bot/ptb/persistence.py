@@ -43,6 +43,11 @@ class SQLitePersistence(BasePersistence[dict, dict, dict]):
         self._stored_user_data = {user_id: stored_form(data) for user_id, data in user_data.items()}
         return user_data
 
+    def remember_stored(self, user_id: int, data: dict) -> None:
+        """What the database holds for the user now (read by another process's refresh:
+        bot.scale.shared), so it is not written back unchanged."""
+        self._stored_user_data[user_id] = stored_form(data)
+
     async def get_chat_data(self) -> dict[int, dict]:
         return {}
 

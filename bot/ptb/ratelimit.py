@@ -48,6 +48,12 @@ PERSON_SECONDS = 2.0           # what a person's action in the chat credits the 
 CHAT_MESSAGE_PREFIXES = ("send", "copy", "forward")
 KEPT_CHATS = 10_000            # chat buckets kept; full ones are dropped beyond this
 HELD_POLL_SECONDS = 0.005      # how often a full window of held slots is looked at again
+#: the methods that take ``allow_paid_broadcast`` (Bot API 7.11)
+PAID_BROADCAST_METHODS = frozenset({
+    "sendMessage", "sendPhoto", "sendVideo", "sendAnimation", "sendAudio", "sendDocument",
+    "sendSticker", "sendVideoNote", "sendVoice", "sendLocation", "sendVenue", "sendContact",
+    "sendPoll", "sendDice", "sendInvoice", "sendGame", "sendMediaGroup", "copyMessage",
+    "copyMessages", "sendPaidMedia"})
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -77,9 +83,10 @@ class Pacer:
         #: replies' own cap in a second (paid broadcasts: the outbox may go up to 1,000 a
         #: second, a reply, sent without allow_paid_broadcast, stays under Telegram's 30)
         self.reply_cap = window_cap if reply_cap is None else min(reply_cap, window_cap)
-        #: how far behind its schedule the smooth way may catch up (a late wake-up or a
-        #: slow await costs no slot), in a burst of at most this many seconds' worth
-        self.catch_up = max(0.0, CATCH_UP_SECONDS - self.interval)
+        #: how late on its schedule a smooth slot may be taken and still count as on time (a
+        #: late wake-up or a slow await costs no slot; at 30 a second one costs 1/30 s, at
+        #: every send on a busy machine)
+        self.catch_up = CATCH_UP_SECONDS
         self._monotonic = monotonic
         self._last_smooth = float("-inf")
         self._paused_until = float("-inf")
@@ -91,19 +98,32 @@ class Pacer:
         self._chat_tokens: dict[int | str, tuple[float, float]] = {}   # tokens, when
         self._chat_locks: dict[int | str, asyncio.Lock] = {}
 
-    async def acquire(self, smooth: bool = True, hold: bool = False) -> None:
+    async def acquire(self, smooth: bool = True, hold: bool = False,
+                      may_pay: bool = False) -> bool:
         """Each way queues first come first served, so only the head of each queue waits
         for the clock: replies waiting for a full second used to wake all together at every
         freed slot (200 waiting receipts: about 24 wake-ups each). With ``hold`` the slot
-        stays taken until :meth:`release` and one second after it."""
+        stays taken until :meth:`release` and one second after it.
+
+        Returns True when a reply must go as a paid broadcast: ``may_pay`` and the second's
+        free replies (``reply_cap``) were all taken, so it goes at once, flagged, instead of
+        waiting for the free window."""
         if not smooth:
             if self._replies_lock is None:
                 self._replies_lock = asyncio.Lock()
+            paid = False
+
+            def reply_wait(now: float) -> float:
+                nonlocal paid
+                wait = self._reply_wait(now)
+                paid = wait > 0 and may_pay
+                return 0.0 if paid else wait
+
             async with self._replies_lock:
-                now = await self._take(self._reply_wait, hold)
-                if self.reply_cap < self.window_cap:
+                now = await self._take(reply_wait, hold)
+                if self.reply_cap < self.window_cap and not paid:
                     self._reply_stamps.append(now)
-            return
+            return paid
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -111,6 +131,7 @@ class Pacer:
             # the slot on the schedule, not the instant taken: a late wake-up does not
             # push every later slot back (within ``catch_up``)
             self._last_smooth = max(self._last_smooth + self.interval, taken - self.catch_up)
+        return False
 
     def _reply_wait(self, now: float) -> float:
         stamps = self._reply_stamps
@@ -193,9 +214,15 @@ class Pacer:
 
 
 class PacedRateLimiter(BaseRateLimiter[dict]):
-    def __init__(self, pacer: Pacer, max_retries: int = 3) -> None:
+    """``paid_broadcast``: a reply beyond the second's free ones goes at once with
+    ``allow_paid_broadcast`` (set in the call's parameters, which PTB sends as they are
+    after this hook) where the method takes it; an edit waits for the free window."""
+
+    def __init__(self, pacer: Pacer, max_retries: int = 3, paid_broadcast: bool = False
+                 ) -> None:
         self.pacer = pacer
         self.max_retries = max_retries
+        self.paid_broadcast = paid_broadcast
 
     async def initialize(self) -> None:
         return None
@@ -221,7 +248,9 @@ class PacedRateLimiter(BaseRateLimiter[dict]):
             if held:
                 if chat_id is not None:
                     await self.pacer.chat_turn(chat_id)
-                await self.pacer.acquire(smooth=False, hold=True)
+                may_pay = self.paid_broadcast and endpoint in PAID_BROADCAST_METHODS
+                if await self.pacer.acquire(smooth=False, hold=True, may_pay=may_pay):
+                    data["allow_paid_broadcast"] = True
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

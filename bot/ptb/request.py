@@ -152,10 +152,13 @@ class OutboxApi:
     with paid broadcasts) and only the answer's few fields are read. PTB builds a request
     object, a ``Message`` with its ``User`` and ``Chat`` and runs its defaults machinery per
     call: about half of the CPU of a send, which at 1,000 messages a second the bot cannot
-    spend. Same timeouts as `AiohttpRequest`; proxies from the environment."""
+    spend. The timeouts of `AiohttpRequest` but a longer wait for the answer: a send that
+    timed out is sent again, and Telegram may have delivered it (there is no idempotency
+    key), so the outbox waits 20 s before it takes the message for lost; proxies from the
+    environment."""
 
     def __init__(self, base_url: str, token: str, *, paid_broadcast: bool = False,
-                 connections: int = 64, read_timeout: float = 5.0,
+                 connections: int = 64, read_timeout: float = 20.0,
                  connect_timeout: float = 5.0, pool_timeout: float = 1.0) -> None:
         self.url = f"{base_url}{token}/sendMessage"
         self.paid_broadcast = paid_broadcast

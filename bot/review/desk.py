@@ -16,7 +16,13 @@ import logging
 import math
 from collections import Counter
 
-from telegram import InlineKeyboardMarkup, InputMediaPhoto, InputMediaVideo, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -29,8 +35,9 @@ from bot.ptb.buttons import ReviewComment, ReviewList, ReviewReturn, ReviewShow
 from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed, send_lines, stale_button
-from bot.review import walk
+from bot.review import history, walk
 from bot.review.walk import Scope
+from bot.scoring.adoption import adopt_button, adoptions_for
 from bot.storage.reviews import Reviewable
 from bot.storage.submissions import Item
 
@@ -40,6 +47,7 @@ ALBUM_MAX = 10                       # Telegram's album: 2 to 10 media
 UPLOAD_MAX = 10 * 1024 * 1024        # a photo uploaded from the store: Telegram's limit
 LIST_PAGE = 10                       # unit buttons per list page
 LIST_ROW = 2                         # unit buttons per row
+CARD_TEXT_CHARS = 10_000             # of texts and captions on a card: three messages at most
 
 
 def _scope_of(desk: Desk, deliverable_id: int, period: str | None) -> Scope | None:
@@ -78,10 +86,10 @@ async def review(update: Update, context: BotContext, who: Who) -> None:
             line += "\n" + context.t("review.usage")
         await message.reply_text(line)
         return
-    await show_card(context, update.effective_chat.id, who, desk, chosen, 0)
+    await show_card(context, update.effective_chat.id, desk, chosen, 0)
 
 
-async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, scope: Scope,
+async def show_card(context: BotContext, chat_id: int, desk: Desk, scope: Scope,
                     index: int) -> bool:
     """Send the card at ``index`` of the walk (the album, then the text with the buttons);
     False when the walk has nothing there."""
@@ -97,7 +105,8 @@ async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, sco
     storage = context.storage
     submission = await storage.submissions.get(entry.id)
     items = [item for item in await storage.submissions.items(entry.id) if item.current]
-    shown, not_shown = await _send_album(context, chat_id, items)
+    not_shown = await _send_album(context, chat_id, items)
+    await _send_documents(context, chat_id, items)
     unit = next(unit for unit in desk.units if unit.id == entry.unit_id)
     target = words.target_key(scope.key, entry.period)
     lines = [context.t("review.card_title", unit=unit.name, target=target),
@@ -109,8 +118,11 @@ async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, sco
     if details.get("title"):              # an event report's answers
         lines.append(context.t("review.card_event", title=details["title"],
                                date=details.get("date", ""), place=details.get("place", "")))
-    lines += _history(context, words, await storage.reviews.returns_of([entry.id]),
-                      await storage.reviews.comments_of([entry.id]), entry.id)
+    lines += history.lines(words, (await storage.reviews.returns_of([entry.id])).get(
+        entry.id, []), (await storage.reviews.comments_of([entry.id])).get(entry.id, []))
+    adopted = (await adoptions_for(storage, [entry.id])).get(entry.id)
+    if adopted:
+        lines.append(context.t("review.card_adopted", levels="、".join(adopted)))
     kinds = Counter(item.kind for item in items)
     lines.append(context.t("review.card_media", photos=kinds["photo"], videos=kinds["video"],
                            documents=kinds["document"]))
@@ -119,47 +131,36 @@ async def show_card(context: BotContext, chat_id: int, who: Who, desk: Desk, sco
     texts = _texts(context, items)
     lines += texts or [context.t("review.card_no_text")]
     await send_lines(context, chat_id, lines, _card_keyboard(context, scope, index, entry))
-    log.debug("review card %s: %d media shown", entry.id, shown)
     return True
 
 
-def _history(context: BotContext, words: Words, returns, comments, submission_id: int
-             ) -> list[str]:
-    lines = []
-    for returned in returns.get(submission_id, []):
-        lines.append(context.t("review.card_returned",
-                               when=words.moment(from_iso(returned.returned_at)),
-                               reason=returned.reason))
-        if returned.resubmitted_at:
-            state = words.state("late", returned.late_seconds) if returned.late_seconds \
-                else words.state("on_time")
-            lines.append(context.t("review.card_resubmitted",
-                                   when=words.moment(from_iso(returned.resubmitted_at)),
-                                   state=state))
-    for comment in comments.get(submission_id, []):
-        lines.append(context.t("review.card_comment",
-                               when=words.moment(from_iso(comment.created_at)),
-                               text=comment.text))
-    return lines
-
-
 def _texts(context: BotContext, items: list[Item]) -> list[str]:
+    """The texts, captions and file names, at most ``CARD_TEXT_CHARS`` characters of text
+    (a card is a few messages, never dozens); what is left is counted."""
     lines = []
+    room = CARD_TEXT_CHARS
+    left = 0
     for item in items:
-        if item.kind == "text" and item.text:
-            lines.append(context.t("review.card_text", text=item.text))
-        elif item.kind == "document":
+        if item.kind == "document":
             lines.append(context.t("review.card_file", name=item.file_name or "—"))
-            if item.text:
-                lines.append(context.t("review.card_caption", text=item.text))
-        elif item.text:
-            lines.append(context.t("review.card_caption", text=item.text))
+        if not item.text:
+            continue
+        if room <= 0:
+            left += len(item.text)
+            continue
+        text = item.text[:room]
+        left += len(item.text) - len(text)
+        room -= len(text)
+        lines.append(context.t("review.card_text" if item.kind == "text"
+                               else "review.card_caption", text=text))
+    if left:
+        lines.append(context.t("review.card_text_more", count=left))
     return lines
 
 
-async def _send_album(context: BotContext, chat_id: int, items: list[Item]) -> tuple[int, int]:
-    """The photos and videos as one album (one photo alone as a photo); returns (shown,
-    not shown: beyond the album's ten, or neither in Telegram nor in the store)."""
+async def _send_album(context: BotContext, chat_id: int, items: list[Item]) -> int:
+    """The photos and videos as one album (one photo alone as a photo); returns how many
+    were not shown (beyond the album's ten, or neither in Telegram nor in the store)."""
     media = []
     visual = [item for item in items if item.kind in ("photo", "video")]
     for item in visual:
@@ -183,13 +184,28 @@ async def _send_album(context: BotContext, chat_id: int, items: list[Item]) -> t
             await context.bot.send_media_group(chat_id, media)
     except TelegramError as error:     # e.g. a file_id Telegram no longer knows
         log.warning("review album not sent: %s", error)
-        return 0, len(visual)
-    return len(media), len(visual) - len(media)
+        return len(visual)
+    return len(visual) - len(media)
+
+
+async def _send_documents(context: BotContext, chat_id: int, items: list[Item]) -> None:
+    """The files sent as documents (a plan, a scan), by Telegram's file_id: one album of
+    up to ten (one alone as a document); their names are on the card either way."""
+    found = [InputMediaDocument(item.file_id) for item in items
+             if item.kind == "document" and item.file_id][:ALBUM_MAX]
+    try:
+        if len(found) == 1:
+            await context.bot.send_document(chat_id, found[0].media)
+        elif found:
+            await context.bot.send_media_group(chat_id, found)
+    except TelegramError as error:
+        log.warning("review documents not sent: %s", error)
 
 
 def _card_keyboard(context: BotContext, scope: Scope, index: int,
                    entry: Reviewable) -> InlineKeyboardMarkup:
-    first = []
+    adopt = adopt_button(entry.id, context.lang)
+    first = [(adopt.text, adopt.callback_data)]
     if not entry.returned:
         first.append(ReviewReturn(entry.id).button(context.t("review.button_return")))
     first.append(ReviewComment(entry.id).button(context.t("review.button_comment")))
@@ -215,7 +231,7 @@ async def on_show(update: Update, context: BotContext, who: Who, press: ReviewSh
         await stale_button(update, context)
         return
     await query.answer()
-    if not await show_card(context, update.effective_chat.id, who, desk, scope, press.index):
+    if not await show_card(context, update.effective_chat.id, desk, scope, press.index):
         await context.bot.send_message(update.effective_chat.id, context.t("review.last_card"))
 
 

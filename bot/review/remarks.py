@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot.desk.standings import desk_words
+from bot.intake.receive import on_message
 from bot.kernel import validation
 from bot.kernel.clock import from_iso
 from bot.ptb.access import Who, coordinator_only, who_is
@@ -78,7 +79,8 @@ async def on_text(update: Update, context: BotContext) -> int:
     """The reason or the comment."""
     message = update.effective_message
     asked = context.user_state.get("review")
-    if asked is None:
+    if asked is None:              # nothing asked any more: an ordinary message
+        await on_message(update, context)
         return ConversationHandler.END
     limit = MAX_REASON if asked["action"] == "return" else MAX_COMMENT
     text = validation.tidy(message.text)
@@ -128,6 +130,12 @@ async def on_other(update: Update, context: BotContext) -> int:
     return State.TEXT
 
 
+async def busy(update: Update, context: BotContext) -> int:
+    """Another command while the reason or comment is asked for."""
+    await update.effective_message.reply_text(context.t("review.busy"))
+    return State.TEXT
+
+
 async def cancel(update: Update, context: BotContext) -> int:
     context.user_state.pop("review", None)
     await update.effective_message.reply_text(context.t("review.cancelled"))
@@ -149,7 +157,7 @@ def conversation() -> ConversationHandler:
                     MessageHandler(~filters.COMMAND, on_other),
                 ],
             },
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[CommandHandler("cancel", cancel), MessageHandler(filters.COMMAND, busy)],
             name="review",
             persistent=True,
             allow_reentry=True,

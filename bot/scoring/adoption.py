@@ -4,6 +4,7 @@ Contract with the review desk (``bot.review``): :func:`adopt_button` is the butt
 submission's card; :func:`adoptions_for` gives the level names a submission was adopted at,
 for display. A press is re-checked every time: only a coordinator whose scope covers the
 submission's unit may adopt; anyone else, and a forged press, gets the stale-button line.
+The unit's liaison is told through the outbox.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed, stale_button
 from bot.scoring import ledger
-from bot.scoring.rules import points_text
+from bot.scoring.rules import Level, points_text
 from bot.storage import Storage
+from bot.storage.outbox import Message
 from bot.storage.submissions import Submission
 from bot.texts import Texts
 
@@ -58,7 +60,7 @@ async def _allowed(update: Update, context: BotContext, submission_id: int
     if not who.is_coordinator:
         return None
     submission = await context.storage.submissions.get(submission_id)
-    if submission is None or submission.state == "withdrawn":
+    if submission is None or submission.state != "open":     # withdrawn, or a nil report
         return None
     if not await context.storage.units.in_scope(submission.unit_id, who.scope_unit_id):
         return None
@@ -119,6 +121,28 @@ async def on_level(update: Update, context: BotContext, press: AdoptLevel) -> No
     await update.callback_query.edit_message_text(context.t(
         "scoring.adopted", unit=unit, target=await _target(context, submission), level=name,
         points=points_text(level.points)), reply_markup=InlineKeyboardMarkup([]))
+    await tell_liaison(context, submission, adoption.id, level)
+
+
+async def tell_liaison(context: BotContext, submission: Submission, adoption_id: int,
+                       level: Level) -> None:
+    """The unit's liaison hears of it through the outbox (once, paced, in their language)."""
+    storage = context.storage
+    liaison = await storage.liaisons.active_for_unit(submission.unit_id)
+    person = await storage.people.get(liaison.person_id) if liaison else None
+    calendar = await storage.campaigns.calendar()
+    if person is None or calendar is None:
+        return
+    language = person.language or context.settings.language
+    words = Words(context.texts, language, calendar.campaign.timezone)
+    key = next((rule.key for rule in calendar.rules if rule.id == submission.deliverable_id),
+               "other")
+    text = words.html("scoring.liaison_adopted", target=words.target_key(key, submission.period),
+                      level=level.name_in(language), points=points_text(level.points))
+    await storage.outbox.add([Message(submission.deliverable_id, submission.period,
+                                      person.telegram_id, f"adoption-{adoption_id}",
+                                      person.chat_id, text)])
+    context.sender.wake()
 
 
 def register(app) -> None:

@@ -35,6 +35,12 @@ MAX_PIECES = 30            # a weekly bulletin holds at most this many pieces
 MAX_MOVABLE = 12           # pieces listed with ⬆ / ✖ buttons (2 each + 📄: within 100)
 UPLOAD_TIMEOUT = 300
 ISSUE = re.compile(r"^第?(\d{1,2})期?$")
+LABEL_CHARS = 40           # a list line stays short: 30 lines fit one message (4096)
+LEVELS_CHARS = 50
+
+
+def short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _office(context: BotContext, words: Words, desk: Desk, who: Who) -> str:
@@ -166,13 +172,16 @@ async def _list_message(context: BotContext, desk: Desk, week: Deadline, words: 
         label = names[submission.unit_id]
         if submission.period.startswith("event-"):
             label = context.t("scoring.bulletin_event_label", unit=label,
-                              title=submission.details.get("title") or "")
+                              title=submission.details.get("title")
+                              or words.target_key("event", submission.period))
         key = "scoring.bulletin_list_dropped" if submission_id in dropped \
             else "scoring.bulletin_list_line"
         if position < MAX_PIECES:
-            lines.append(context.t(key, number=position + 1, piece=label,
-                                   levels="、".join(levels.get(submission_id, []))
-                                   or context.t("scoring.bulletin_not_adopted")))
+            adopted_at = context.t("scoring.separator").join(levels.get(submission_id, []))
+            lines.append(context.t(key, number=position + 1, piece=short(label, LABEL_CHARS),
+                                   levels=short(adopted_at
+                                                or context.t("scoring.bulletin_not_adopted"),
+                                                LEVELS_CHARS)))
         if position < MAX_MOVABLE:
             row = []
             if position > 0:
@@ -240,7 +249,7 @@ async def on_piece(update: Update, context: BotContext, press: BulletinPiece) ->
 async def _piece(context: BotContext, submission: Submission, unit: str,
                  levels: list[str]) -> Piece:
     items = [item for item in await context.storage.submissions.items(submission.id)
-             if item.withdrawn_at is None]
+             if item.current]
     texts = [item.text for item in items if item.kind == "text" and item.text]
     texts += [item.text for item in items if item.kind != "text" and item.text]
     photos = [media_file(context.settings.media_dir, item.media_sha256) for item in items
@@ -265,7 +274,7 @@ async def build(update: Update, context: BotContext, who: Who, desk: Desk, week:
     photos = 0
     for submission in weekly + events:
         photos += sum(1 for item in await storage.submissions.items(submission.id)
-                      if item.kind == "photo" and item.withdrawn_at is None)
+                      if item.kind == "photo" and item.current)
     standings = await load_standings(storage, desk, week)
     missing = {unit.id for unit in standings.missing}
     now = context.clock()

@@ -3,7 +3,6 @@ a worker thread (python-docx and Pillow are imported there)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +51,10 @@ def upright_copy(source: Path, target: Path) -> tuple[int, int] | None:
     its size in pixels, or None when it is not a picture Pillow can read."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    from bot.media.images import open_capped
+
     try:
-        with Image.open(source) as image:
-            image.draft("RGB", (PRINT_SIDE, PRINT_SIDE))
+        with open_capped(source, PRINT_SIDE) as image:   # over 16 M pixels: not decoded
             upright = ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError):
         return None
@@ -99,10 +99,8 @@ def write_bulletin(path: Path, words: Words, bulletin: Bulletin, work: Path) -> 
             width, height = size
             document.picture(copy, min(TEXT_WIDTH_MM, MAX_PHOTO_HEIGHT_MM * width / height))
     document.heading(words.plain("scoring.bulletin_unreported_heading"))
-    document.paragraph("、".join(bulletin.unreported) if bulletin.unreported
+    separator = words.plain("scoring.separator")
+    document.paragraph(separator.join(bulletin.unreported) if bulletin.unreported
                        else words.plain("scoring.bulletin_unreported_none"))
     document.save(path)
 
-
-def piece_names(pieces: Sequence[Piece]) -> list[str]:
-    return [piece.unit for piece in pieces]

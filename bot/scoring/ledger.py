@@ -2,7 +2,8 @@
 
 An event is an adoption (``adoption:<id>``), a period a unit delivered late or not at all
 (``late:<deliverable>:<period>``, ``missing:<deliverable>:<period>``, once its deadline has
-passed) or a return not fixed within its grace (``returned:<id>``). :func:`settle` computes
+passed) or a return not fixed within its grace (``returned:<id>``, instead of 漏报 for that
+period; fixed after the grace, the resubmission's lateness makes it 迟报). :func:`settle` computes
 what the ledger should hold for every event under the current rules and lets
 ``Scoring.reconcile`` supersede what differs: loading new rules re-scores the same events,
 and a late delivery after a missing deadline turns the 漏报 row into a 迟报 row. Nobody edits a
@@ -21,13 +22,12 @@ from bot.storage import Storage
 from bot.storage.scoring import Adoption, RulesVersion, Scored
 
 KINDS = ("adoption", "late", "missing", "returned")
-_locks: dict[int, asyncio.Lock] = {}
 
 
 def lock_for(storage: Storage) -> asyncio.Lock:
     """One lock per storage: an adoption is never written between a settle's reading of the
     events and its reconciling, which would supersede the new row."""
-    return _locks.setdefault(id(storage), asyncio.Lock())
+    return storage.scoring.lock
 
 
 def adoption_score(rules: Rules, adoption: Adoption) -> Scored:
@@ -46,6 +46,17 @@ async def wanted(storage: Storage, rules: Rules, now: datetime) -> list[Scored]:
     if calendar is None:
         return found
     units = await storage.units.all_in_scope(None)
+    created = {unit.id: from_iso(unit.created_at) for unit in units}
+    keys = {rule.id: rule.key for rule in calendar.rules}
+    for open_return in await storage.reviews.open_returns():
+        submission = await storage.submissions.get(open_return.submission_id)
+        key = keys.get(submission.deliverable_id) if submission else None
+        points = rules.deduction(key, "returned") if key else 0
+        if points and from_iso(open_return.grace_until) <= now:
+            found.append(Scored(
+                submission.unit_id, f"returned:{open_return.id}", "returned",
+                f"deductions.{key}.returned", points, submission.id, submission.deliverable_id,
+                submission.period, open_return.grace_until))
     for rule in calendar.rules:
         if rule.kind == ANYTIME:
             continue
@@ -57,9 +68,12 @@ async def wanted(storage: Storage, rules: Rules, now: datetime) -> list[Scored]:
             if deadline.due > now:
                 break
             done = await storage.delivered(deadline)
+            # returned and not back: the return's own deduction once its grace is over,
+            # not 漏报 as well
+            returned = await storage.reviews.returned_units(rule.id, deadline.period)
             due = to_iso(deadline.due)
             for unit in units:
-                if from_iso(unit.created_at) > deadline.due:
+                if created[unit.id] > deadline.due or unit.id in returned:
                     continue
                 if unit.id in done:
                     if done[unit.id] and late_points:
@@ -75,11 +89,32 @@ async def wanted(storage: Storage, rules: Rules, now: datetime) -> list[Scored]:
     return found
 
 
+async def inputs(storage: Storage, version: RulesVersion, now: datetime) -> tuple:
+    """Everything the ledger is computed from: the stored events' fingerprint, the
+    deadlines passed by ``now`` (with their due instants: an override moves them) and the
+    rules version."""
+    calendar = await storage.campaigns.calendar()
+    passed: tuple = ()
+    if calendar is not None:
+        passed = tuple((rule.id, deadline.period, deadline.due)
+                       for rule in calendar.rules if rule.kind != ANYTIME
+                       for deadline in deadlines(rule, calendar.campaign.timezone)
+                       if deadline.due <= now)
+    overdue = tuple(open_return.id for open_return in await storage.reviews.open_returns()
+                    if from_iso(open_return.grace_until) <= now)
+    return await storage.scoring.fingerprint(), passed, overdue, version.id
+
+
 async def settle(storage: Storage, now: datetime,
                  version: RulesVersion | None = None) -> RulesVersion:
-    """Bring the ledger up to date with the events so far under the rules in use."""
+    """Bring the ledger up to date with the events so far under the rules in use; nothing
+    to do when none of its inputs changed since the last time."""
     async with lock_for(storage):
         version = version or await storage.scoring.current()
+        before = await inputs(storage, version, now)
+        if storage.scoring.settled_on == before:
+            return version
         scores = await wanted(storage, version.rules, now)
         await storage.scoring.reconcile(scores, version.id, KINDS)
+        storage.scoring.settled_on = before
     return version

@@ -73,10 +73,11 @@ async def notice_data(storage: Storage, desk: Desk, words: Words, scope: str, of
     missing: dict[int, list[str]] = {}
     late: dict[int, list[str]] = {}
     units = tree_order(desk.units)
+    created = {unit.id: from_iso(unit.created_at) for unit in units}
     for deadline in desk.passed(now):
         done = await storage.delivered(deadline)
         for unit in units:
-            if from_iso(unit.created_at) > deadline.due:
+            if created[unit.id] > deadline.due:
                 continue
             if unit.id not in done:
                 missing.setdefault(unit.id, []).append(words.target(deadline))
@@ -101,6 +102,7 @@ def write_notice(path: Path, words: Words, notice: Notice) -> None:
     from bot.office.gongwen import OfficialDocument
 
     document = OfficialDocument()
+    separator = words.plain("scoring.separator")
     day = notice.as_of.astimezone(words.timezone).date()
     document.title(words.plain("scoring.notice_title", campaign=notice.campaign))
     document.paragraph(words.plain("scoring.notice_to"), indent=False)
@@ -112,7 +114,7 @@ def write_notice(path: Path, words: Words, notice: Notice) -> None:
         document.paragraph(words.plain("scoring.notice_praise_none"))
     for number, praised in enumerate(notice.praised, start=1):
         pieces = "；".join(words.plain("scoring.notice_piece", target=target,
-                                      levels="、".join(levels))
+                                      levels=separator.join(levels))
                           for target, levels in praised.pieces)
         document.paragraph(words.plain("scoring.notice_praised", number=numbered(words, number),
                                        unit=praised.unit, points=praised.points,
@@ -129,8 +131,8 @@ def write_notice(path: Path, words: Words, notice: Notice) -> None:
             [words.plain(key) for key in ("desk.late_column_number", "desk.late_column_unit",
                                           "scoring.notice_column_missing",
                                           "scoring.notice_column_late")],
-            [[str(index), entry.unit, "、".join(entry.missing) or "—",
-              "、".join(entry.late) or "—"]
+            [[str(index), entry.unit, separator.join(entry.missing) or "—",
+              separator.join(entry.late) or "—"]
              for index, entry in enumerate(notice.criticised, start=1)],
             WIDTHS_MM, centred=(0,))
     document.heading(words.plain("scoring.notice_next_heading", number=numbered(words, 3)))

@@ -42,7 +42,7 @@ def rate_text(context: BotContext, score: UnitScore) -> str:
 
 
 def line(context: BotContext, found: Ranking, score: UnitScore) -> str:
-    levels = "、".join(
+    levels = context.t("scoring.separator").join(
         context.t("scoring.level_count", level=level.name_in(context.lang),
                   count=score.adoptions[level.key])
         for level in found.rules.levels if score.adoptions.get(level.key))

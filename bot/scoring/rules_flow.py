@@ -38,8 +38,9 @@ def problem_line(context: BotContext, problem: Problem) -> str:
 
 
 def summary(context: BotContext, rules: Rules) -> str:
-    levels = "、".join(context.t("scoring.level_summary", level=level.name_in(context.lang),
-                                points=points_text(level.points)) for level in rules.levels)
+    levels = context.t("scoring.separator").join(
+        context.t("scoring.level_summary", level=level.name_in(context.lang),
+                  points=points_text(level.points)) for level in rules.levels)
     return context.t("scoring.rules_summary", levels=levels, grace=rules.return_grace_days)
 
 
@@ -51,7 +52,13 @@ async def show_rules(update: Update, context: BotContext, who: Who) -> None:
         if who.scope_unit_id is not None:
             await update.effective_message.reply_text(context.t("scoring.rules_whole_scope_only"))
             return
-        await use_rules(update, context, who, default_rules())
+        rules = default_rules()
+        try:
+            await _check_levels_in_use(context, rules)
+        except RulesError as error:
+            await refuse(update, context, error.problems)
+            return
+        await use_rules(update, context, who, rules)
         return
     version = await context.storage.scoring.current()
     rules = version.rules

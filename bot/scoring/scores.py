@@ -137,8 +137,22 @@ def rank(scores: Sequence[UnitScore]) -> list[UnitScore]:
 
 async def ranking(storage: Storage, scope_unit_id: int | None, span: Span, now: datetime
                   ) -> Ranking:
-    """The units of a scope ranked over a span, with the ledger brought up to date first."""
+    """The units of a scope ranked over a span, with the ledger brought up to date first;
+    the same ranking again while none of the ledger's inputs changed (every liaison's
+    /mystatus asks for the whole campaign's)."""
     version = await ledger.settle(storage, now)
+    key = (scope_unit_id, span.key)
+    cached = storage.scoring.rankings.get(key)
+    if cached is not None and cached[0] == storage.scoring.settled_on:
+        return cached[1]
+    settled_on = storage.scoring.settled_on
+    found = await _ranking(storage, scope_unit_id, span, now, version)
+    storage.scoring.rankings[key] = (settled_on, found)
+    return found
+
+
+async def _ranking(storage: Storage, scope_unit_id: int | None, span: Span, now: datetime,
+                   version) -> Ranking:
     calendar = await storage.campaigns.calendar()
     timezone = calendar.campaign.timezone if calendar else ZoneInfo("Asia/Shanghai")
     units = tree_order(await storage.units.all_in_scope(scope_unit_id))
@@ -153,6 +167,7 @@ async def ranking(storage: Storage, scope_unit_id: int | None, span: Span, now: 
         if row.kind == "adoption":
             level = row.rule.removeprefix("levels.")
             score.adoptions[level] = score.adoptions.get(level, 0) + 1
+    created = {unit.id: from_iso(unit.created_at) for unit in units}
     if calendar is not None:
         for rule in calendar.rules:
             if rule.kind == ANYTIME:
@@ -164,7 +179,7 @@ async def ranking(storage: Storage, scope_unit_id: int | None, span: Span, now: 
                     continue
                 done = await storage.delivered(deadline)
                 for score in scores.values():
-                    if from_iso(score.unit.created_at) > deadline.due:
+                    if created[score.unit.id] > deadline.due:
                         continue
                     score.due += 1
                     if score.unit.id not in done:

@@ -75,7 +75,7 @@ async def take_document(update: Update, context: BotContext, who: Who) -> bool:
         return False
     data = bytes(await (await document.get_file()).download_as_bytearray())
     if kind in BINARY_KINDS:
-        if not stats_workbook.marked_in_binary(data):
+        if not await asyncio.to_thread(stats_workbook.marked_in_binary, data):
             return False
         await update.effective_message.reply_text(context.t("stats.workbook_resave",
                                                             kind=kind))

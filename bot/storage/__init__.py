@@ -11,13 +11,14 @@ from bot.storage.audience import Audience
 from bot.storage.broadcasts import Broadcasts
 from bot.storage.campaigns import Campaigns
 from bot.storage.coordinators import Coordinators
-from bot.storage.db import Database
+from bot.storage.db import connect_database
 from bot.storage.inbox import Inbox
 from bot.storage.invites import Invites
 from bot.storage.liaisons import Liaisons
 from bot.storage.message_history import MessageHistory
 from bot.storage.outbox import Outbox
 from bot.storage.people import People
+from bot.storage.processes import Processes
 from bot.storage.reminders import DeskReminders
 from bot.storage.reviews import Reviews
 from bot.storage.roles import Roles
@@ -32,8 +33,9 @@ from bot.storage.units import Units
 class Storage:
     """Built cheaply (no I/O); :meth:`open` connects and migrates."""
 
-    def __init__(self, path: Path, clock: Clock = system_clock) -> None:
-        self.db = Database(path)
+    def __init__(self, database: Path | str, clock: Clock = system_clock) -> None:
+        """``database``: a SQLite file or a ``postgresql://`` URL."""
+        self.db = connect_database(database)
         self.clock = clock
         self.people = People(self.db, clock)
         self.units = Units(self.db, clock)
@@ -49,6 +51,7 @@ class Storage:
         self.broadcasts = Broadcasts(self.db, clock)
         self.scheduler = SchedulerMarks(self.db)
         self.inbox = Inbox(self.db, clock)
+        self.processes = Processes(self.db)    # issue 18: heartbeats
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)
         self.message_history = MessageHistory(self.db)

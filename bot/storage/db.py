@@ -37,8 +37,9 @@ _in_transaction: contextvars.ContextVar[Database | None] = contextvars.ContextVa
 
 
 def migration_files(directory: Traversable = MIGRATIONS_DIR) -> list[tuple[int, Traversable]]:
-    """Numbered migration files in order; a duplicate number is an error. Numbers are
-    reserved per branch, so a gap is allowed while a reserved migration has not landed."""
+    """Numbered migration files in order; a gap or a duplicate number is an error (a
+    database at version N applies only the numbers above N, so a lower number landing
+    later would never be applied)."""
     found: list[tuple[int, Traversable]] = []
     if not directory.is_dir():
         raise RuntimeError(f"the migrations are missing: {directory} is not a folder")
@@ -51,6 +52,8 @@ def migration_files(directory: Traversable = MIGRATIONS_DIR) -> list[tuple[int, 
     numbers = [number for number, _ in found]
     if len(set(numbers)) != len(numbers):
         raise RuntimeError(f"two migrations share a number: {numbers}")
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migrations must be numbered 0001, 0002, ... without gaps: {numbers}")
     return found
 
 
@@ -60,7 +63,21 @@ def latest_schema_version() -> int:
     return found[-1][0] if found else 0
 
 
+def connect_database(target: Path | str) -> Database:
+    """The database for ``target``: a ``postgresql://`` URL (asyncpg, :mod:`bot.storage.pg`)
+    or a SQLite file. Both have this class's API; ``dialect`` tells them apart."""
+    if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+        from bot.storage.pg import PgDatabase
+
+        return PgDatabase(target)  # type: ignore[return-value]
+    if isinstance(target, str) and target.startswith("sqlite:///"):
+        target = target[len("sqlite:///"):]
+    return Database(Path(target))
+
+
 class Database:
+    dialect = "sqlite"
+
     def __init__(self, path: Path, migrations_dir: Traversable = MIGRATIONS_DIR) -> None:
         self.path = path
         self.migrations_dir = migrations_dir

@@ -15,6 +15,7 @@ class StoredUpdate:
     update_id: int
     chat_id: int | None
     raw: str
+    attempts: int = 0      # replays started (each may have been cut short by a crash)
 
 
 class Inbox:
@@ -43,8 +44,41 @@ class Inbox:
 
     async def unhandled(self) -> list[StoredUpdate]:
         rows = await self.db.fetchall(
-            "SELECT update_id, chat_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id"
+            "SELECT update_id, chat_id, raw, attempts FROM inbox WHERE handled_at IS NULL "
+            "ORDER BY update_id"
         )
+        return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"], row["attempts"])
+                for row in rows]
+
+    async def count_attempt(self, update_id: int) -> None:
+        """A replay of this update starts (written before it does: a crash counts)."""
+        await self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?",
+                              (update_id,))
+
+    async def set_aside(self, update_id: int) -> None:
+        """Poisoned: never handled again (kept, with when, for the operator)."""
+        now = to_iso(self.clock())
+        await self.db.execute(
+            "UPDATE inbox SET poisoned_at = ?, handled_at = ? WHERE update_id = ?",
+            (now, now, update_id))
+
+    async def set_aside_ids(self) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT update_id FROM inbox WHERE poisoned_at IS NOT NULL ORDER BY update_id")
+        return [row[0] for row in rows]
+
+    async def waiting_chats(self, limit: int = 200) -> list[int | None]:
+        """Chats with updates not handled, the oldest waiting first (several processes:
+        each claims one chat at a time, bot.scale.shared)."""
+        rows = await self.db.fetchall(
+            "SELECT chat_id, min(update_id) AS first FROM inbox WHERE handled_at IS NULL "
+            "GROUP BY chat_id ORDER BY first LIMIT ?", (limit,))
+        return [row["chat_id"] for row in rows]
+
+    async def unhandled_of_chat(self, chat_id: int | None) -> list[StoredUpdate]:
+        rows = await self.db.fetchall(
+            "SELECT update_id, chat_id, raw FROM inbox WHERE chat_id IS ? AND handled_at IS NULL "
+            "ORDER BY update_id", (chat_id,))
         return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
 
     async def mark_handled(self, update_ids: list[int]) -> None:
@@ -53,9 +87,11 @@ class Inbox:
                                   [(now, update_id) for update_id in update_ids])
 
     async def prune(self, keep: timedelta = timedelta(days=2)) -> None:
-        """Forget handled updates older than ``keep`` (the newest row is kept for the offset)."""
+        """Forget handled updates older than ``keep`` (the newest row is kept for the offset;
+        those set aside are kept for the operator)."""
         await self.db.execute(
             "DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ? "
+            "AND poisoned_at IS NULL "
             "AND update_id < (SELECT max(update_id) FROM inbox)",
             (to_iso(self.clock() - keep),),
         )

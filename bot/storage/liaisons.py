@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -60,7 +59,8 @@ class Liaisons:
     def _may_keep(self, drops_before_load: int) -> bool:
         """Whether a load may be cached: no write began or ended while it ran, and it was not
         read inside a transaction (which could still roll back)."""
-        return drops_before_load == self._drops and not self.db.in_transaction
+        return drops_before_load == self._drops and not self.db.in_transaction and \
+            getattr(self.db, "dialect", "sqlite") == "sqlite"   # PostgreSQL: N processes write
 
     async def get(self, liaison_id: int) -> Liaison | None:
         row = await self.db.fetchone("SELECT * FROM liaison WHERE id = ?", (liaison_id,))
@@ -153,9 +153,11 @@ class Liaisons:
         found: dict[int, Liaison] = {}
         if unknown:
             drops = self._drops
+            # the ids are ints, written in: one statement for both engines at any count
+            listed = ", ".join(str(int(unit_id)) for unit_id in unknown)
             rows = await self.db.fetch_values(
                 f"SELECT {column_list(Liaison)} FROM liaison WHERE status = 'active' "
-                "AND unit_id IN (SELECT value FROM json_each(?))", (json.dumps(unknown),))
+                f"AND unit_id IN ({listed})")
             found = {liaison.unit_id: liaison for liaison in await build_all(Liaison, rows)}
             if self._may_keep(drops):
                 known.update((unit_id, found.get(unit_id)) for unit_id in unknown)

@@ -60,7 +60,8 @@ def sample_media(conn: sqlite3.Connection, limit: int) -> list[str]:
     return [row[0] for row in conn.execute(
         "SELECT sha FROM (SELECT media_sha256 AS sha FROM item WHERE archived = 'yes'"
         " AND media_sha256 IS NOT NULL UNION SELECT thumb_sha256 FROM item"
-        " WHERE thumb_sha256 IS NOT NULL) ORDER BY random() LIMIT ?", (limit,)).fetchall()]
+        " WHERE thumb_sha256 IS NOT NULL) AS named ORDER BY random() LIMIT ?",
+        (limit,)).fetchall()]
 
 
 def referenced_media(conn: sqlite3.Connection) -> set[str]:
@@ -90,3 +91,14 @@ def online_backup(source: Path, target: Path) -> None:
             dst.close()
     finally:
         src.close()
+
+
+def recent_processes(conn: sqlite3.Connection, since: str) -> list[tuple]:
+    """(id, leader, handled, beat_at, stopped_at) of the processes that beat since ``since``
+    (issue 18's heartbeat rows); [] before the table exists."""
+    try:
+        return [tuple(row) for row in conn.execute(
+            "SELECT id, leader, handled, beat_at, stopped_at FROM bot_process "
+            "WHERE beat_at >= ? ORDER BY started_at", (since,)).fetchall()]
+    except sqlite3.OperationalError:        # no such table: migrated at the next start
+        return []

@@ -96,7 +96,7 @@ def row_to(cls: type, row) -> object:
     names, booleans = _layout(cls)
     try:
         values = [row[name] for name in names]
-    except IndexError:             # a column the dataclass names is not selected
+    except (IndexError, KeyError):  # a column the dataclass names is not selected
         keys = row.keys()
         return cls(**{name: (bool(row[name]) if index in booleans else row[name])
                       for index, name in enumerate(names) if name in keys})

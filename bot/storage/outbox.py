@@ -67,22 +67,31 @@ class Outbox:
         """Write messages as pending; one already written (same key) is left alone.
         Returns how many were new."""
         now = to_iso(self.clock())
-        added = 0
-        async with self.db.transaction() as conn:
-            for message in messages:
-                markup = json.dumps([[list(button) for button in line]
-                                     for line in message.buttons],
-                                    ensure_ascii=False) if message.buttons else None
-                cursor = await conn.execute(
-                    "INSERT INTO outbox (deliverable_id, period, person_id, kind, chat_id, text, "
-                    "markup, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (message.deliverable_id, message.period, message.person_id, message.kind,
-                     message.chat_id, message.text, markup, message.broadcast_id, now),
-                )
-                added += cursor.rowcount
-                await cursor.close()
-        return added
+        # one encoding per keyboard object (held, so that its id stays its own)
+        markups: dict[int, tuple[Buttons, str]] = {}
+
+        def markup_of(buttons: Buttons | None) -> str | None:
+            if not buttons:
+                return None
+            key = id(buttons)
+            if key not in markups:
+                markups[key] = (buttons, json.dumps([[list(button) for button in line]
+                                                     for line in buttons], ensure_ascii=False))
+            return markups[key][1]
+
+        rows = [(message.deliverable_id, message.period, message.person_id, message.kind,
+                 message.chat_id, message.text, markup_of(message.buttons),
+                 message.broadcast_id, now) for message in messages]
+        if not rows:
+            return 0
+
+        def insert(conn: sqlite3.Connection) -> int:     # one trip for the lot
+            return conn.executemany(
+                "INSERT INTO outbox (deliverable_id, period, person_id, kind, chat_id, text, "
+                "markup, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING", rows).rowcount
+
+        return await self.db.run(insert, write=True)
 
     async def people_with(self, deliverable_id: int, period: str, kind: str) -> set[int]:
         """Who already has this message (in any state)."""

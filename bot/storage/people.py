@@ -12,13 +12,16 @@ class People:
         self.db = db
         self.clock = clock
         self._cache: dict[int, Person] = {}
+        # several processes on PostgreSQL (issue 18): another one may change a person (the
+        # language, reachable), so the rows are read each time there
+        self._caching = getattr(db, "dialect", "sqlite") == "sqlite"
 
     async def get(self, telegram_id: int) -> Person | None:
         if telegram_id in self._cache:
             return self._cache[telegram_id]
         row = await self.db.fetchone("SELECT * FROM person WHERE telegram_id = ?", (telegram_id,))
         person = row_to(Person, row) if row else None
-        if person:
+        if person and self._caching:
             self._cache[telegram_id] = person
         return person
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 from bot.storage.models import row_to
-from bot.storage.submissions import DELIVERED
+from bot.storage.submissions import COUNTS, DELIVERED
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,14 @@ class Reviews:
             "AND r.resubmitted_at IS NULL", (deliverable_id, period))
         return frozenset(row["unit_id"] for row in rows)
 
+    async def returned_periods(self, unit_id: int) -> set[tuple[int, str]]:
+        """(deliverable id, period) of the unit's submissions returned and not yet back."""
+        rows = await self.db.fetchall(
+            "SELECT s.deliverable_id, s.period FROM submission s JOIN submission_return r "
+            "ON r.submission_id = s.id WHERE s.unit_id = ? AND r.resubmitted_at IS NULL",
+            (unit_id,))
+        return {(row["deliverable_id"], row["period"]) for row in rows}
+
     async def add_comment(self, submission_id: int, author_id: int, text: str) -> Comment:
         params = (submission_id, author_id, to_iso(self.clock()), text)
         row = await self.db.run(lambda conn: conn.execute(
@@ -161,7 +169,8 @@ class Reviews:
     async def reviewable(self, deliverable_id: int, period: str | None,
                          unit_ids: Sequence[int]) -> list[Reviewable]:
         """The submissions of the units for the deliverable (one period, or every period
-        when None: event reports) that deliver or are returned; in no particular order."""
+        when None: event reports) holding an item that counts (as for delivery), returned
+        or not; in no particular order."""
         if not unit_ids:
             return []
         wanted = set(unit_ids)
@@ -174,7 +183,7 @@ class Reviews:
             f"SELECT s.id, s.unit_id, s.period, s.late_seconds, EXISTS (SELECT 1 FROM "
             f"submission_return r WHERE r.submission_id = s.id AND r.resubmitted_at IS NULL) "
             f"FROM submission s WHERE {where} AND s.state = 'open' AND EXISTS (SELECT 1 FROM "
-            f"item i WHERE i.submission_id = s.id AND i.withdrawn_at IS NULL)", params)
+            f"item i WHERE i.submission_id = s.id AND {COUNTS})", params)
         return [Reviewable(row[0], row[1], row[2], row[3], bool(row[4]))
                 for row in rows if row[1] in wanted]
 

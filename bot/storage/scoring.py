@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 from collections.abc import Sequence
@@ -90,6 +91,11 @@ class Scoring:
         self.db = db
         self.clock = clock
         self._versions: dict[int, RulesVersion] = {}
+        # held by bot.scoring.ledger: one settle or adoption at a time, and the inputs the
+        # ledger was last settled on
+        self.lock = asyncio.Lock()
+        self.settled_on: tuple | None = None
+        self.rankings: dict[tuple, tuple] = {}    # bot.scoring.scores: (inputs, ranking)
 
     # ------------------------------------------------------------ rules
 
@@ -236,6 +242,23 @@ class Scoring:
             return Reconciled(added, superseded)
 
         return await self.db.run(work, write=True)
+
+    async def fingerprint(self) -> tuple:
+        """What the ledger's events are made of, in one read: it changes whenever an
+        adoption, a submission or an item (withdrawn, superseded, its file lost), a statistics
+        entry, a liaison, a unit, a return or a rules version is added or changes state
+        (``bot.scoring.ledger`` settles again only then)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM (SELECT count(*), max(id) FROM adoption) a, "
+            "(SELECT count(*), max(last_received_at), "
+            "sum(CASE WHEN state = 'nil' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN state = 'withdrawn' THEN 1 ELSE 0 END) FROM submission) s, "
+            "(SELECT max(id), count(withdrawn_at), count(superseded_at), "
+            "sum(CASE WHEN archived = 'failed' THEN 1 ELSE 0 END) FROM item) i, "
+            "(SELECT max(id) FROM stats_entry) e, (SELECT count(*), max(id) FROM liaison) l, "
+            "(SELECT count(*) FROM unit) u, (SELECT max(id) FROM scoring_rules) v, "
+            "(SELECT count(*), count(resubmitted_at) FROM submission_return) r")
+        return tuple(row)
 
     # ------------------------------------------------------------ the bulletin's reads
 

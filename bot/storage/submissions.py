@@ -20,9 +20,10 @@ from bot.storage.models import row_to
 
 # A submission counts as delivered when it is a nil report or holds an item that counts, and
 # it is not returned for revision (a return not yet answered by a resubmission). An item
-# counts when it is not withdrawn and its file, if any, was not lost: a file that was not
-# kept (a full disk, a download that failed its retries) is not "received".
-COUNTS = "i.withdrawn_at IS NULL AND i.archived != 'failed'"
+# counts when it is current (not withdrawn, not superseded by a resubmission) and its file,
+# if any, was not lost: a file that was not kept (a full disk, a download that failed its
+# retries) is not "received".
+COUNTS = "i.withdrawn_at IS NULL AND i.superseded_at IS NULL AND i.archived != 'failed'"
 DELIVERED = f"""
     ((s.state = 'nil' OR (s.state = 'open' AND EXISTS (
         SELECT 1 FROM item i WHERE i.submission_id = s.id AND {COUNTS})))
@@ -473,7 +474,7 @@ class Submissions:
             await conn.execute(
                 "UPDATE submission SET state = 'withdrawn' WHERE id = ? AND state = 'open' "
                 "AND NOT EXISTS (SELECT 1 FROM item WHERE submission_id = submission.id "
-                "AND withdrawn_at IS NULL)", (row["submission_id"],),
+                "AND withdrawn_at IS NULL AND superseded_at IS NULL)", (row["submission_id"],),
             )
         return True
 
@@ -499,7 +500,7 @@ class Submissions:
                 "first_received_at, last_received_at, late_seconds, liaison_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(unit_id, deliverable_id, period) DO UPDATE SET "
-                "last_received_at = max(last_received_at, excluded.last_received_at) "
+                "last_received_at = max(submission.last_received_at, excluded.last_received_at) "
                 "RETURNING id",
                 (unit_id, deliverable_id, period, state, to_iso(received[0]),
                  to_iso(received[-1]), late_seconds, liaison_id),

@@ -1,0 +1,1 @@
+"""Scale-out (issue 18): several processes on one PostgreSQL database, one leader."""

@@ -1,0 +1,316 @@
+"""Several processes on one PostgreSQL database (issue 18 point 2): what each process runs.
+
+- **Leadership**: a session advisory lock, held on a connection of its own. The process
+  holding it leads: it polls ``getUpdates`` (not with a webhook: every process serves that),
+  runs the scheduler's jobs and drains the outbox. The others try for the lock every
+  :data:`LEADER_RETRY` seconds: a leader killed (its connection closes with it, and the
+  server frees the lock at once) is replaced within that time. The outbox's pending →
+  sending → sent states and the scheduler's mark are in the database, so the new leader
+  loses nothing and sends again only the rows the dead one had in flight.
+- **Handling**: every process, the leader too, handles updates from the ``inbox`` table.
+  A process claims one chat at a time with a session advisory lock keyed by the chat on its
+  own lock connection (``pg_try_advisory_lock``: a chat another process holds is skipped,
+  the way ``FOR UPDATE SKIP LOCKED`` skips a row, without a transaction held open for the
+  minutes an album's downloads may take); under the lock it reads that chat's unhandled
+  updates in order, handles each, marks it handled, and reads again until none is left. One
+  chat stays in order; different chats go in parallel, up to :data:`MAX_CHATS` at once in a
+  process. A process that dies frees its chats with its connection; their unhandled
+  updates are handled by another (intake recognises a message it already recorded).
+- **Shared state**: before an update is handled, the conversation states and the user data
+  it touches are read from the database into python-telegram-bot's memory (:func:`refresh`),
+  so a liaison's next message may land on any process.
+- **Wake-ups**: storing an update ``NOTIFY``s the other processes; each also looks every
+  :data:`IDLE_POLL` seconds.
+
+On SQLite the one process leads from its start and handles as it always has
+(bot.runtime.DurablePoller); only its heartbeat row is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ConversationHandler
+
+from bot.ptb.context import BotApplication
+
+log = logging.getLogger(__name__)
+
+LEADER_RETRY = 1.0        # seconds between a follower's tries for the leader's lock
+HEARTBEAT_SECONDS = 2.0
+IDLE_POLL = 1.0           # a process looks at the inbox at least this often
+MAX_CHATS = 64            # chats handled at once in one process
+LEADER_CLASS = 3          # advisory lock (class, schema key); bot.storage.pg uses 1 and 2
+
+
+def chat_key(chat_id: int | None) -> int:
+    """A 31-bit lock key for a chat (two chats sharing one only wait for each other)."""
+    return zlib.crc32(str(chat_id).encode()) >> 1
+
+
+class Cluster:
+    """This process's part: heartbeat always; on PostgreSQL the leader's lock and the shared
+    inbox. ``on_lead`` / ``on_step_down``: coroutines starting and stopping the leader's
+    work (bot.runtime.running gives them)."""
+
+    def __init__(self, app: BotApplication, on_lead, on_step_down) -> None:
+        self.app = app
+        self.on_lead = on_lead
+        self.on_step_down = on_step_down
+        self.storage = app.bot_data.storage
+        self.db = self.storage.db
+        self.shared = getattr(self.db, "dialect", "sqlite") == "postgresql"
+        self.leading = False
+        self.handled = 0
+        self.started_at = datetime.now(UTC)
+        self.host = socket.gethostname()
+        self.id = f"{self.host}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.parsed: dict[int, Update] = {}      # updates this process received, by id
+        self._leader_conn = None
+        self._lock_conn = None
+        self._lock_mutex = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+        self._chats: dict[int | None, asyncio.Task] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    @property
+    def channel(self) -> str:
+        return f"bot_inbox_{self.db.lock_key}"
+
+    @property
+    def schedule_channel(self) -> str:
+        return f"bot_schedule_{self.db.lock_key}"
+
+    async def ask_leader_to_rebuild(self) -> None:
+        """A calendar changed in a process that does not lead: the leader rebuilds its jobs
+        (and its safety tick catches up meanwhile)."""
+        try:
+            await self.db.execute(f"NOTIFY {self.schedule_channel}")
+        except Exception:
+            log.warning("could not ask the leader to rebuild the schedule; its tick "
+                        "catches up")
+
+    def _schedule_changed(self, *_: Any) -> None:
+        if self.leading and not self._stopping:
+            from bot.outbox import jobs
+
+            task = asyncio.create_task(jobs.rebuild(self.app))
+            self._tasks.append(task)
+
+    # -- start and stop ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if not self.shared:
+            self.leading = True
+            await self.on_lead()
+        else:
+            self._lock_conn = await self.db.connect()
+            await self._lock_conn.add_listener(self.channel, self._notified)
+            await self._lock_conn.add_listener(self.schedule_channel, self._schedule_changed)
+            await self._try_lead()           # a lone process leads before start() returns
+            self._tasks.append(asyncio.create_task(self._lead_loop(), name="leader"))
+            self._tasks.append(asyncio.create_task(self._inbox_loop(), name="shared inbox"))
+        await self._beat()
+        self._tasks.append(asyncio.create_task(self._beat_loop(), name="heartbeat"))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._chats:
+            await asyncio.gather(*self._chats.values(), return_exceptions=True)
+        if self.leading:
+            self.leading = False
+            await self.on_step_down()
+        for conn in (self._leader_conn, self._lock_conn):
+            if conn is not None and not conn.is_closed():
+                with contextlib.suppress(Exception):
+                    await conn.close()
+        self._leader_conn = self._lock_conn = None
+        with contextlib.suppress(Exception):
+            await self.storage.processes.stopped(self.id, self.handled)
+
+    # -- heartbeat -----------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        try:
+            await self.storage.processes.beat(self.id, self.host, os.getpid(), self.started_at,
+                                              self.leading, self.handled)
+        except Exception:
+            log.exception("heartbeat could not be written")
+
+    async def _beat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await self._beat()
+
+    # -- leadership (PostgreSQL) ---------------------------------------------------------
+
+    async def _try_lead(self) -> None:
+        if self._leader_conn is None or self._leader_conn.is_closed():
+            self._leader_conn = await self.db.connect()
+        got = await self._leader_conn.fetchval("SELECT pg_try_advisory_lock($1, $2)",
+                                               LEADER_CLASS, self.db.lock_key)
+        if got:
+            log.info("this process (%s) leads: it polls, schedules and sends", self.id)
+            self.leading = True
+            await self._beat()
+            await self.storage.processes.lead(self.id)
+            await self.on_lead()
+
+    async def _lead_loop(self) -> None:
+        while True:
+            await asyncio.sleep(LEADER_RETRY)
+            try:
+                if self.leading:
+                    await self._leader_conn.fetchval("SELECT 1")     # still holding it?
+                else:
+                    await self._try_lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self.leading:
+                    # the lock went with the connection: another process may lead now.
+                    # Stop (the service manager starts us again) rather than lead twice.
+                    log.critical("the leader's database connection was lost (%s): stopping",
+                                 error)
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    return
+                log.warning("could not try for the leader's lock: %s", error)
+
+    # -- the shared inbox (PostgreSQL) ---------------------------------------------------
+
+    def _notified(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def received(self, stored: list, parsed: dict[int, Update]) -> None:
+        """Updates this process stored (poller or webhook): kept parsed for its own
+        handling, announced to the others."""
+        for item in stored:
+            if item.update_id in parsed:
+                self.parsed[item.update_id] = parsed[item.update_id]
+        if len(self.parsed) > 10_000:        # those another process handled
+            for update_id in sorted(self.parsed)[:5_000]:
+                self.parsed.pop(update_id, None)
+        if stored:
+            self._wake.set()
+            try:
+                await self.db.execute(f"NOTIFY {self.channel}")
+            except Exception:
+                log.warning("NOTIFY failed; the other processes look within %.0f s", IDLE_POLL)
+
+    async def _inbox_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                for chat_id in await self.storage.inbox.waiting_chats():
+                    if len(self._chats) >= MAX_CHATS:
+                        break
+                    if chat_id in self._chats or not await self._lock_chat(chat_id):
+                        continue
+                    self._chats[chat_id] = asyncio.create_task(self._run_chat(chat_id))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the inbox could not be read")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+
+    async def _lock_chat(self, chat_id: int | None) -> bool:
+        async with self._lock_mutex:
+            return await self._lock_conn.fetchval("SELECT pg_try_advisory_lock($1, $2)",
+                                                  self.db.lock_key, chat_key(chat_id))
+
+    async def _unlock_chat(self, chat_id: int | None) -> None:
+        async with self._lock_mutex:
+            await self._lock_conn.fetchval("SELECT pg_advisory_unlock($1, $2)",
+                                           self.db.lock_key, chat_key(chat_id))
+
+    async def _run_chat(self, chat_id: int | None) -> None:
+        inbox = self.storage.inbox
+        try:
+            while not self._stopping:
+                waiting = await inbox.unhandled_of_chat(chat_id)
+                if not waiting:
+                    break
+                for stored in waiting:
+                    if self._stopping:
+                        break
+                    update = self.parsed.pop(stored.update_id, None) or \
+                        Update.de_json(json.loads(stored.raw), self.app.bot)
+                    try:
+                        await refresh(self.app, update)
+                        await self.app.process_update(update)
+                        # python-telegram-bot marks the user's data for writing only after
+                        # the last handler (guard.persist ran before): write it now, before
+                        # another process may take the chat's next update
+                        await self.app.update_persistence()
+                    except Exception:
+                        log.exception("update %s could not be handled", stored.update_id)
+                    await inbox.mark_handled([stored.update_id])
+                    self.handled += 1
+        except Exception:
+            log.exception("chat %s: its updates could not be read", chat_id)
+        finally:
+            self._chats.pop(chat_id, None)
+            with contextlib.suppress(Exception):
+                await self._unlock_chat(chat_id)
+            self._wake.set()
+
+
+def _conversation_handlers(app: BotApplication) -> list[ConversationHandler]:
+    found = getattr(app, "_scale_conversations", None)
+    if found is None:
+        found = [handler for group in app.handlers.values() for handler in group
+                 if isinstance(handler, ConversationHandler) and handler.persistent]
+        app._scale_conversations = found      # type: ignore[attr-defined]
+    return found
+
+
+async def refresh(app: BotApplication, update: Update) -> None:
+    """Read what another process may have changed into this one's memory: the persistent
+    conversations' states for this update's keys and the user's data (one read)."""
+    # first write what this process changed and python-telegram-bot marked only after the
+    # fact (a job's user data: an album's question waiting for the answer)
+    await app.update_persistence()
+    wanted: dict[tuple[str, str], tuple[ConversationHandler, tuple]] = {}
+    for handler in _conversation_handlers(app):
+        try:
+            key = handler._get_key(update)
+        except RuntimeError:
+            continue
+        wanted[(handler.name, json.dumps(list(key)))] = (handler, key)
+    user = update.effective_user
+    states, data = await app.bot_data.storage.conversations.shared_state(
+        list(wanted), user.id if user else None)
+    for (name, key_json), (handler, key) in wanted.items():
+        conversations = handler._conversations
+        plain = getattr(conversations, "data", conversations)
+        if (name, key_json) in states:
+            conversations.update_no_track({key: states[(name, key_json)]})
+        else:
+            plain.pop(key, None)
+    if user is not None:
+        current = app._user_data[user.id]
+        current.clear()
+        if data:
+            current.update(data)
+        persistence = app.persistence
+        if persistence is not None and hasattr(persistence, "_stored_user_data"):
+            persistence.remember_stored(user.id, current)
