@@ -127,6 +127,7 @@ class Sender:
         assert self._wake is not None and self._slots is not None
         try:
             while not self._stopping:
+                self._wake.clear()      # before looking: a wake-up from now on is not lost
                 try:
                     row, wait = await self._next_row()
                 except Exception:
@@ -163,10 +164,10 @@ class Sender:
         or None and how long to wait before looking again."""
         now = time.monotonic()
         if self._held:
-            ready = [row for row in self._held if self._ready_at(row.chat_id) <= now]
+            ready = [row for row in self._held if self._ready_at(row.chat_id, now) <= now]
             if ready:
                 self._held = [row for row in self._held
-                              if self._ready_at(row.chat_id) > now]
+                              if self._ready_at(row.chat_id, now) > now]
                 self._queue.extendleft(reversed(ready))
         if len(self._queue) <= self.batch // 2:
             self._start_refill()
@@ -174,22 +175,24 @@ class Sender:
             await asyncio.gather(self._refill, return_exceptions=True)
         while self._queue:
             row = self._queue.popleft()
-            if self._ready_at(row.chat_id) <= time.monotonic():
+            moment = time.monotonic()
+            if self._ready_at(row.chat_id, moment) <= moment:
                 return row, 0.0
             self._held.append(row)
         wait = IDLE_POLL_SECONDS
         if self._retry_at:
             wait = min(wait, min(self._retry_at.values()) - now)
         for row in self._held:
-            ready = self._ready_at(row.chat_id)
+            ready = self._ready_at(row.chat_id, now)
             wait = min(wait, ready - now if ready != float("inf") else IDLE_POLL_SECONDS)
         return None, max(wait, 0.01)
 
-    def _ready_at(self, chat_id: int) -> float:
+    def _ready_at(self, chat_id: int, now: float) -> float:
         """When a message to this chat may go: its last one done ``chat_interval`` ago and
-        the chat's budget (bot.ptb.ratelimit: replies to the chat draw on it too)."""
-        return max(self._chat_ready.get(chat_id, 0.0),
-                   time.monotonic() + self.pacer.chat_wait(chat_id))
+        the chat's budget (bot.ptb.ratelimit: replies to the chat draw on it too), as seen
+        at ``now``."""
+        wait = self.pacer.chat_wait(chat_id)
+        return max(self._chat_ready.get(chat_id, 0.0), now + wait if wait > 0 else 0.0)
 
     def _start_refill(self) -> None:
         now = time.monotonic()
@@ -228,7 +231,6 @@ class Sender:
                 log.exception("outbox idle hook failed")
         if self._stopping:
             return
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), wait)
         except TimeoutError:
