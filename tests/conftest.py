@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -108,7 +109,11 @@ def pytest_generate_tests(metafunc) -> None:
 
 @pytest.fixture
 def backend(request) -> str:
-    return getattr(request, "param", "sqlite")
+    """The test's backend: its parameter (``both_backends``), else ``BOT_TEST_BACKEND``
+    (``postgres`` runs every unmarked test that goes through the fixtures on PostgreSQL
+    too: a check of everyone's SQL, not part of the suite's time budget), else SQLite."""
+    return getattr(request, "param", None) or \
+        os.environ.get("BOT_TEST_BACKEND", "").strip() or "sqlite"
 
 
 @pytest.fixture(autouse=True)

@@ -124,3 +124,28 @@ async def test_a_liaison_is_refused_every_scoring_command_and_button(desk, sandb
         assert sandbox.callback_answers[-1]["text"] == "这个按钮已过期。", data
     assert await desk.bot.storage.scoring.adoptions() == []
     assert [s for s in sandbox.messages_to(liaison.chat_id) if s.document is not None] == []
+
+
+async def test_adoption_from_the_review_card_by_two_scoped_coordinators(desk, sandbox, admin):
+    """Through the review desk's own card: the city's coordinator adopts on its first card
+    (a unit of the city), the coordinator of every unit on theirs."""
+    storage = desk.bot.storage
+    scoped = sandbox.user(SCOPED_COORDINATOR_ID, "赵科长")
+    adopted = []
+    for user, level in ((scoped, "县级简报采用"), (admin, "市级领导批示")):
+        await user.command("review")
+        card = (await user.wait_reply(count=2))[-1]
+        assert "✅ 采用" in card.button_texts()
+        await user.press("✅ 采用", card)
+        (picker,) = await user.wait_reply()
+        await user.press(next(t for t in picker.button_texts() if t.startswith(level)), picker)
+        assert "已采用" in (await user.wait_reply())[-1].plain_text
+        adopted.append((await storage.scoring.adoptions())[-1])
+    (first, second) = adopted
+    assert first.adopted_by == SCOPED_COORDINATOR_ID and first.level == "county_bulletin"
+    assert await storage.units.in_scope(first.unit_id, desk.seeded.scope_city_id)
+    assert second.adopted_by == 1001 and second.level == "city_leader"
+    ledger = {(row.unit_id, row.rule) for row in await storage.scoring.ledger()
+              if row.kind == "adoption"}
+    assert ledger == {(first.unit_id, "levels.county_bulletin"),
+                      (second.unit_id, "levels.city_leader")}

@@ -27,6 +27,7 @@ from tests.desk_seed import (
 )
 from tests.scoring_support import adopt, submission_of
 
+pytestmark = pytest.mark.both_backends
 WEEK = 1            # the second week: 6月11日一期, issue 2
 
 
@@ -229,3 +230,10 @@ async def test_an_adopted_event_report_of_the_week_goes_in_and_is_counted(desk, 
     assert any(text.endswith("事件报告 1 份。") for _, text, _ in paragraphs)
     (piece,) = pieces_of(paragraphs)
     assert piece[0] == f"（一）{name}" and piece[2] == ["6月8日开展消防应急演练，参加人员120人。"]
+
+
+async def test_an_unknown_issue_is_answered_in_one_line(desk, sandbox, admin):
+    for argument in ("9", "7月30日", "下周"):
+        await admin.command("bulletin", argument)
+        (answer,) = await admin.wait_reply()
+        assert answer.plain_text.startswith(f"没有“{argument}”这一期。可写期次（1–4）"), argument

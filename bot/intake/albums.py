@@ -92,6 +92,13 @@ async def _settle(context: BotContext) -> None:
     """The window's job: claim the settled album and hand it to its purpose's handler."""
     chat_id, group = context.job.data
     storage = context.storage
+    if context.bot_data.cluster is not None and await storage.inbox.unhandled_of_chat(chat_id):
+        # several processes (bot.scale): the chat has updates stored and not yet handled —
+        # a part may be among them (its process was killed, the next one is taking the chat
+        # over): the window is not quiet yet
+        _arm(context.job_queue, Waiting(chat_id, context.job.user_id, group,
+                                        time.time() + ALBUM_QUIET_SECONDS))
+        return
     found = await storage.albums.claim(chat_id, group, time.time(), CLAIM_LEASE_SECONDS)
     if isinstance(found, Waiting):
         _arm(context.job_queue, found)        # a later part moved the window on

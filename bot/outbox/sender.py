@@ -175,8 +175,8 @@ class Sender:
             await asyncio.gather(self._refill, return_exceptions=True)
         while self._queue:
             row = self._queue.popleft()
-            moment = time.monotonic()
-            if self._ready_at(row.chat_id, moment) <= moment:
+            at = time.monotonic()
+            if self._ready_at(row.chat_id, at) <= at:
                 return row, 0.0
             self._held.append(row)
         wait = IDLE_POLL_SECONDS
@@ -188,11 +188,10 @@ class Sender:
         return None, max(wait, 0.01)
 
     def _ready_at(self, chat_id: int, now: float) -> float:
-        """When a message to this chat may go: its last one done ``chat_interval`` ago and
-        the chat's budget (bot.ptb.ratelimit: replies to the chat draw on it too), as seen
-        at ``now``."""
-        wait = self.pacer.chat_wait(chat_id)
-        return max(self._chat_ready.get(chat_id, 0.0), now + wait if wait > 0 else 0.0)
+        """When a message to this chat may go (``now``: the instant it is compared with):
+        its last one done ``chat_interval`` ago and the chat's budget (bot.ptb.ratelimit:
+        replies to the chat draw on it too)."""
+        return max(self._chat_ready.get(chat_id, 0.0), now + self.pacer.chat_wait(chat_id))
 
     def _start_refill(self) -> None:
         now = time.monotonic()

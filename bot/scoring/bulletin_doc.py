@@ -3,7 +3,6 @@ a worker thread (python-docx and Pillow are imported there)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +104,3 @@ def write_bulletin(path: Path, words: Words, bulletin: Bulletin, work: Path) -> 
                        else words.plain("scoring.bulletin_unreported_none"))
     document.save(path)
 
-
-def piece_names(pieces: Sequence[Piece]) -> list[str]:
-    return [piece.unit for piece in pieces]

@@ -46,6 +46,7 @@ async def wanted(storage: Storage, rules: Rules, now: datetime) -> list[Scored]:
     if calendar is None:
         return found
     units = await storage.units.all_in_scope(None)
+    created = {unit.id: from_iso(unit.created_at) for unit in units}
     keys = {rule.id: rule.key for rule in calendar.rules}
     for open_return in await storage.reviews.open_returns():
         submission = await storage.submissions.get(open_return.submission_id)
@@ -72,7 +73,7 @@ async def wanted(storage: Storage, rules: Rules, now: datetime) -> list[Scored]:
             returned = await storage.reviews.returned_units(rule.id, deadline.period)
             due = to_iso(deadline.due)
             for unit in units:
-                if from_iso(unit.created_at) > deadline.due or unit.id in returned:
+                if created[unit.id] > deadline.due or unit.id in returned:
                     continue
                 if unit.id in done:
                     if done[unit.id] and late_points:

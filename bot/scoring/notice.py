@@ -73,10 +73,11 @@ async def notice_data(storage: Storage, desk: Desk, words: Words, scope: str, of
     missing: dict[int, list[str]] = {}
     late: dict[int, list[str]] = {}
     units = tree_order(desk.units)
+    created = {unit.id: from_iso(unit.created_at) for unit in units}
     for deadline in desk.passed(now):
         done = await storage.delivered(deadline)
         for unit in units:
-            if from_iso(unit.created_at) > deadline.due:
+            if created[unit.id] > deadline.due:
                 continue
             if unit.id not in done:
                 missing.setdefault(unit.id, []).append(words.target(deadline))

@@ -167,6 +167,7 @@ async def _ranking(storage: Storage, scope_unit_id: int | None, span: Span, now:
         if row.kind == "adoption":
             level = row.rule.removeprefix("levels.")
             score.adoptions[level] = score.adoptions.get(level, 0) + 1
+    created = {unit.id: from_iso(unit.created_at) for unit in units}
     if calendar is not None:
         for rule in calendar.rules:
             if rule.kind == ANYTIME:
@@ -178,7 +179,7 @@ async def _ranking(storage: Storage, scope_unit_id: int | None, span: Span, now:
                     continue
                 done = await storage.delivered(deadline)
                 for score in scores.values():
-                    if from_iso(score.unit.created_at) > deadline.due:
+                    if created[score.unit.id] > deadline.due:
                         continue
                     score.due += 1
                     if score.unit.id not in done:

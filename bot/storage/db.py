@@ -37,8 +37,9 @@ _in_transaction: contextvars.ContextVar[Database | None] = contextvars.ContextVa
 
 
 def migration_files(directory: Traversable = MIGRATIONS_DIR) -> list[tuple[int, Traversable]]:
-    """Numbered migration files in order; a duplicate number is an error. Numbers are
-    reserved per branch, so a gap is allowed while a reserved migration has not landed."""
+    """Numbered migration files in order; a gap or a duplicate number is an error (a
+    database at version N applies only the numbers above N, so a lower number landing
+    later would never be applied)."""
     found: list[tuple[int, Traversable]] = []
     if not directory.is_dir():
         raise RuntimeError(f"the migrations are missing: {directory} is not a folder")
@@ -51,6 +52,8 @@ def migration_files(directory: Traversable = MIGRATIONS_DIR) -> list[tuple[int, 
     numbers = [number for number, _ in found]
     if len(set(numbers)) != len(numbers):
         raise RuntimeError(f"two migrations share a number: {numbers}")
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migrations must be numbered 0001, 0002, ... without gaps: {numbers}")
     return found
 
 
