@@ -127,6 +127,7 @@ class Sender:
         assert self._wake is not None and self._slots is not None
         try:
             while not self._stopping:
+                self._wake.clear()      # before looking: a wake-up from now on is not lost
                 try:
                     row, wait = await self._next_row()
                 except Exception:
@@ -229,7 +230,6 @@ class Sender:
                 log.exception("outbox idle hook failed")
         if self._stopping:
             return
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), wait)
         except TimeoutError:
