@@ -1,0 +1,57 @@
+"""More replies that grow with the data, at 1,000 units with 30-character names (issue 14,
+point 1): /mysubmissions with many nil reasons and event reports, the coordinator's digest
+naming every missing unit — each message within Telegram's 4,096 characters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.kernel.schedule import deadlines
+from bot.storage.submissions import NewItem
+from tests.limits_seed import SEEDED_AT
+from tests.limits_support import assert_within_limits, province_fixture  # noqa: F401
+
+EVENTS = 30
+
+
+def texts_of(user) -> list[str]:
+    return [sent.plain_text for sent in user.messages if sent.document is None]
+
+
+async def test_mysubmissions_with_long_nil_reasons_and_many_events_is_split(province,
+                                                                            sandbox):
+    bot, _, seeded = province
+    name = seeded.names[-1]
+    person_id = seeded.liaison_of[name]
+    unit_id = seeded.units[name]
+    storage = bot.storage
+    calendar = await storage.campaigns.calendar()
+    liaison = await storage.liaisons.open_for_person(person_id)
+    reasons = []
+    for rule in calendar.rules:
+        if rule.key == "event":
+            continue
+        for deadline in deadlines(rule, calendar.campaign.timezone):
+            outcome = await storage.submissions.record_nil(
+                unit_id, rule.id, deadline.period, liaison.id, SEEDED_AT, None)
+            reason = f"{len(reasons):03d}本期无此项工作，" + "原因说明" * 120
+            reasons.append(reason)
+            assert await storage.submissions.set_nil_reason(outcome.submission.id, reason)
+    event = calendar.rule("event")
+    for number in range(EVENTS):
+        period = await storage.submissions.next_event_period(unit_id, event.id)
+        await storage.submissions.add_items(
+            unit_id, event.id, period, liaison.id,
+            [NewItem(kind="text", received_at=SEEDED_AT - timedelta(minutes=number),
+                     text=f"第{number}次应急演练", message_id=10_000 + number)])
+    assert len(reasons) >= 8
+    user = sandbox.user(person_id)
+    await user.command("mysubmissions")
+    await user.wait_reply(timeout=60)
+    await user.wait_quiet(1.0, timeout=60)
+    texts = texts_of(user)
+    assert len(texts) > 1
+    assert all(text.startswith("（续）") for text in texts[1:])
+    joined = "\n".join(texts)
+    assert all(reason[:12] in joined for reason in reasons)
+    assert_within_limits(sandbox)
