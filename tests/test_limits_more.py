@@ -4,12 +4,14 @@ naming every missing unit — each message within Telegram's 4,096 characters.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.kernel.schedule import deadlines
+from bot.outbox.jobs import tick
 from bot.storage.submissions import NewItem
-from tests.limits_seed import SEEDED_AT
-from tests.limits_support import assert_within_limits, province_fixture  # noqa: F401
+from tests.conftest import ADMIN_ID
+from tests.limits_seed import SEEDED_AT, TZ
+from tests.limits_support import assert_within_limits, at, province_fixture  # noqa: F401
 
 EVENTS = 30
 
@@ -54,4 +56,21 @@ async def test_mysubmissions_with_long_nil_reasons_and_many_events_is_split(prov
     assert all(text.startswith("（续）") for text in texts[1:])
     joined = "\n".join(texts)
     assert all(reason[:12] in joined for reason in reasons)
+    assert_within_limits(sandbox)
+
+
+async def test_the_digest_naming_every_missing_unit_is_split(province, sandbox, admin):
+    bot, clock, seeded = province
+    await admin.command("help")                  # the admin's chat is known
+    await admin.wait_reply(timeout=30)
+    await bot.app.bot_data.sender.settled(timeout=120)
+    admin.mark()
+    at(clock, datetime(2026, 6, 11, 10, 30, tzinfo=TZ))   # the second weekly deadline passed
+    await tick(bot.app)
+    await bot.app.bot_data.sender.settled(timeout=300)
+    digests = [sent.plain_text for sent in sandbox.messages_to(ADMIN_ID)
+               if sent.plain_text.startswith(("📋", "（续）"))]
+    assert len(digests) > 1
+    joined = "\n".join(digests)
+    assert all(name in joined for name in seeded.names)     # every name whole
     assert_within_limits(sandbox)
