@@ -7,7 +7,6 @@ period of None means the one the deliverable's coordinators are chasing.
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,8 +24,6 @@ from bot.ptb.context import BotContext
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed
 from bot.texts import Raw
-
-log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20          # unit lines per message: what fits on a phone screen
 DELIVERABLES_PER_ROW = 3
