@@ -9,7 +9,6 @@ its own ``leave`` (``setup.leave`` drops the /campaign draft, ``deadlines.leave`
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
@@ -25,6 +24,7 @@ from bot.outbox import jobs
 from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import ButtonData
 from bot.ptb.context import BotContext
+from bot.ptb.conversation import chat_conversation
 from bot.ptb.replies import stale_button
 
 Guarded = Callable[[Update, BotContext, Who], Awaitable[object]]
@@ -97,14 +97,12 @@ def calendar_conversation(command: str, entry: Callable, states: dict,
         await update.effective_message.reply_text(context.t("campaign.cancelled"))
         return ConversationHandler.END
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        return ConversationHandler(
-            entry_points=[CommandHandler(command, entry)],
-            states=states,
-            fallbacks=[CommandHandler("cancel", cancel),
-                       MessageHandler(filters.COMMAND, busy),
-                       CallbackQueryHandler(stale_button)],
-            name=command,
-            persistent=True,
-        )
+    return chat_conversation(
+        entry_points=[CommandHandler(command, entry)],
+        states=states,
+        fallbacks=[CommandHandler("cancel", cancel),
+                   MessageHandler(filters.COMMAND, busy),
+                   CallbackQueryHandler(stale_button)],
+        name=command,
+        persistent=True,
+    )

@@ -6,7 +6,6 @@ each report is its own submission (period ``event-<n>``).
 
 from __future__ import annotations
 
-import warnings
 from datetime import date
 from enum import IntEnum
 
@@ -27,6 +26,7 @@ from bot.kernel.dates import parse_date
 from bot.ptb.access import Who, liaison_only
 from bot.ptb.buttons import EventDone
 from bot.ptb.context import BotContext
+from bot.ptb.conversation import chat_conversation
 from bot.ptb.keyboards import inline
 from bot.ptb.user_state import EventDraft
 
@@ -187,17 +187,14 @@ def conversation() -> ConversationHandler:
             MessageHandler(~filters.COMMAND, on_attachment),
         ],
     }
-    with warnings.catch_warnings():
-        # per_message=False is intended: the form's buttons belong to the chat's conversation
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        return ConversationHandler(
-            entry_points=[CommandHandler("event", start)],
-            states=states,
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name="event",
-            persistent=True,
-            allow_reentry=True,
-        )
+    return chat_conversation(
+        entry_points=[CommandHandler("event", start)],
+        states=states,
+        fallbacks=[CommandHandler("cancel", cancel)],
+        name="event",
+        persistent=True,
+        allow_reentry=True,
+    )
 
 
 def register_conversation(app) -> None:

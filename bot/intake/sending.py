@@ -10,7 +10,6 @@ area that must end the mode calls :func:`leave`.
 
 from __future__ import annotations
 
-import warnings
 from datetime import datetime, timedelta
 from enum import IntEnum
 
@@ -30,6 +29,7 @@ from bot.kernel.clock import to_iso
 from bot.ptb.access import Who, liaison_only
 from bot.ptb.buttons import ReviewResubmit, SubmitNil, SubmitNoReason, SubmitStart
 from bot.ptb.context import BotContext
+from bot.ptb.conversation import chat_conversation
 from bot.ptb.keyboards import inline
 from bot.ptb.replies import pressed, stale_button
 
@@ -222,33 +222,30 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 
 def conversation() -> ConversationHandler:
-    with warnings.catch_warnings():
-        # per_message=False is intended: the prompt's buttons start a per-chat mode
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("plan", plan_command),
-                CommandHandler("summary", summary_command),
-                CallbackQueryHandler(on_start_button, pattern=SubmitStart.pattern()),
-                CallbackQueryHandler(on_nil_button, pattern=SubmitNil.pattern()),
-                CallbackQueryHandler(on_resubmit_button, pattern=ReviewResubmit.pattern()),
+    return chat_conversation(
+        entry_points=[
+            CommandHandler("plan", plan_command),
+            CommandHandler("summary", summary_command),
+            CallbackQueryHandler(on_start_button, pattern=SubmitStart.pattern()),
+            CallbackQueryHandler(on_nil_button, pattern=SubmitNil.pattern()),
+            CallbackQueryHandler(on_resubmit_button, pattern=ReviewResubmit.pattern()),
+        ],
+        states={
+            State.SENDING: [MessageHandler(~filters.COMMAND, on_sending)],
+            State.NIL_REASON: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_nil_reason),
+                CallbackQueryHandler(on_no_reason, pattern=SubmitNoReason.pattern()),
+                MessageHandler(~filters.COMMAND, after_nil),
             ],
-            states={
-                State.SENDING: [MessageHandler(~filters.COMMAND, on_sending)],
-                State.NIL_REASON: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_nil_reason),
-                    CallbackQueryHandler(on_no_reason, pattern=SubmitNoReason.pattern()),
-                    MessageHandler(~filters.COMMAND, after_nil),
-                ],
-            },
-            fallbacks=[
-                CommandHandler("done", done_sending),
-                CommandHandler("cancel", cancel),
-            ],
-            name="submitting",
-            persistent=True,
-            allow_reentry=True,
-        )
+        },
+        fallbacks=[
+            CommandHandler("done", done_sending),
+            CommandHandler("cancel", cancel),
+        ],
+        name="submitting",
+        persistent=True,
+        allow_reentry=True,
+    )
 
 
 def register_conversation(app) -> None:

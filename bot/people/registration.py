@@ -10,7 +10,6 @@ coordinators approve or reject (:mod:`bot.people.replacement`).
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -38,6 +37,7 @@ from bot.ptb.buttons import (
     RegistrationSkip,
 )
 from bot.ptb.context import BotContext
+from bot.ptb.conversation import chat_conversation
 from bot.ptb.keyboards import inline, share_contact
 from bot.ptb.notify import coordinators_of, tell
 from bot.ptb.replies import stale_button
@@ -373,14 +373,7 @@ def conversation() -> ConversationHandler:
         CallbackQueryHandler(on_choose_field, pattern=RegistrationBack.pattern()),
         MessageHandler(~filters.COMMAND, wrong_kind_handler(None)),
     ]
-    with warnings.catch_warnings():
-        # per_message=False is intended: the form's buttons belong to the chat's conversation
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        return _conversation(states)
-
-
-def _conversation(states: dict) -> ConversationHandler:
-    return ConversationHandler(
+    return chat_conversation(
         entry_points=[
             CommandHandler("start", start_with_code, filters=filters.Regex(r"^/start\s+\S")),
             CommandHandler("profile", profile),

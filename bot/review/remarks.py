@@ -9,7 +9,6 @@ press and again when the text comes.
 
 from __future__ import annotations
 
-import warnings
 from enum import IntEnum
 
 from telegram import Update
@@ -28,6 +27,7 @@ from bot.kernel.clock import from_iso
 from bot.ptb.access import Who, coordinator_only, who_is
 from bot.ptb.buttons import ReviewComment, ReviewReturn
 from bot.ptb.context import BotContext
+from bot.ptb.conversation import chat_conversation
 from bot.ptb.replies import pressed, stale_button
 from bot.review import notify
 from bot.review.desk import submission_in_scope
@@ -143,25 +143,22 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 
 def conversation() -> ConversationHandler:
-    with warnings.catch_warnings():
-        # per_message=False is intended: the card's button starts a per-chat question
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        return ConversationHandler(
-            entry_points=[
-                CallbackQueryHandler(on_return, pattern=ReviewReturn.pattern()),
-                CallbackQueryHandler(on_comment, pattern=ReviewComment.pattern()),
+    return chat_conversation(
+        entry_points=[
+            CallbackQueryHandler(on_return, pattern=ReviewReturn.pattern()),
+            CallbackQueryHandler(on_comment, pattern=ReviewComment.pattern()),
+        ],
+        states={
+            State.TEXT: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+                MessageHandler(~filters.COMMAND, on_other),
             ],
-            states={
-                State.TEXT: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-                    MessageHandler(~filters.COMMAND, on_other),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel), MessageHandler(filters.COMMAND, busy)],
-            name="review",
-            persistent=True,
-            allow_reentry=True,
-        )
+        },
+        fallbacks=[CommandHandler("cancel", cancel), MessageHandler(filters.COMMAND, busy)],
+        name="review",
+        persistent=True,
+        allow_reentry=True,
+    )
 
 
 def register_conversation(app) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from collections.abc import Awaitable, Callable
 from enum import IntEnum
 
@@ -33,6 +32,7 @@ from bot.ptb.buttons import (
     StatsToReview,
 )
 from bot.ptb.context import BotContext
+from bot.ptb.conversation import chat_conversation
 from bot.ptb.keyboards import inline, pager
 from bot.ptb.replies import send_lines, stale_button
 from bot.ptb.user_state import StatsDraft
@@ -466,17 +466,14 @@ def conversation() -> ConversationHandler:
     # the form's buttons pressed out of step (an old message's): the stale answer
     out_of_step = [CallbackQueryHandler(stale_button, pattern=button.pattern())
                    for button in FORM_BUTTONS]
-    with warnings.catch_warnings():
-        # per_message=False is intended: the form's buttons belong to the chat's conversation
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        return ConversationHandler(
-            entry_points=[CommandHandler("stats", start)],
-            states=states,
-            fallbacks=[CommandHandler("cancel", pause), *out_of_step],
-            name="stats",
-            persistent=True,
-            allow_reentry=True,
-        )
+    return chat_conversation(
+        entry_points=[CommandHandler("stats", start)],
+        states=states,
+        fallbacks=[CommandHandler("cancel", pause), *out_of_step],
+        name="stats",
+        persistent=True,
+        allow_reentry=True,
+    )
 
 
 def register(app) -> None:
