@@ -23,7 +23,7 @@ from bot.kernel.schedule import warm_holidays
 from bot.media.store import MediaStore
 from bot.ops import datafile
 from bot.outbox import broadcast, jobs
-from bot.outbox.sender import Sender
+from bot.outbox.sender import Sender, concurrency_for
 from bot.people import coordinators, registration, replacement, units
 from bot.ptb import commands, common, guard
 from bot.ptb.context import CONTEXT_TYPES, BotApplication
@@ -75,7 +75,8 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
     services.storage = storage
     services.clock = clock
     outbox_api = OutboxApi(settings.api_base_url or TELEGRAM_API, settings.token,
-                           paid_broadcast=settings.paid_broadcast)
+                           paid_broadcast=settings.paid_broadcast,
+                           connections=concurrency_for(pacer.per_second))
     services.sender = Sender(outbox_api, storage, pacer,
                              on_idle=lambda: jobs.finish_broadcasts(services))
     register_handlers(app)
@@ -83,18 +84,18 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
 
 
 def pacer_for(settings: Settings) -> Pacer:
-    """Up to Telegram's 30 a second: the outbox at ``BOT_SEND_RATE`` − 1, evenly, and no
-    more than that many sends of any kind in a second (one message of room: half of one
-    drew 429s whenever a busy machine held requests up for a few tens of milliseconds).
-    Faster (paid broadcasts, up to 1,000): 4 % under the rate, at most 97 % of it in any
-    second; with the sender's sends in flight (``per_second / 40``: 24 at 960), what
-    Telegram may count in one second after requests were held up on the way stays under
-    the rate. Replies beyond 30 in a second go as paid broadcasts (`PacedRateLimiter`)."""
+    """The outbox evenly at ``BOT_SEND_RATE``, and no more than that many sends of any kind
+    in a second, each counted from its slot until a second after its answer (`Pacer`,
+    ``hold``): Telegram counts a send in between, so it never sees more than the rate in a
+    second however a busy machine bunches the requests on the way. (Counting at the slot
+    alone needed a margin: 29 at 30/s, 97 % at 1,000/s, and still drew 429s on a loaded
+    machine.) The price is the round trip: about ``rate / (1 s + round trip)``. With paid
+    broadcasts (up to 1,000/s), replies beyond 30 in a second go as paid broadcasts
+    (`PacedRateLimiter`)."""
     rate = settings.send_rate
     if rate <= FREE_SEND_RATE:
-        return Pacer(per_second=max(rate - 1, 0.5), window_cap=max(int(rate) - 1, 1))
-    return Pacer(per_second=rate * 0.96, window_cap=int(rate * 0.97),
-                 reply_cap=FREE_SEND_RATE)
+        return Pacer(per_second=rate, window_cap=max(int(rate), 1))
+    return Pacer(per_second=rate, window_cap=int(rate), reply_cap=FREE_SEND_RATE)
 
 
 def register_handlers(app: BotApplication) -> None:

@@ -34,6 +34,13 @@ from bot.storage.outbox import FAILED, PENDING, UNREACHABLE, OutboxRow
 
 log = logging.getLogger(__name__)
 
+
+def concurrency_for(per_second: float) -> int:
+    """Sends in flight: enough for the pace at up to 100 ms a round trip (a busy machine's).
+    Each holds its pacing slot until a second after its answer, so however many are in
+    flight, Telegram counts no more than the pacer's cap in any second."""
+    return max(8, math.ceil(per_second / 10))
+
 IDLE_POLL_SECONDS = 5.0
 MAX_FLOOD_ATTEMPTS = 20
 CLAIM_AHEAD_SECONDS = 0.5     # a batch claims this long's worth of slots
@@ -49,10 +56,7 @@ class Sender:
         self.storage = storage
         self.pacer = pacer
         self.chat_interval = chat_interval
-        # enough sends in flight for the pace at up to 25 ms a round trip, and no more: the
-        # sends in flight are what the server may see bunched after a stall on the way, on
-        # top of the pacer's count in a second
-        self.concurrency = concurrency or max(8, math.ceil(pacer.per_second / 40))
+        self.concurrency = concurrency or concurrency_for(pacer.per_second)
         self.batch = max(self.concurrency, math.ceil(pacer.per_second * CLAIM_AHEAD_SECONDS))
         self.max_attempts = max_attempts
         self.backoff = backoff
@@ -139,14 +143,18 @@ class Sender:
                 # the slot first: a send waiting for a free slot after its pacing slot would
                 # leave late, in a bunch with the next ones
                 await self._slots.acquire()
-                await self.pacer.acquire()
+                await self.pacer.acquire(hold=True)
                 if self._stopping:
+                    self.pacer.release()
                     self._slots.release()
                     self._queue.appendleft(row)
                     break
                 self._chat_ready[row.chat_id] = float("inf")   # busy until this send is done
                 self.pacer.take_chat(row.chat_id)     # the chat's budget, shared with replies
-                self._in_flight[row.id] = asyncio.create_task(self._deliver(row))
+                task = asyncio.create_task(self._deliver(row))
+                # the held slot is given back however the send ends (cancelled unstarted too)
+                task.add_done_callback(self._release_slot)
+                self._in_flight[row.id] = task
                 if self._sent and self._marking is None:
                     self._marking = asyncio.create_task(self._mark_soon())
         finally:
@@ -234,6 +242,9 @@ class Sender:
             await asyncio.wait_for(self._wake.wait(), wait)
         except TimeoutError:
             self._exhausted = False        # rows another writer did not wake us for
+
+    def _release_slot(self, _task: asyncio.Task) -> None:
+        self.pacer.release()
 
     async def _deliver(self, row: OutboxRow) -> None:
         try:

@@ -42,6 +42,7 @@ PREPACED = "prepaced"          # rate_limit_args key: the caller already took it
 PACED_PREFIXES = ("send", "edit", "copy", "forward")
 NOT_PACED = frozenset({"sendChatAction"})
 CATCH_UP_SECONDS = 0.02        # the smooth way's slack behind its schedule
+HELD_CATCH_UP_SECONDS = 0.25   # ... for held slots, which the window bounds however they bunch
 CHAT_BURST = 8.0               # messages to one chat at once (Telegram refuses long runs)
 CHAT_RATE = 1.0                # ... then this many a second ("about one a second per chat")
 PERSON_SECONDS = 2.0           # what a person's action in the chat credits the chat's bucket
@@ -71,7 +72,10 @@ class Pacer:
       come first served — never a burst;
     - ``acquire(smooth=False)`` (replies to someone who just wrote): at once, unless
       ``window_cap`` sends already went out in the last second.
-    A 429's ``retry_after`` pauses both.
+    A 429's ``retry_after`` pauses both. A slot taken with ``hold`` counts from the moment
+    it is taken until one second after :meth:`release` (its answer came back): Telegram
+    counts a send at an instant between the two, so in any second it counts no more than
+    ``window_cap`` held sends, however the requests bunch on the way.
     """
 
     def __init__(self, per_second: float = DEFAULT_PER_SECOND, window_cap: int = WINDOW_CAP,
@@ -126,11 +130,16 @@ class Pacer:
             return paid
         if self._lock is None:
             self._lock = asyncio.Lock()
+        # a held slot counts in the window from now until a second after its answer, so
+        # sends the way held up cannot bunch past the cap where Telegram counts them: the
+        # schedule may catch up further after a stall (the loop or the machine busy)
+        catch_up = max(self.catch_up, HELD_CATCH_UP_SECONDS) if hold else self.catch_up
         async with self._lock:
-            taken = await self._take(lambda now: self._last_smooth + self.interval - now)
+            taken = await self._take(lambda now: self._last_smooth + self.interval - now,
+                                     hold)
             # the slot on the schedule, not the instant taken: a late wake-up does not
             # push every later slot back (within ``catch_up``)
-            self._last_smooth = max(self._last_smooth + self.interval, taken - self.catch_up)
+            self._last_smooth = max(self._last_smooth + self.interval, taken - catch_up)
         return False
 
     def _reply_wait(self, now: float) -> float:
