@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from common import machine, seed_liaisons
+from common import load_average, machine, seed_liaisons
 from update_throughput import cpu_seconds
 
 from bot.sandbox import FakeTelegram
@@ -67,7 +67,7 @@ async def main(liaisons: int, paid: bool, postgres: bool) -> None:
     schema, database_url = await backends.fresh_schema() if postgres else (None, None)
     print(f"machine: {machine()}; {liaisons} liaisons, sandbox limit {LIMIT}/s, "
           f"{PAID_LIMIT}/s overall for paid broadcasts; {'paid' if paid else 'free'} broadcast; "
-          f"{'PostgreSQL' if postgres else 'SQLite'}")
+          f"{'PostgreSQL' if postgres else 'SQLite'}; load average {load_average()}")
     sandbox = FakeTelegram(rate_limit_per_second=LIMIT, paid_rate_limit_per_second=PAID_LIMIT)
     sandbox.record_requests = False
     sandbox.record_transcript = False
@@ -130,6 +130,7 @@ async def main(liaisons: int, paid: bool, postgres: bool) -> None:
     print(f"sandbox (this process) CPU: {sandbox_cpu / liaisons * 1000:.2f} ms per message")
     print(f"first message {(first_at - trigger).total_seconds():.2f} s after the trigger "
           f"(goal < 5 s)")
+    print(f"load average at the end: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,13 @@ def machine() -> str:
             f"Python {platform.python_version()}, {platform.machine()}")
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (/proc/loadavg): beside every figure, since
+    rates on a shared machine say as much about the machine as about the bot."""
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
+
+
 def rss_kb(pid: int) -> int:
     with open(f"/proc/{pid}/status") as handle:
         for line in handle:
