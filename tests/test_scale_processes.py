@@ -25,7 +25,8 @@ pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 
 async def test_two_processes_lose_nothing_when_the_leader_is_killed_twice(sandbox, tmp_path):
-    await cluster_acceptance.run(sandbox, tmp_path, LIAISONS, 8000, webhook=False)
+    figures = await cluster_acceptance.run(sandbox, tmp_path, LIAISONS, 8000, webhook=False)
+    print(f"{LIAISONS} liaisons: {figures}")
 
 
 async def test_check_names_the_backend_the_leader_and_each_process_and_backup_says_pg_dump(

@@ -24,4 +24,5 @@ pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 
 async def test_two_webhook_processes_behind_a_proxy_leader_killed_twice(sandbox, tmp_path):
-    await cluster_acceptance.run(sandbox, tmp_path, LIAISONS, 9000, webhook=True)
+    figures = await cluster_acceptance.run(sandbox, tmp_path, LIAISONS, 9000, webhook=True)
+    print(f"{LIAISONS} liaisons: {figures}")
