@@ -130,6 +130,11 @@ async def seed_week_due_soon(data_dir: Path, liaisons: int, first_id: int,
     return ids, due.replace(microsecond=0).timestamp()
 
 
+def skip_late_in_the_day() -> None:
+    if datetime.now(SHANGHAI).time() > clock_time(23, 40):
+        pytest.skip("the week's deadline must fall today (China time)")
+
+
 async def leader_pid(storage: Storage) -> int | None:
     rows = [row for row in await storage.processes.recent()
             if row.leader and row.stopped_at is None]
@@ -157,8 +162,7 @@ async def run(sandbox: FakeTelegram, tmp_path: Path, liaisons: int, first_id: in
               webhook: bool) -> dict[str, object]:
     """The acceptance; returns figures: receipts repeated, seconds the run took, the load
     average at its end."""
-    if datetime.now(SHANGHAI).time() > clock_time(23, 40):
-        pytest.skip("the week's deadline must fall today (China time)")
+    skip_late_in_the_day()
     started = time.monotonic()
     data_dir = tmp_path / "data"
     data_dir.mkdir(parents=True)

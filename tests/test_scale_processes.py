@@ -9,12 +9,15 @@ The acceptance's size, 200 liaisons, is one command:
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import time
 
 import pytest
 
-from tests import cluster_acceptance
+from bot.storage import Storage
+from tests import backends, cluster_acceptance
+from tests.cluster_acceptance import jpeg, until
 from tests.conftest import ADMIN_ID
 from tests.processes import BotProcess, run_command
 from tests.test_faults import seed_open_week
@@ -27,6 +30,64 @@ pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_two_processes_lose_nothing_when_the_leader_is_killed_twice(sandbox, tmp_path):
     figures = await cluster_acceptance.run(sandbox, tmp_path, LIAISONS, 8000, webhook=False)
     print(f"{LIAISONS} liaisons: {figures}")
+
+
+async def test_an_album_whose_process_is_killed_mid_way_is_finished_by_the_other_at_once(
+        sandbox, tmp_path):
+    """The album's claim names its process; killed (kill -9) while its downloads hang, the
+    other process finds its pid gone and takes the album over — the receipt comes within
+    seconds, not after the claim's 120 s lease."""
+    cluster_acceptance.skip_late_in_the_day()
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(parents=True)
+    (liaison_id,) = await seed_open_week(data_dir / "bot.sqlite3", 1, 8300, time(23, 58))
+    liaison = sandbox.user(liaison_id, "李明")
+    processes = []
+    for name in "ab":
+        process = BotProcess(sandbox, data_dir, [ADMIN_ID])
+        process.log_path = tmp_path / f"{name}.log"
+        processes.append(process)
+    storage = Storage(backends.current())
+    await storage.open()
+
+    async def owner() -> str | None:
+        row = await storage.db.fetchone("SELECT claimed_by FROM album")
+        return row["claimed_by"] if row else None
+
+    try:
+        await asyncio.gather(*(process.start(wait_ready=60, polls=False)
+                               for process in processes))
+        await liaison.send_album([("photo", jpeg(n), None) for n in range(3)])
+        await sandbox.wait_fetched(timeout=20)
+        sandbox.latency = 5.0          # every Bot API call hangs: the claimed album waits
+        await until(owner, 20, "the album claimed")
+        claimant = await owner()
+        pid = int(claimant.split(":")[1])
+        victim, = [process for process in processes if process.process.pid == pid]
+        await victim.kill()
+        sandbox.latency = 0.0
+        # well before the lease: the other process found the victim's pid gone
+        await until(lambda: _receipts(sandbox, liaison_id, 1), 30, "the album's receipt")
+        await asyncio.sleep(2.0)       # and no second one
+        assert len([sent for sent in sandbox.messages_to(liaison_id)
+                    if "已收到" in sent.text]) == 1
+        assert "3 张图片" in sandbox.messages_to(liaison_id)[-1].text
+        rows = await storage.db.fetchall("SELECT message_id, archived FROM item")
+        assert len({row["message_id"] for row in rows}) == len(rows) == 3
+        assert {row["archived"] for row in rows} == {"yes"}
+        stopped = {row.id: row.stopped_at for row in await storage.processes.recent()}
+        assert stopped[claimant] is not None          # found gone, as its peer logged
+        survivor, = [process for process in processes if process is not victim]
+        assert f"{claimant} found gone" in survivor.log()
+    finally:
+        sandbox.latency = 0.0
+        for process in processes:
+            await process.stop()
+        await storage.close()
+
+
+async def _receipts(sandbox, chat_id: int, count: int) -> bool:
+    return len([sent for sent in sandbox.messages_to(chat_id) if "已收到" in sent.text]) >= count
 
 
 async def test_check_names_the_backend_the_leader_and_each_process_and_backup_says_pg_dump(
