@@ -3,8 +3,10 @@ two real processes (``python -m bot``) share the work; the leader is killed (kil
 and started again while liaisons send albums, photos and texts (tests/cluster_acceptance.py).
 
 The acceptance's size, 200 liaisons, is one command:
-``BOT_SCALE_LIAISONS=200 python -m pytest -n 0 tests/test_scale_processes.py -k killed``
-(the suite runs 16).
+``BOT_SCALE_LIAISONS=200 python -m pytest -s -n 0 tests/test_scale_processes.py -k killed``
+passed three times on the shared 2-core machine: 43.9 s, 38.7 s (5 receipts repeated, load
+average 1.3) and 39.9 s (5 repeated, load 3.2). Two such tests (polling and webhook) would
+take 80 s of CI's 10 minutes, so the suite runs 16 liaisons (18 s).
 """
 
 from __future__ import annotations

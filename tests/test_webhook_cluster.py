@@ -6,8 +6,9 @@ twice and restarted meanwhile. The same acceptance as polling (tests/cluster_acc
 items once, one receipt per burst, the prompt once per liaison, the digest once.
 
 The acceptance's size, 200 liaisons:
-``BOT_SCALE_LIAISONS=200 python -m pytest -n 0 tests/test_webhook_cluster.py``
-(the suite runs 16).
+``BOT_SCALE_LIAISONS=200 python -m pytest -s -n 0 tests/test_webhook_cluster.py``
+passed three times on the shared 2-core machine: 42.9 s, 40.7 s (19 receipts repeated, load
+average 1.6) and 40.8 s (7 repeated, load 2.9); the suite runs 16 liaisons (18 s).
 """
 
 from __future__ import annotations
