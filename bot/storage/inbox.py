@@ -9,6 +9,8 @@ from datetime import timedelta
 from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 
+MARK_CHUNK = 500       # update ids in one "handled" statement
+
 
 @dataclass(frozen=True)
 class StoredUpdate:
@@ -81,10 +83,27 @@ class Inbox:
             "ORDER BY update_id", (chat_id,))
         return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
 
+    async def unhandled_of_chats(self, chat_ids: list[int | None]) -> list[StoredUpdate]:
+        """These chats' updates not handled, in order (one read for several chats)."""
+        known = [chat_id for chat_id in chat_ids if chat_id is not None]
+        where = [f"chat_id IN ({', '.join('?' for _ in known)})"] if known else []
+        if len(known) < len(chat_ids):
+            where.append("chat_id IS NULL")
+        if not where:
+            return []
+        rows = await self.db.fetchall(
+            f"SELECT update_id, chat_id, raw FROM inbox WHERE ({' OR '.join(where)}) "
+            f"AND handled_at IS NULL ORDER BY update_id", known)
+        return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
+
     async def mark_handled(self, update_ids: list[int]) -> None:
+        """One statement per :data:`MARK_CHUNK` updates."""
         now = to_iso(self.clock())
-        await self.db.executemany("UPDATE inbox SET handled_at = ? WHERE update_id = ?",
-                                  [(now, update_id) for update_id in update_ids])
+        for start in range(0, len(update_ids), MARK_CHUNK):
+            chunk = update_ids[start:start + MARK_CHUNK]
+            await self.db.execute(
+                f"UPDATE inbox SET handled_at = ? WHERE update_id IN "
+                f"({', '.join('?' for _ in chunk)})", (now, *chunk))
 
     async def prune(self, keep: timedelta = timedelta(days=2)) -> None:
         """Forget handled updates older than ``keep`` (the newest row is kept for the offset;
