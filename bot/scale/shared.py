@@ -52,7 +52,7 @@ HEARTBEAT_SECONDS = 2.0
 IDLE_POLL = 1.0           # a process looks at the inbox at least this often
 MAX_CHATS = 64            # chats handled at once in one process
 REFILL = 8                # a busy process takes waiting chats this many at a time
-FINISH_DELAY = 0.05       # finished chats are marked and unlocked together, this late
+FINISH_DELAY = 0.1        # finished chats are marked and unlocked together, this late
 LEADER_CLASS = 3          # advisory lock (class, schema key); bot.storage.pg uses 1 and 2
 
 

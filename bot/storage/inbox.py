@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 
 MARK_CHUNK = 500       # update ids in one "handled" statement
+STORE_CHUNK = 100      # updates in one INSERT (getUpdates hands out at most 100)
 
 
 @dataclass(frozen=True)
@@ -30,19 +30,23 @@ class Inbox:
         return int(row[0]) + 1 if row and row[0] is not None else None
 
     async def store(self, batch: list[StoredUpdate]) -> list[StoredUpdate]:
-        """Store a fetched batch in one transaction; returns the updates not seen before."""
-        if not batch:
-            return []
+        """Store a fetched batch in one statement (one per :data:`STORE_CHUNK`); returns the
+        updates not seen before, in the batch's order (a repeated ``update_id``: its first)."""
         now = to_iso(self.clock())
-
-        def insert_new(conn: sqlite3.Connection) -> list[StoredUpdate]:
-            return [update for update in batch if conn.execute(
-                "INSERT INTO inbox (update_id, chat_id, raw, received_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(update_id) DO NOTHING",
-                (update.update_id, update.chat_id, update.raw, now),
-            ).rowcount]
-
-        return await self.db.run(insert_new, write=True)
+        unique: dict[int, StoredUpdate] = {}
+        for update in batch:
+            unique.setdefault(update.update_id, update)
+        batch = list(unique.values())
+        new: set[int] = set()
+        for start in range(0, len(batch), STORE_CHUNK):
+            chunk = batch[start:start + STORE_CHUNK]
+            params = [value for update in chunk
+                      for value in (update.update_id, update.chat_id, update.raw, now)]
+            new.update(row[0] for row in await self.db.fetch_values(
+                f"INSERT INTO inbox (update_id, chat_id, raw, received_at) VALUES "
+                f"{', '.join('(?, ?, ?, ?)' for _ in chunk)} "
+                f"ON CONFLICT(update_id) DO NOTHING RETURNING update_id", params))
+        return [update for update in batch if update.update_id in new]
 
     async def unhandled(self) -> list[StoredUpdate]:
         rows = await self.db.fetchall(
