@@ -52,6 +52,7 @@ HEARTBEAT_SECONDS = 2.0
 IDLE_POLL = 1.0           # a process looks at the inbox at least this often
 MAX_CHATS = 64            # chats handled at once in one process
 REFILL = 8                # a busy process takes waiting chats this many at a time
+CLAIM_INTERVAL = 0.1      # a busy process reads the inbox at most this often
 FINISH_DELAY = 0.1        # finished chats are marked and unlocked together, this late
 LEADER_CLASS = 3          # advisory lock (class, schema key); bot.storage.pg uses 1 and 2
 
@@ -232,6 +233,10 @@ class Cluster:
                 raise
             except Exception:
                 log.exception("the inbox could not be read")
+            if self._chats:
+                # busy: what arrives or finishes meanwhile is taken at the next claim
+                # (one read of the inbox for many wake-ups, not one for each)
+                await asyncio.sleep(CLAIM_INTERVAL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
 
