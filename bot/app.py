@@ -29,7 +29,7 @@ from bot.ptb import commands, common, guard
 from bot.ptb.context import CONTEXT_TYPES, BotApplication
 from bot.ptb.persistence import SQLitePersistence
 from bot.ptb.ratelimit import PacedRateLimiter, Pacer
-from bot.ptb.request import AiohttpRequest, OutboxApi
+from bot.ptb.request import AiohttpRequest, OutboxApi, UpdatesRequest
 from bot.ptb.telegram_bot import TelegramBot
 from bot.review import desk as review_desk
 from bot.review import remarks as review_remarks
@@ -56,7 +56,7 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
         base_url=settings.api_base_url or TELEGRAM_API,
         base_file_url=settings.download_base_url or "https://api.telegram.org/file/bot",
         request=AiohttpRequest(connection_pool_size=BOT_API_CONNECTIONS),
-        get_updates_request=AiohttpRequest(connection_pool_size=1),
+        get_updates_request=UpdatesRequest(connection_pool_size=1),
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone,
                           link_preview_options=LinkPreviewOptions(is_disabled=True)),
         rate_limiter=PacedRateLimiter(pacer, paid_broadcast=settings.paid_broadcast))

@@ -37,19 +37,36 @@ class Statement:
     returns_rows: bool               # fetch (a SELECT or RETURNING), else execute
     added_returning: bool            # RETURNING <id> was added for ``lastrowid``
     is_insert: bool
+    bound: str = ""                  # the text with $1, $2 … for a prepared statement
+    counted: str | None = None       # ``bound`` + RETURNING 1: a DML's rows, counted
+    rows_insert: tuple[str, str, str] | None = None   # see :func:`_rows_insert`
+
+    def values(self, params: Sequence[Any] | Mapping[str, Any] = ()) -> Sequence[Any]:
+        """The parameters in their places' order (a mapping's by name)."""
+        if self.names is not None:
+            if not isinstance(params, Mapping):
+                raise TypeError("named parameters need a mapping")
+            return [params[name] for name in self.names]
+        if len(params) != len(self.pieces) - 1:
+            raise ValueError(f"{len(self.pieces) - 1} parameters wanted, {len(params)} "
+                             f"given: {self.pieces[0][:60]}")
+        return params
+
+    def rows_sql(self, array_types: Sequence[str]) -> str:
+        """``rows_insert`` as one statement: every row's parameters in typed arrays
+        (``$1::int8[]`` …), inserted in the arrays' order."""
+        if self.rows_insert is None:
+            raise ValueError("not a one-row INSERT … VALUES")
+        head, values, tail = self.rows_insert
+        arrays = ", ".join(f"${n}::{name}[]" for n, name in enumerate(array_types, start=1))
+        columns = ", ".join(f"p{n}" for n in range(1, len(array_types) + 1))
+        return (f"{head}SELECT {values} FROM unnest({arrays}) WITH ORDINALITY "
+                f"AS {_ROWS}({columns}, ord) ORDER BY {_ROWS}.ord{tail}")
 
     def sql(self, params: Sequence[Any] | Mapping[str, Any] = ()) -> str:
         if len(self.pieces) == 1:
             return self.pieces[0]
-        if self.names is not None:
-            if not isinstance(params, Mapping):
-                raise TypeError("named parameters need a mapping")
-            values = [params[name] for name in self.names]
-        else:
-            values = params
-            if len(values) != len(self.pieces) - 1:
-                raise ValueError(f"{len(self.pieces) - 1} parameters wanted, {len(values)} "
-                                 f"given: {self.pieces[0][:60]}")
+        values = self.values(params)
         parts = [self.pieces[0]]
         for value, piece in zip(values, self.pieces[1:], strict=True):
             parts.append(render(value))
@@ -249,8 +266,55 @@ def translate(sql: str, identity: frozenset[tuple[str, str]] = frozenset()) -> S
             pieces[-1] = pieces[-1] + f" RETURNING {column}"
             returns_rows = True
             added = True
+    bound = _numbered(pieces)
+    counted = None
+    if not returns_rows and head.startswith(("INSERT", "UPDATE", "DELETE")):
+        counted = bound + " RETURNING 1"
+    rows_insert = _rows_insert(bound) if is_insert and not returns_rows else None
     return Statement(tuple(pieces), tuple(names) if named else None, returns_rows, added,
-                     is_insert)
+                     is_insert, bound, counted, rows_insert)
+
+
+_ROWS = "bot_rows"
+_VALUES = re.compile(r"\bVALUES\s*\(", re.IGNORECASE)
+_PLACE = re.compile(r"\$(\d+)")
+_DO_NOTHING = re.compile(r"^\s*(ON\s+CONFLICT\b[^$]*\bDO\s+NOTHING\s*)?$", re.IGNORECASE)
+
+
+def _numbered(pieces: Sequence[str]) -> str:
+    parts = [pieces[0]]
+    for number, piece in enumerate(pieces[1:], start=1):
+        parts.append(f"${number}")
+        parts.append(piece)
+    return "".join(parts)
+
+
+def _code_sub(pattern: re.Pattern, replace, text: str) -> str:
+    return "".join(part if kind == "quoted" else pattern.sub(replace, part)
+                   for kind, part in _scan(text))
+
+
+def _rows_insert(bound: str) -> tuple[str, str, str] | None:
+    """A one-row ``INSERT … VALUES (…)`` (nothing after it but ``ON CONFLICT … DO
+    NOTHING``, every parameter in the row) as (head, the row's expressions over
+    ``bot_rows.pN``, tail): for many rows in one statement, each row's values from
+    parameter arrays, in their order. None for any other statement. ``DO UPDATE`` is left
+    out: two rows with one key in a statement fail where one by one they would not."""
+    code = "".join(part if kind == "code" else " " * len(part) for kind, part in _scan(bound))
+    found = list(_VALUES.finditer(code))
+    if len(found) != 1 or "$1" not in bound:
+        return None
+    opening = found[0].end() - 1
+    try:
+        closing, _ = _matching(code, opening)
+    except ValueError:
+        return None
+    tail = bound[closing + 1:]
+    if not _DO_NOTHING.match(code[closing + 1:]) or _PLACE.search(code[:found[0].start()]):
+        return None
+    values = _code_sub(_PLACE, lambda match: f"{_ROWS}.p{match.group(1)}",
+                       bound[opening + 1:closing])
+    return bound[:found[0].start()], values, tail
 
 
 _INTEGER_KEY = re.compile(r"\b(\w+)\s+INTEGER\s+PRIMARY\s+KEY\b", re.IGNORECASE)

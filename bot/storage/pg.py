@@ -3,8 +3,16 @@
 The repositories are written against SQLite (``?`` parameters, ``cursor.lastrowid``,
 ``Database.run(work)`` with a synchronous ``work(conn)``); this class runs them unchanged:
 
-- SQL is translated once per statement text (:mod:`bot.storage.dialect`), parameters are
-  rendered as literals;
+- SQL is translated once per statement text (:mod:`bot.storage.dialect`); from its second
+  use on a statement is prepared (once per connection) and its parameters bound, where
+  every value is of the type PostgreSQL inferred for its place (an ``int`` for a bigint, a
+  ``str`` for a text …); anything else (``'5'`` for a bigint, a statement whose parameter
+  types cannot be inferred) is sent as text with the parameters rendered as literals,
+  which PostgreSQL types by their context as SQLite's affinity does — the same result
+  either way (:func:`_accepting`);
+- ``executemany``: a one-row ``INSERT … VALUES`` becomes one statement over parameter
+  arrays (``unnest``) per 5,000 rows; any other statement is bound once and run for every
+  row in one pipelined trip (asyncpg's ``executemany``);
 - ``lastrowid``: an ``INSERT`` into a table with an identity column gets ``RETURNING id``;
 - ``run(work)``: ``work`` runs in a greenlet on the event loop's thread; its
   ``conn.execute`` switches back to the loop, which awaits asyncpg and switches in again
@@ -24,7 +32,9 @@ import asyncio
 import contextvars
 import hashlib
 import logging
+import math
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -41,6 +51,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 POOL_SIZE = 10
+STATEMENTS_PER_CONNECTION = 512     # prepared statements kept per connection (least recent out)
+ROWS_PER_INSERT = 5000              # executemany's rows per multi-row INSERT
 WRITE_LOCK = 1          # advisory lock classes (the second key is the schema's)
 MIGRATION_LOCK = 2
 LEADER_LOCK = 3
@@ -63,6 +75,109 @@ def _numeric(text: str) -> int | float:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("numeric", encoder=str, decoder=_numeric,
                               schema="pg_catalog", format="text")
+
+
+def _accepting(type_name: str) -> Callable[[Any], bool] | None:
+    """Which values a parameter PostgreSQL typed ``type_name`` takes bound, with the very
+    result their literal would give (None: no value is bound there; the statement goes as
+    text). A ``float`` for a bigint would be truncated bound and rounded as a literal, a
+    ``str`` for a bigint or an ``int`` for a text refused bound and cast as a literal."""
+    if type_name in ("int2", "int4", "int8"):
+        limit = {"int2": 2 ** 15, "int4": 2 ** 31, "int8": 2 ** 63}[type_name]
+        return lambda value: isinstance(value, int) and -limit <= value < limit
+    if type_name in ("text", "varchar", "bpchar", "name"):
+        return lambda value: type(value) is str and "\x00" not in value
+    if type_name == "float8":
+        return lambda value: type(value) is float or (
+            type(value) is int and -2 ** 53 <= value <= 2 ** 53)
+    if type_name == "numeric":
+        return lambda value: type(value) is int or (
+            type(value) in (float, Decimal) and math.isfinite(value))
+    if type_name == "bytea":
+        return lambda value: type(value) is bytes
+    return None
+
+
+class _Prepared:
+    """A statement prepared on one connection, and what each parameter takes bound."""
+
+    __slots__ = ("accepts", "statement", "types")
+
+    def __init__(self, statement: asyncpg.prepared_stmt.PreparedStatement,
+                 accepts: tuple[Callable[[Any], bool], ...], types: tuple[str, ...]) -> None:
+        self.statement = statement
+        self.accepts = accepts
+        self.types = types
+
+    def takes(self, values: Sequence[Any]) -> bool:
+        for value, accept in zip(values, self.accepts, strict=True):
+            if value is not None and not accept(value):
+                return False
+        return True
+
+
+class BotConnection(asyncpg.Connection):
+    """asyncpg's connection with the statements this process prepared on it (asyncpg's own
+    cache is off: it would also keep every text sent with literals)."""
+
+    __slots__ = ("prepared",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepared: OrderedDict[str, _Prepared] = OrderedDict()
+
+
+class Pool:
+    """Up to ``size`` connections, opened as needed, each lent to one task at a time.
+
+    Not asyncpg's pool: a statement prepared on a connection it lends is dead once the
+    connection is given back (asyncpg guards against a statement outliving its borrower),
+    and its reset on each release (unlock all, ``CLOSE ALL``, ``UNLISTEN``, ``RESET ALL``)
+    is a trip to the server per statement run outside a transaction. These connections
+    hold no session state (session locks and listeners live on connections of their own,
+    :meth:`PgDatabase.connect`). A connection given back closed, or inside a transaction
+    (its task was cancelled mid-way), is dropped and replaced on demand."""
+
+    def __init__(self, connect: Callable[[], Any], size: int) -> None:
+        self._connect = connect
+        self._size = size
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[BotConnection] = []
+        self._closed = False
+
+    async def open(self) -> None:
+        self._idle.append(await self._connect())
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[BotConnection]:
+        async with self._slots:
+            if self._closed:
+                raise asyncpg.InterfaceError("the database is closed")
+            conn = None
+            while self._idle and conn is None:
+                conn = self._idle.pop()
+                if conn.is_closed():
+                    conn = None
+            if conn is None:
+                conn = await self._connect()
+            try:
+                yield conn
+            finally:
+                if conn.is_closed():
+                    pass
+                elif conn.is_in_transaction() or self._closed:
+                    conn.terminate()
+                else:
+                    self._idle.append(conn)
+
+    async def close(self) -> None:
+        """Close the connections, once every borrowed one is back."""
+        self._closed = True
+        for _ in range(self._size):
+            await self._slots.acquire()
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()
 
 
 def _integrity(error: asyncpg.PostgresError) -> BaseException:
@@ -147,9 +262,11 @@ class PgDatabase:
         self.url = url
         self.read_only = read_only
         self.migrations_dir = migrations_dir
-        self._pool: asyncpg.Pool | None = None
+        self._pool: Pool | None = None
         self._open_lock = asyncio.Lock()
         self._identity: frozenset[tuple[str, str]] = frozenset()
+        self._bindable: dict[str, bool] = {}    # statement text -> prepares (False: never)
+        self._seen: set[str] = set()            # texts run once (prepared from the second)
         self.schema = "public"
         self.lock_key = 0
 
@@ -163,7 +280,7 @@ class PgDatabase:
         return current is not None and current[0] is self
 
     @property
-    def pool(self) -> asyncpg.Pool:
+    def pool(self) -> Pool:
         if self._pool is None:
             raise RuntimeError("database is not open")
         return self._pool
@@ -179,10 +296,18 @@ class PgDatabase:
             if self._pool is not None:
                 return
             settings = {"default_transaction_read_only": "on"} if self.read_only else None
-            self._pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=1 if self.read_only else POOL_SIZE,
-                statement_cache_size=0, init=_init_connection, server_settings=settings)
-            self.schema = await self._pool.fetchval("SELECT current_schema()") or "public"
+            async def connect() -> BotConnection:
+                conn = await asyncpg.connect(self.url, statement_cache_size=0,
+                                             server_settings=settings,
+                                             connection_class=BotConnection)
+                await _init_connection(conn)
+                return conn
+
+            pool = Pool(connect, 1 if self.read_only else POOL_SIZE)
+            await pool.open()
+            self._pool = pool
+            async with pool.acquire() as conn:
+                self.schema = await conn.fetchval("SELECT current_schema()") or "public"
             self.lock_key = schema_key(self.schema)
             if not self.read_only:
                 await self._migrate()
@@ -222,7 +347,8 @@ class PgDatabase:
         """Apply pending migrations under an advisory lock (N processes start together);
         the version is a row of ``schema_version`` (SQLite: ``PRAGMA user_version``)."""
         identity: set[tuple[str, str]] = set()
-        async with self.pool.acquire() as conn:
+        conn = await self.connect()
+        try:
             await conn.execute("SELECT pg_advisory_lock($1, $2)", MIGRATION_LOCK, self.lock_key)
             try:
                 await conn.execute("CREATE TABLE IF NOT EXISTS schema_version ("
@@ -245,25 +371,126 @@ class PgDatabase:
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1, $2)", MIGRATION_LOCK,
                                    self.lock_key)
+        finally:
+            await conn.close()
         self._identity = frozenset(identity)
 
     # -- running statements ------------------------------------------------------------
 
+    async def _prepared(self, conn: asyncpg.Connection, text: str) -> _Prepared | None:
+        """``text`` prepared on ``conn`` (kept there), from its second use on; None while
+        it is new or when it cannot be prepared (a parameter PostgreSQL cannot type, as in
+        ``? IS NULL``: such a text always goes with literals). The first try inside a
+        transaction is made under a savepoint: a failed prepare would abort it."""
+        cache: OrderedDict[str, _Prepared] = conn.prepared
+        found = cache.get(text)
+        if found is not None:
+            cache.move_to_end(text)
+            return found
+        known = self._bindable.get(text)
+        if known is False:
+            return None
+        if known is None:
+            if text not in self._seen:
+                if len(self._seen) > 20_000:
+                    self._seen.clear()
+                self._seen.add(text)
+                return None
+            guarded = conn.is_in_transaction()
+            if guarded:
+                await conn.execute("SAVEPOINT bot_prepare")
+            try:
+                statement = await conn.prepare(text)
+            except asyncpg.PostgresError:
+                if guarded:
+                    await conn.execute("ROLLBACK TO SAVEPOINT bot_prepare")
+                    await conn.execute("RELEASE SAVEPOINT bot_prepare")
+                self._bindable[text] = False
+                return None
+            if guarded:
+                await conn.execute("RELEASE SAVEPOINT bot_prepare")
+        else:
+            statement = await conn.prepare(text)
+        types = tuple(parameter.name for parameter in statement.get_parameters())
+        accepts = tuple(_accepting(name) for name in types)
+        if any(accept is None for accept in accepts):
+            self._bindable[text] = False
+            return None
+        self._bindable[text] = True
+        found = _Prepared(statement, accepts, types)    # type: ignore[arg-type]
+        cache[text] = found
+        if len(cache) > STATEMENTS_PER_CONNECTION:
+            cache.popitem(last=False)
+        return found
+
     async def _run_statement(self, conn: asyncpg.Connection, sql: str,
                              params: Sequence[Any] | Mapping[str, Any]) -> Cursor:
         statement = dialect.translate(sql, self._identity)
-        text = statement.sql(params)
         try:
-            if statement.returns_rows:
-                rows = await conn.fetch(text)
-                if statement.added_returning:
-                    return Cursor([], len(rows), rows[0][0] if rows else None)
-                return Cursor(rows, len(rows) if statement.is_insert or
-                              not text.lstrip()[:6].upper().startswith("SELECT") else -1, None)
-            status = await conn.execute(text)
+            values = statement.values(params) if len(statement.pieces) > 1 else ()
+            prepared = await self._prepared(conn, statement.bound)
+            if prepared is not None and prepared.takes(values):
+                rows = await prepared.statement.fetch(*values)
+                status = "" if statement.returns_rows else prepared.statement.get_statusmsg()
+            elif statement.returns_rows:
+                rows = await conn.fetch(statement.sql(params))
+            else:
+                rows, status = [], await conn.execute(statement.sql(params))
         except asyncpg.PostgresError as error:
             raise _integrity(error) from error
-        return Cursor([], _status_count(status), None)
+        if not statement.returns_rows:
+            return Cursor([], _status_count(status), None)
+        if statement.added_returning:
+            return Cursor([], len(rows), rows[0][0] if rows else None)
+        return Cursor(rows, len(rows) if statement.is_insert or
+                      not statement.bound.lstrip()[:6].upper().startswith("SELECT") else -1,
+                      None)
+
+    async def _run_many(self, conn: asyncpg.Connection, sql: str,
+                        rows: Iterable[Sequence[Any]]) -> int:
+        """One statement for every row, inside the caller's write transaction; returns how
+        many rows it changed (sqlite3's ``executemany`` ``rowcount``). Rows in order: a run
+        of rows whose values all bind goes in one trip, any other row by itself."""
+        rows = list(rows)
+        statement = dialect.translate(sql)           # no RETURNING id: no lastrowid here
+        prepared = None
+        # a one-row INSERT's types make the arrays; any other DML counts its RETURNING 1s
+        text = statement.bound if statement.rows_insert else statement.counted
+        if len(rows) > 1 and text:
+            self._seen.add(text)                     # many rows: worth preparing at once
+            try:
+                prepared = await self._prepared(conn, text)
+            except asyncpg.PostgresError as error:
+                raise _integrity(error) from error
+        count = 0
+        run: list[Sequence[Any]] = []
+        for row in rows:
+            values = statement.values(row)
+            if prepared is not None and prepared.takes(values):
+                run.append(values)
+                continue
+            if run:
+                count += await self._bound_rows(conn, statement, prepared, run)
+                run = []
+            count += max(0, (await self._run_statement(conn, sql, row)).rowcount)
+        if run:
+            count += await self._bound_rows(conn, statement, prepared, run)
+        return count
+
+    async def _bound_rows(self, conn: asyncpg.Connection, statement: dialect.Statement,
+                          prepared: _Prepared, rows: list[Sequence[Any]]) -> int:
+        try:
+            if statement.rows_insert is not None:
+                text = statement.rows_sql(prepared.types)
+                count = 0
+                for start in range(0, len(rows), ROWS_PER_INSERT):
+                    columns = [list(column) for column in
+                               zip(*rows[start:start + ROWS_PER_INSERT], strict=True)]
+                    count += _status_count(await conn.execute(text, *columns))
+                return count
+            return len(await prepared.statement.fetchmany(rows))
+        except asyncpg.PostgresError as error:
+            raise _integrity(error) from error
 
     async def _in_write(self, conn: asyncpg.Connection, body: Callable[[], Any]):
         """``body()`` (a coroutine function) in a transaction holding the write lock."""
@@ -348,18 +575,12 @@ class PgDatabase:
         rows = list(rows)
         if not rows:
             return
-
-        async def body() -> None:
-            for row in rows:
-                await self._run_statement(conn, sql, row)
-
         current = _current.get()
         if current is not None and current[0] is self:
-            conn = current[1]
-            await body()
+            await self._run_many(current[1], sql, rows)
             return
         async with self.pool.acquire() as conn:
-            await self._in_write(conn, body)
+            await self._in_write(conn, lambda: self._run_many(conn, sql, rows))
 
     async def fetchone(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()):
         return (await self._statement(sql, params)).fetchone()
@@ -387,10 +608,7 @@ class SyncConnection:
         return _await(self._db._run_statement(self._conn, sql, params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
-        count = 0
-        for row in rows:
-            count += max(0, self.execute(sql, row).rowcount)
-        return Cursor([], count, None)
+        return Cursor([], _await(self._db._run_many(self._conn, sql, rows)), None)
 
     def cursor(self) -> SyncConnection:
         return self
@@ -417,5 +635,4 @@ class AsyncConnection:
         return AsyncCursor(await self._db._run_statement(self._conn, sql, params))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        for row in rows:
-            await self._db._run_statement(self._conn, sql, row)
+        await self._db._run_many(self._conn, sql, rows)
