@@ -175,7 +175,8 @@ class DurablePoller:
                 continue
             if datafile.lost(self.app.bot_data, "the poller"):
                 return      # not stored, not confirmed: Telegram hands them out again
-            await self.accept(updates)
+            received = getattr(self.app.bot, "received_json", None)
+            await self.accept(updates, received(updates) if received else None)
             offset = updates[-1].update_id + 1
 
     async def _delete_webhook(self) -> None:

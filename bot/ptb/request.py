@@ -112,6 +112,23 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
+class UpdatesRequest(AiohttpRequest):
+    """getUpdates' own request (python-telegram-bot keeps one apart for it): it keeps the
+    last answer's updates as Telegram sent them, so that the durable poller stores their
+    JSON instead of turning each parsed Update back into a dict (``to_dict``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.received: list = []
+
+    async def post(self, *args: Any, **kwargs: Any) -> Any:
+        self.received = []
+        result = await super().post(*args, **kwargs)
+        if isinstance(result, list):
+            self.received = result
+        return result
+
+
 def _given(value: ODVInput[float], default: float | None) -> float | None:
     """The timeout a call asked for, or this request's default when it left it unset."""
     return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value

@@ -10,11 +10,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
-from telegram import CallbackQuery
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
@@ -33,6 +35,17 @@ class TelegramBot(ExtBot):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._query_chats: OrderedDict[str, int] = OrderedDict()
+        self._updates_request = kwargs.get("get_updates_request")
+
+    def received_json(self, updates: Sequence[Update]) -> list[str] | None:
+        """The JSON of the updates ``get_updates`` just returned, as Telegram sent them
+        (bot.ptb.request.UpdatesRequest); None when that answer is not at hand."""
+        received = getattr(self._updates_request, "received", None)
+        if not received or len(received) != len(updates) or any(
+                not isinstance(item, dict) or item.get("update_id") != update.update_id
+                for item, update in zip(received, updates, strict=True)):
+            return None
+        return [json.dumps(item, ensure_ascii=False) for item in received]
 
     def remember_query(self, query: CallbackQuery) -> None:
         """Where a press came from, so that a refused answer can go to the chat instead."""

@@ -21,6 +21,13 @@
   so a liaison's next message may land on any process.
 - **Wake-ups**: storing an update ``NOTIFY``s the other processes; each also looks every
   :data:`IDLE_POLL` seconds.
+- **Albums of a gone process**: an album's claim names the claiming process
+  (bot.storage.albums). At each heartbeat a process asks the kernel about the peers of its
+  process space (bot.scale.identity) and marks those whose pid runs no more as stopped
+  (:func:`find_gone_peers`), then arms its own window job for every album whose claim's
+  owner is gone (stopped, or its heartbeat stale on another machine) or whose lease lapsed
+  (bot.intake.albums.adopt): such an album is finished by a live process within seconds of
+  the death, not after the 120 s lease.
 
 On SQLite the one process leads from its start and handles as it always has
 (bot.runtime.DurablePoller); only its heartbeat row is written.
@@ -33,9 +40,7 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import signal
-import socket
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +49,9 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.ptb.context import BotApplication
+from bot.scale import identity
+from bot.scale.identity import Identity
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +59,9 @@ LEADER_RETRY = 1.0        # seconds between a follower's tries for the leader's 
 HEARTBEAT_SECONDS = 2.0
 IDLE_POLL = 1.0           # a process looks at the inbox at least this often
 MAX_CHATS = 64            # chats handled at once in one process
+REFILL = 8                # a busy process takes waiting chats this many at a time
+CLAIM_INTERVAL = 0.1      # a busy process reads the inbox at most this often
+FINISH_DELAY = 0.1        # finished chats are marked and unlocked together, this late
 LEADER_CLASS = 3          # advisory lock (class, schema key); bot.storage.pg uses 1 and 2
 
 
@@ -74,14 +85,18 @@ class Cluster:
         self.leading = False
         self.handled = 0
         self.started_at = datetime.now(UTC)
-        self.host = socket.gethostname()
-        self.id = f"{self.host}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.me = app.bot_data.process or identity.this_process()
+        self.host = self.me.host
+        self.id = self.me.id
         self.parsed: dict[int, Update] = {}      # updates this process received, by id
         self._leader_conn = None
         self._lock_conn = None
         self._lock_mutex = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
-        self._chats: dict[int | None, asyncio.Task] = {}
+        self._chats: dict[int | None, asyncio.Task] = {}   # claimed, until unlocked
+        self._held: dict[int | None, int] = {}             # chat -> its lock's key
+        self._finished: list[tuple[int | None, list[int]]] = []
+        self._finishing: asyncio.Task | None = None
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -135,6 +150,9 @@ class Cluster:
         self._tasks = []
         if self._chats:
             await asyncio.gather(*self._chats.values(), return_exceptions=True)
+        if self._finishing is not None:
+            await asyncio.gather(self._finishing, return_exceptions=True)
+        await self._finish()
         if self.leading:
             self.leading = False
             await self.on_step_down()
@@ -150,15 +168,25 @@ class Cluster:
 
     async def _beat(self) -> None:
         try:
-            await self.storage.processes.beat(self.id, self.host, os.getpid(), self.started_at,
-                                              self.leading, self.handled)
+            await self.storage.processes.beat(self.id, self.host, self.me.pid, self.started_at,
+                                              self.leading, self.handled, self.me.pid_space)
         except Exception:
             log.exception("heartbeat could not be written")
 
     async def _beat_loop(self) -> None:
+        from bot.intake import albums
+
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             await self._beat()
+            if self.shared and not self._stopping:
+                try:
+                    await find_gone_peers(self.storage, self.me)
+                    await albums.adopt(self.app)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("the albums of gone processes could not be looked for")
 
     # -- leadership (PostgreSQL) ---------------------------------------------------------
 
@@ -219,59 +247,134 @@ class Cluster:
         while True:
             self._wake.clear()
             try:
-                for chat_id in await self.storage.inbox.waiting_chats():
-                    if len(self._chats) >= MAX_CHATS:
-                        break
-                    if chat_id in self._chats or not await self._lock_chat(chat_id):
-                        continue
-                    self._chats[chat_id] = asyncio.create_task(self._run_chat(chat_id))
+                await self._claim()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("the inbox could not be read")
+            if self._chats:
+                # busy: what arrives or finishes meanwhile is taken at the next claim
+                # (one read of the inbox for many wake-ups, not one for each)
+                await asyncio.sleep(CLAIM_INTERVAL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
 
-    async def _lock_chat(self, chat_id: int | None) -> bool:
-        async with self._lock_mutex:
-            return await self._lock_conn.fetchval("SELECT pg_try_advisory_lock($1, $2)",
-                                                  self.db.lock_key, chat_key(chat_id))
+    async def _claim(self) -> None:
+        """Take the waiting chats this process has room for: their locks in one statement,
+        then their updates in one read (after the locks: a chat another process finished
+        meanwhile has none left). Room is taken :data:`REFILL` chats at a time while others
+        run, so a busy process does not read the inbox again for every chat it finishes."""
+        free = MAX_CHATS - len(self._chats)
+        if free <= 0 or (self._chats and free < REFILL):
+            return
+        wanted, keys = [], set(self._held.values())
+        for chat_id in await self.storage.inbox.waiting_chats():
+            key = chat_key(chat_id)
+            if chat_id in self._chats or key in keys:
+                continue        # running here, or sharing a held key (its turn comes next)
+            wanted.append(chat_id)
+            keys.add(key)
+            if len(wanted) >= free:
+                break
+        claimed = await self._lock_chats(wanted)
+        if not claimed:
+            return
+        waiting: dict[int | None, list] = {chat_id: [] for chat_id in claimed}
+        for stored in await self.storage.inbox.unhandled_of_chats(claimed):
+            waiting[stored.chat_id].append(stored)
+        for chat_id, updates in waiting.items():
+            self._chats[chat_id] = asyncio.create_task(self._run_chat(chat_id, updates))
 
-    async def _unlock_chat(self, chat_id: int | None) -> None:
+    async def _lock_chats(self, chat_ids: list[int | None]) -> list[int | None]:
+        """The chats among these whose locks this process took (one statement)."""
+        if not chat_ids:
+            return []
+        by_key = {chat_key(chat_id): chat_id for chat_id in chat_ids}
         async with self._lock_mutex:
-            await self._lock_conn.fetchval("SELECT pg_advisory_unlock($1, $2)",
-                                           self.db.lock_key, chat_key(chat_id))
+            rows = await self._lock_conn.fetch(
+                "SELECT k FROM unnest($2::int[]) AS k WHERE pg_try_advisory_lock($1, k)",
+                self.db.lock_key, list(by_key))
+        claimed = [by_key[row[0]] for row in rows]
+        for chat_id in claimed:
+            self._held[chat_id] = chat_key(chat_id)
+        return claimed
 
-    async def _run_chat(self, chat_id: int | None) -> None:
-        inbox = self.storage.inbox
+    async def _unlock_chats(self, chat_ids: list[int | None]) -> None:
+        keys = [self._held.pop(chat_id) for chat_id in chat_ids if chat_id in self._held]
+        if not keys:
+            return
+        async with self._lock_mutex:
+            await self._lock_conn.fetch(
+                "SELECT pg_advisory_unlock($1, k) FROM unnest($2::int[]) AS k",
+                self.db.lock_key, keys)
+
+    async def _run_chat(self, chat_id: int | None, waiting: list) -> None:
+        handled: list[int] = []
         try:
-            while not self._stopping:
-                waiting = await inbox.unhandled_of_chat(chat_id)
-                if not waiting:
+            for stored in waiting:
+                if self._stopping:
                     break
-                for stored in waiting:
-                    if self._stopping:
-                        break
-                    update = self.parsed.pop(stored.update_id, None) or \
-                        Update.de_json(json.loads(stored.raw), self.app.bot)
-                    try:
-                        await refresh(self.app, update)
-                        await self.app.process_update(update)
-                        # python-telegram-bot marks the user's data for writing only after
-                        # the last handler (guard.persist ran before): write it now, before
-                        # another process may take the chat's next update
-                        await self.app.update_persistence()
-                    except Exception:
-                        log.exception("update %s could not be handled", stored.update_id)
-                    await inbox.mark_handled([stored.update_id])
-                    self.handled += 1
-        except Exception:
-            log.exception("chat %s: its updates could not be read", chat_id)
+                update = self.parsed.pop(stored.update_id, None) or \
+                    Update.de_json(json.loads(stored.raw), self.app.bot)
+                try:
+                    await refresh(self.app, update)
+                    await self.app.process_update(update)
+                    # python-telegram-bot marks the user's data for writing only after
+                    # the last handler (guard.persist ran before): write it now, before
+                    # another process may take the chat's next update
+                    await self.app.update_persistence()
+                except Exception:
+                    log.exception("update %s could not be handled", stored.update_id)
+                handled.append(stored.update_id)
+                self.handled += 1
         finally:
-            self._chats.pop(chat_id, None)
-            with contextlib.suppress(Exception):
-                await self._unlock_chat(chat_id)
+            self._finished.append((chat_id, handled))
+            if self._finishing is None:
+                self._finishing = asyncio.create_task(self._finish_soon())
+
+    async def _finish_soon(self) -> None:
+        await asyncio.sleep(FINISH_DELAY)
+        self._finishing = None
+        await self._finish()
+
+    async def _finish(self) -> None:
+        """The finished chats' updates marked handled (one write), then their locks given
+        back (one statement): marked first, so that no other process takes a chat whose
+        handled updates still look waiting."""
+        finished, self._finished = self._finished, []
+        if not finished:
+            return
+        chats = [chat_id for chat_id, _ in finished]
+        try:
+            handled = [update_id for _, ids in finished for update_id in ids]
+            if handled:
+                await self.storage.inbox.mark_handled(handled)
+        except Exception:
+            log.exception("%d handled update(s) could not be marked; they will be handled "
+                          "again", sum(len(ids) for _, ids in finished))
+        try:
+            await self._unlock_chats(chats)
+        except Exception:
+            log.exception("chat locks could not be given back")
+        finally:
+            for chat_id in chats:
+                self._chats.pop(chat_id, None)
             self._wake.set()
+
+
+async def find_gone_peers(storage: Storage, me: Identity | None) -> list[str]:
+    """Mark as stopped the processes of this process space whose pid runs no more (killed,
+    crashed: a predecessor of this one, or a peer); their ids."""
+    if me is None or me.pid_space is None:
+        return []
+    gone = [process_id for process_id, pid in
+            await storage.processes.running_in(me.pid_space, besides=me.id)
+            if pid == me.pid or not identity.alive(pid)]
+    if gone:
+        log.warning("process(es) %s found gone: the albums they claimed are taken over",
+                    ", ".join(gone))
+        await storage.processes.gone(gone)
+    return gone
 
 
 def _conversation_handlers(app: BotApplication) -> list[ConversationHandler]:

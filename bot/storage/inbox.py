@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
+
+MARK_CHUNK = 500       # update ids in one "handled" statement
+STORE_CHUNK = 100      # updates in one INSERT (getUpdates hands out at most 100)
 
 
 @dataclass(frozen=True)
@@ -28,19 +30,23 @@ class Inbox:
         return int(row[0]) + 1 if row and row[0] is not None else None
 
     async def store(self, batch: list[StoredUpdate]) -> list[StoredUpdate]:
-        """Store a fetched batch in one transaction; returns the updates not seen before."""
-        if not batch:
-            return []
+        """Store a fetched batch in one statement (one per :data:`STORE_CHUNK`); returns the
+        updates not seen before, in the batch's order (a repeated ``update_id``: its first)."""
         now = to_iso(self.clock())
-
-        def insert_new(conn: sqlite3.Connection) -> list[StoredUpdate]:
-            return [update for update in batch if conn.execute(
-                "INSERT INTO inbox (update_id, chat_id, raw, received_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(update_id) DO NOTHING",
-                (update.update_id, update.chat_id, update.raw, now),
-            ).rowcount]
-
-        return await self.db.run(insert_new, write=True)
+        unique: dict[int, StoredUpdate] = {}
+        for update in batch:
+            unique.setdefault(update.update_id, update)
+        batch = list(unique.values())
+        new: set[int] = set()
+        for start in range(0, len(batch), STORE_CHUNK):
+            chunk = batch[start:start + STORE_CHUNK]
+            params = [value for update in chunk
+                      for value in (update.update_id, update.chat_id, update.raw, now)]
+            new.update(row[0] for row in await self.db.fetch_values(
+                f"INSERT INTO inbox (update_id, chat_id, raw, received_at) VALUES "
+                f"{', '.join('(?, ?, ?, ?)' for _ in chunk)} "
+                f"ON CONFLICT(update_id) DO NOTHING RETURNING update_id", params))
+        return [update for update in batch if update.update_id in new]
 
     async def unhandled(self) -> list[StoredUpdate]:
         rows = await self.db.fetchall(
@@ -81,10 +87,27 @@ class Inbox:
             "ORDER BY update_id", (chat_id,))
         return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
 
+    async def unhandled_of_chats(self, chat_ids: list[int | None]) -> list[StoredUpdate]:
+        """These chats' updates not handled, in order (one read for several chats)."""
+        known = [chat_id for chat_id in chat_ids if chat_id is not None]
+        where = [f"chat_id IN ({', '.join('?' for _ in known)})"] if known else []
+        if len(known) < len(chat_ids):
+            where.append("chat_id IS NULL")
+        if not where:
+            return []
+        rows = await self.db.fetchall(
+            f"SELECT update_id, chat_id, raw FROM inbox WHERE ({' OR '.join(where)}) "
+            f"AND handled_at IS NULL ORDER BY update_id", known)
+        return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
+
     async def mark_handled(self, update_ids: list[int]) -> None:
+        """One statement per :data:`MARK_CHUNK` updates."""
         now = to_iso(self.clock())
-        await self.db.executemany("UPDATE inbox SET handled_at = ? WHERE update_id = ?",
-                                  [(now, update_id) for update_id in update_ids])
+        for start in range(0, len(update_ids), MARK_CHUNK):
+            chunk = update_ids[start:start + MARK_CHUNK]
+            await self.db.execute(
+                f"UPDATE inbox SET handled_at = ? WHERE update_id IN "
+                f"({', '.join('?' for _ in chunk)})", (now, *chunk))
 
     async def prune(self, keep: timedelta = timedelta(days=2)) -> None:
         """Forget handled updates older than ``keep`` (the newest row is kept for the offset;

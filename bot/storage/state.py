@@ -48,24 +48,26 @@ class ConversationStore:
     async def shared_state(self, keys: list[tuple[str, str]], user_id: int | None
                            ) -> tuple[dict[tuple[str, str], Any], dict | None]:
         """The stored states of these (conversation name, key JSON) pairs and the user's
-        data, in one trip (several processes: bot.scale.shared.refresh)."""
-        def read(conn) -> tuple[dict[tuple[str, str], Any], dict | None]:
-            states: dict[tuple[str, str], Any] = {}
-            if keys:
-                marks = ", ".join("?" for _ in keys)
-                names = sorted({name for name, _ in keys})
-                name_marks = ", ".join("?" for _ in names)
-                wanted = set(keys)
-                for row in conn.execute(
-                        f"SELECT name, key, state FROM conversation_state WHERE key IN "
-                        f"({marks}) AND name IN ({name_marks})",
-                        [key for _, key in keys] + names).fetchall():
-                    if (row[0], row[1]) in wanted:
-                        states[(row[0], row[1])] = json.loads(row[2])
-            data = None
-            if user_id is not None:
-                row = conn.execute("SELECT data FROM user_data WHERE user_id = ?",
-                                   (user_id,)).fetchone()
-                data = json.loads(row[0]) if row else None
+        data, in one statement (several processes: bot.scale.shared.refresh)."""
+        parts, params = [], []
+        if keys:
+            names = sorted({name for name, _ in keys})
+            parts.append(f"SELECT name, key, state FROM conversation_state WHERE key IN "
+                         f"({', '.join('?' for _ in keys)}) "
+                         f"AND name IN ({', '.join('?' for _ in names)})")
+            params += [key for _, key in keys] + names
+        if user_id is not None:
+            # a user's data as a row without a name (a conversation's name is NOT NULL)
+            parts.append("SELECT NULL, NULL, data FROM user_data WHERE user_id = ?")
+            params.append(user_id)
+        states: dict[tuple[str, str], Any] = {}
+        data = None
+        if not parts:
             return states, data
-        return await self.db.run(read)
+        wanted = set(keys)
+        for name, key, value in await self.db.fetch_values(" UNION ALL ".join(parts), params):
+            if name is None:
+                data = json.loads(value)
+            elif (name, key) in wanted:
+                states[(name, key)] = json.loads(value)
+        return states, data

@@ -264,16 +264,18 @@ class Submissions:
                 (unit_id, deliverable_id, period),
             ).fetchone()
             replaced_nil = False
+            created = None       # a new submission's row, as inserted
             if row is None:
-                submission_id = conn.execute(
+                created = conn.execute(
                     "INSERT INTO submission (unit_id, deliverable_id, period, state, meta, "
                     "first_received_at, last_received_at, late_seconds, liaison_id) "
-                    "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) RETURNING *",
                     (unit_id, deliverable_id, period,
                      json.dumps(meta, ensure_ascii=False) if meta else None,
                      to_iso(first.received_at), to_iso(last.received_at), first.late_seconds,
                      liaison_id),
-                ).lastrowid
+                ).fetchone()
+                submission_id = created["id"]
             else:
                 submission_id = row["id"]
                 if row["state"] in ("nil", "withdrawn"):
@@ -299,7 +301,9 @@ class Submissions:
                         "UPDATE submission SET last_received_at = max(last_received_at, ?) "
                         "WHERE id = ?", (to_iso(last.received_at), submission_id),
                     )
-            open_return = conn.execute(
+            # (a new submission has no return: submissions are never deleted, so no old
+            # return can name its id)
+            open_return = None if created is not None else conn.execute(
                 "SELECT * FROM submission_return WHERE submission_id = ? "
                 "AND resubmitted_at IS NULL ORDER BY id DESC LIMIT 1", (submission_id,),
             ).fetchone()
@@ -350,7 +354,7 @@ class Submissions:
                     (to_iso(first.received_at), new_ids[0] if new_ids else None,
                      resubmitted.late_seconds, resubmitted.return_id),
                 )
-            submission = conn.execute(
+            submission = created if created is not None else conn.execute(
                 "SELECT * FROM submission WHERE id = ?", (submission_id,)).fetchone()
             return Added(row_to(Submission, submission), item_ids, replaced_nil,
                          frozenset(recorded_before), resubmitted)
