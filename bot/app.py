@@ -33,6 +33,8 @@ from bot.ptb.request import AiohttpRequest, OutboxApi, UpdatesRequest
 from bot.ptb.telegram_bot import TelegramBot
 from bot.review import desk as review_desk
 from bot.review import remarks as review_remarks
+from bot.scale import identity
+from bot.scale.shared import find_gone_peers
 from bot.scoring import adoption, bulletin, ranking, rules_flow
 from bot.stats import chat_form, definitions, totals, workbook_flow
 from bot.storage import Storage, maintenance
@@ -74,6 +76,7 @@ def build_app(settings: Settings, clock: Clock = system_clock) -> BotApplication
     services.texts = Texts.load(default=settings.language)
     services.storage = storage
     services.clock = clock
+    services.process = identity.this_process()
     outbox_api = OutboxApi(settings.api_base_url or TELEGRAM_API, settings.token,
                            paid_broadcast=settings.paid_broadcast)
     services.sender = Sender(outbox_api, storage, pacer,
@@ -163,9 +166,13 @@ async def on_startup(app: BotApplication) -> None:
     await commands.publish_defaults(app.bot, services.texts, services.settings.language)
     if not shared_database(services):      # on PostgreSQL the leader does (bot.scale)
         await lead(app)
-    # issue 13: albums a stop left waiting armed again (on PostgreSQL another process may
-    # hold a claim: it is not released, its lease runs out if that process died)
-    await albums.arm_waiting(app, at_start=not shared_database(services))
+    # issue 13: albums a stop left waiting armed again; the claims of gone processes are
+    # released (this machine's predecessors whose pid runs no more are found gone first), a
+    # live peer's never (bot.storage.albums). SQLite: one process, every claim a
+    # predecessor's.
+    if shared_database(services):
+        await find_gone_peers(services.storage, services.process)
+    await albums.arm_waiting(app, at_start=True, every_claim=not shared_database(services))
     datafile.start_watch(app)
     # What start-up made (modules, classes, handlers: ~100,000 objects) lives as long as the
     # bot: frozen out of the collector's full passes, which otherwise walk it all each time

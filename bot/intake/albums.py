@@ -13,8 +13,10 @@ recorded, archived and answered), so a stop or a crash at any moment leaves them
 
 The window and the claim are wall-clock instants in the database, so several processes on
 one database share them: whichever process's job comes first after the window claims the
-album, for :data:`CLAIM_LEASE_SECONDS`. An album whose handling was cut short
-:data:`MAX_ATTEMPTS` times is set aside, logged and its sender told.
+album, for :data:`CLAIM_LEASE_SECONDS`. The claim names its process: when that process is
+gone (bot.scale.shared finds it), any other takes the album over at once (:func:`adopt`,
+at each heartbeat). An album whose handling was cut short :data:`MAX_ATTEMPTS` times is set
+aside, logged and its sender told.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ log = logging.getLogger(__name__)
 ALBUM_QUIET_SECONDS = 1.5
 CLAIM_LEASE_SECONDS = 120.0
 MAX_ATTEMPTS = 2
+# bot.intake.albums.adopt: an album whose claim's owner is gone (or whose lease lapsed) this
+# long ago, or left unclaimed this long after its window, gets a job in every process
+ADOPT_AFTER_SECONDS = 3.0
+LOST_JOB_SECONDS = 30.0
 
 AlbumHandler = Callable[[BotContext, int, int, list[Incoming], dict], Awaitable[None]]
 
@@ -74,18 +80,56 @@ def _arm(job_queue: JobQueue, waiting: Waiting) -> None:
                        chat_id=waiting.chat_id, user_id=waiting.person_id)
 
 
-async def arm_waiting(app: BotApplication, at_start: bool = False) -> int:
+def _owner(app: BotApplication) -> str:
+    """This process's heartbeat row id, which claims name (bot.scale.identity)."""
+    process = app.bot_data.process
+    return process.id if process is not None else ""
+
+
+async def arm_waiting(app: BotApplication, at_start: bool = False,
+                      every_claim: bool = False) -> int:
     """Arm the window of every album with parts waiting and no job here (``at_start``:
-    first release the claims a stopped process left); how many were armed."""
+    first release the claims of gone processes — ``every_claim``: all claims, SQLite's one
+    process —); how many were armed."""
     albums = app.bot_data.storage.albums
+    now = time.time()
     if at_start:
-        await albums.release_claims()
+        await albums.release_claims(_owner(app), now, every=every_claim)
     armed = 0
-    for waiting in await albums.waiting():
+    for waiting in await albums.waiting(_owner(app), now):
         if at_start or not _armed(app.job_queue, waiting.chat_id, waiting.media_group_id):
             _arm(app.job_queue, waiting)
             armed += 1
     return armed
+
+
+async def adopt(app: BotApplication) -> int:
+    """Several processes: arm a job here for every album whose claim's owner is gone or whose
+    lease lapsed (:data:`ADOPT_AFTER_SECONDS` ago), replacing a job set here for that lease,
+    and for every album left unclaimed :data:`LOST_JOB_SECONDS` after its window (its job
+    was lost with a killed process); how many."""
+    now = time.time()
+    armed = 0
+    queue = app.job_queue
+    for waiting in await app.bot_data.storage.albums.waiting(_owner(app), now):
+        late = now - waiting.due
+        if waiting.claimed and late >= ADOPT_AFTER_SECONDS:
+            runs = _runs_at(queue, waiting.chat_id, waiting.media_group_id)
+            if runs is None or runs > now + 1.0:
+                _arm(queue, waiting)
+                armed += 1
+        elif late >= LOST_JOB_SECONDS and not _armed(queue, waiting.chat_id,
+                                                      waiting.media_group_id):
+            _arm(queue, waiting)
+            armed += 1
+    return armed
+
+
+def _runs_at(job_queue: JobQueue, chat_id: int, group: str) -> float | None:
+    """When this process's job for the album runs next (Unix seconds), None without one."""
+    times = [job.next_t.timestamp() for job in job_queue.get_jobs_by_name(_name(chat_id, group))
+             if job.next_t is not None]
+    return min(times) if times else None
 
 
 async def _settle(context: BotContext) -> None:
@@ -99,7 +143,8 @@ async def _settle(context: BotContext) -> None:
         _arm(context.job_queue, Waiting(chat_id, context.job.user_id, group,
                                         time.time() + ALBUM_QUIET_SECONDS))
         return
-    found = await storage.albums.claim(chat_id, group, time.time(), CLAIM_LEASE_SECONDS)
+    found = await storage.albums.claim(chat_id, group, time.time(), CLAIM_LEASE_SECONDS,
+                                       _owner(context.application))
     if isinstance(found, Waiting):
         _arm(context.job_queue, found)        # a later part moved the window on
         return

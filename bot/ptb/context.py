@@ -17,6 +17,7 @@ from bot.storage.models import Person
 if TYPE_CHECKING:
     from bot.media.store import MediaStore
     from bot.outbox.sender import Sender
+    from bot.scale.identity import Identity
     from bot.storage import Storage
     from bot.texts import Texts
 
@@ -41,6 +42,8 @@ class Services:
     halted: asyncio.Event = field(default_factory=asyncio.Event)
     # bot.scale.shared.Cluster: leadership and the shared inbox (issue 18); None in a bare app
     cluster: object | None = None
+    # bot.scale.identity: this process's heartbeat row id, the owner of the albums it claims
+    process: Identity | None = None
     # bot.runtime: Telegram refused the token (401: revoked); the process exits non-zero
     token_refused: asyncio.Event = field(default_factory=asyncio.Event)
 

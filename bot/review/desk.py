@@ -219,14 +219,21 @@ def _card_keyboard(context: BotContext, scope: Scope, index: int,
 # ------------------------------------------------------------------ buttons
 
 
+async def _pressed_scope(context: BotContext, who: Who, deliverable_id: int,
+                         period: str | None) -> tuple[Desk | str, Scope | None]:
+    """The desk as this coordinator sees it now and the pressed button's scope in it
+    (None: the button is stale)."""
+    desk = await open_desk(context, who)
+    scope = _scope_of(desk, deliverable_id, period) if not isinstance(desk, str) else None
+    return desk, scope
+
+
 @coordinator_only
 @pressed(ReviewShow)
 async def on_show(update: Update, context: BotContext, who: Who, press: ReviewShow) -> None:
     """⏭ next, or a unit chosen from the list."""
     query = update.callback_query
-    desk = await open_desk(context, who)
-    scope = _scope_of(desk, press.deliverable_id, press.period) \
-        if not isinstance(desk, str) else None
+    desk, scope = await _pressed_scope(context, who, press.deliverable_id, press.period)
     if scope is None or press.index < 0:
         await stale_button(update, context)
         return
@@ -240,9 +247,7 @@ async def on_show(update: Update, context: BotContext, who: Who, press: ReviewSh
 async def on_list(update: Update, context: BotContext, who: Who, press: ReviewList) -> None:
     """📋 the walk's units, a page at a time; a unit's button opens its card."""
     query = update.callback_query
-    desk = await open_desk(context, who)
-    scope = _scope_of(desk, press.deliverable_id, press.period) \
-        if not isinstance(desk, str) else None
+    desk, scope = await _pressed_scope(context, who, press.deliverable_id, press.period)
     if scope is None:
         await stale_button(update, context)
         return

@@ -4,6 +4,7 @@ reminders of a return not yet answered."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.kernel.clock import from_iso
@@ -46,33 +47,36 @@ def _wake(services: Services) -> None:
 async def tell_returned(services: Services, calendar: Calendar, submission: Submission,
                         returned: Return) -> bool:
     """The reason and the 📤 resubmit button to the liaison; False when the unit has none."""
-    found = await _recipient(services, calendar, submission.unit_id)
-    if found is None:
-        return False
-    person_id, chat_id, words = found
-    text = words.html("review.liaison_returned",
-                      target=words.target_key(_key(calendar, submission), submission.period),
-                      reason=returned.reason, until=words.moment(from_iso(returned.grace_until)))
-    button = ReviewResubmit(submission.id).button(words.html("review.button_resubmit"))
-    await services.storage.outbox.add([Message(
-        submission.deliverable_id, submission.period, person_id,
-        f"review-return-{returned.id}", chat_id, text, [[button]])])
-    _wake(services)
-    return True
+    def returned_notice(words: Words, target: str) -> tuple[str, list]:
+        text = words.html("review.liaison_returned", target=target, reason=returned.reason,
+                          until=words.moment(from_iso(returned.grace_until)))
+        button = ReviewResubmit(submission.id).button(words.html("review.button_resubmit"))
+        return text, [[button]]
+    return await _tell(services, calendar, submission, f"review-return-{returned.id}",
+                       returned_notice)
 
 
 async def tell_comment(services: Services, calendar: Calendar, submission: Submission,
                        comment: Comment) -> bool:
+    def comment_notice(words: Words, target: str) -> tuple[str, list]:
+        return words.html("review.liaison_comment", target=target, text=comment.text), []
+    return await _tell(services, calendar, submission, f"review-comment-{comment.id}",
+                       comment_notice)
+
+
+async def _tell(services: Services, calendar: Calendar, submission: Submission, key: str,
+                notice: Callable[[Words, str], tuple[str, list]]) -> bool:
+    """One outbox message about ``submission`` to its unit's liaison, in their words;
+    False when the unit has none."""
     found = await _recipient(services, calendar, submission.unit_id)
     if found is None:
         return False
     person_id, chat_id, words = found
-    text = words.html("review.liaison_comment",
-                      target=words.target_key(_key(calendar, submission), submission.period),
-                      text=comment.text)
+    text, keyboard = notice(
+        words, words.target_key(_key(calendar, submission), submission.period))
     await services.storage.outbox.add([Message(
-        submission.deliverable_id, submission.period, person_id,
-        f"review-comment-{comment.id}", chat_id, text)])
+        submission.deliverable_id, submission.period, person_id, key, chat_id, text,
+        keyboard or None)])
     _wake(services)
     return True
 

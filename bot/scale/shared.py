@@ -21,6 +21,13 @@
   so a liaison's next message may land on any process.
 - **Wake-ups**: storing an update ``NOTIFY``s the other processes; each also looks every
   :data:`IDLE_POLL` seconds.
+- **Albums of a gone process**: an album's claim names the claiming process
+  (bot.storage.albums). At each heartbeat a process asks the kernel about the peers of its
+  process space (bot.scale.identity) and marks those whose pid runs no more as stopped
+  (:func:`find_gone_peers`), then arms its own window job for every album whose claim's
+  owner is gone (stopped, or its heartbeat stale on another machine) or whose lease lapsed
+  (bot.intake.albums.adopt): such an album is finished by a live process within seconds of
+  the death, not after the 120 s lease.
 
 On SQLite the one process leads from its start and handles as it always has
 (bot.runtime.DurablePoller); only its heartbeat row is written.
@@ -33,9 +40,7 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import signal
-import socket
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +49,9 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.ptb.context import BotApplication
+from bot.scale import identity
+from bot.scale.identity import Identity
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +85,9 @@ class Cluster:
         self.leading = False
         self.handled = 0
         self.started_at = datetime.now(UTC)
-        self.host = socket.gethostname()
-        self.id = f"{self.host}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.me = app.bot_data.process or identity.this_process()
+        self.host = self.me.host
+        self.id = self.me.id
         self.parsed: dict[int, Update] = {}      # updates this process received, by id
         self._leader_conn = None
         self._lock_conn = None
@@ -159,15 +168,25 @@ class Cluster:
 
     async def _beat(self) -> None:
         try:
-            await self.storage.processes.beat(self.id, self.host, os.getpid(), self.started_at,
-                                              self.leading, self.handled)
+            await self.storage.processes.beat(self.id, self.host, self.me.pid, self.started_at,
+                                              self.leading, self.handled, self.me.pid_space)
         except Exception:
             log.exception("heartbeat could not be written")
 
     async def _beat_loop(self) -> None:
+        from bot.intake import albums
+
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             await self._beat()
+            if self.shared and not self._stopping:
+                try:
+                    await find_gone_peers(self.storage, self.me)
+                    await albums.adopt(self.app)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("the albums of gone processes could not be looked for")
 
     # -- leadership (PostgreSQL) ---------------------------------------------------------
 
@@ -341,6 +360,21 @@ class Cluster:
             for chat_id in chats:
                 self._chats.pop(chat_id, None)
             self._wake.set()
+
+
+async def find_gone_peers(storage: Storage, me: Identity | None) -> list[str]:
+    """Mark as stopped the processes of this process space whose pid runs no more (killed,
+    crashed: a predecessor of this one, or a peer); their ids."""
+    if me is None or me.pid_space is None:
+        return []
+    gone = [process_id for process_id, pid in
+            await storage.processes.running_in(me.pid_space, besides=me.id)
+            if pid == me.pid or not identity.alive(pid)]
+    if gone:
+        log.warning("process(es) %s found gone: the albums they claimed are taken over",
+                    ", ".join(gone))
+        await storage.processes.gone(gone)
+    return gone
 
 
 def _conversation_handlers(app: BotApplication) -> list[ConversationHandler]:

@@ -3,8 +3,15 @@
 A part is stored while its update is handled (so the update may be confirmed: the part is
 not lost in a restart). The quiet window and the claim are wall-clock instants (Unix seconds),
 compared in SQL, so that several processes on one database agree on when an album settled and
-only one of them handles it; a claim that is never finished (its process died) lapses after
-its lease, and a starting process releases every claim (:meth:`Albums.release_claims`).
+only one of them handles it.
+
+A claim names its owner (``album.claimed_by``: the claiming process's ``bot_process`` row).
+A claim that is never finished because its process died is taken over as soon as that
+process is known gone — its row says it stopped (a clean stop, or a peer found its pid gone:
+bot.scale.shared), or its heartbeat is older than ``CLAIM_GONE_AFTER`` — and otherwise lapses
+after its lease (a claim with no owner row: a process killed before its first heartbeat).
+At start-up a process releases the claims of gone owners only (:meth:`Albums.release_claims`),
+never a live peer's.
 """
 
 from __future__ import annotations
@@ -12,8 +19,26 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from bot.kernel.clock import to_iso
 from bot.storage.db import Database
+from bot.storage.processes import CLAIM_GONE_AFTER
+
+# the album's claim is held by a process known gone: parameters (claimant, stale before)
+_OWNER_GONE = (
+    "(album.claimed_by IS NOT NULL AND album.claimed_by <> ? AND EXISTS (SELECT 1 FROM "
+    "bot_process p WHERE p.id = album.claimed_by AND (p.stopped_at IS NOT NULL "
+    "OR p.beat_at < ?)))")
+_WAITING = (
+    "SELECT chat_id, person_id, media_group_id, quiet_until, claimed_until, "
+    f"CASE WHEN {_OWNER_GONE} THEN 1 ELSE 0 END AS owner_gone FROM album "
+    "WHERE EXISTS (SELECT 1 FROM album_part p WHERE p.album_id = album.id AND p.done = 0)")
+
+
+def stale_before(now: float) -> str:
+    """A heartbeat older than this (``bot_process.beat_at``) is a gone owner's."""
+    return to_iso(datetime.fromtimestamp(now, UTC) - CLAIM_GONE_AFTER)
 
 
 @dataclass(frozen=True)
@@ -23,6 +48,7 @@ class Waiting:
     person_id: int
     media_group_id: str
     due: float
+    claimed: bool = False      # a claim is on it (its owner's, live or gone, or lapsed)
 
 
 @dataclass(frozen=True)
@@ -69,26 +95,27 @@ class Albums:
 
         return await self.db.run(add, write=True)
 
-    async def claim(self, chat_id: int, media_group_id: str, now: float,
-                    lease: float) -> Claimed | Waiting | None:
-        """The album's waiting parts, claimed until ``now + lease``, once it is quiet and no
-        one else holds it; else when to look again (:class:`Waiting`), or None when no part
+    async def claim(self, chat_id: int, media_group_id: str, now: float, lease: float,
+                    owner: str) -> Claimed | Waiting | None:
+        """The album's waiting parts, claimed for ``owner`` (a ``bot_process`` id) until
+        ``now + lease``, once it is quiet and no one else holds it (a gone owner's claim is
+        taken over); else when to look again (:class:`Waiting`), or None when no part
         waits."""
         def take(conn: sqlite3.Connection) -> Claimed | Waiting | None:
+            stale = stale_before(now)
             row = conn.execute(
-                "UPDATE album SET claimed_until = ?, attempts = attempts + 1 "
+                "UPDATE album SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1 "
                 "WHERE chat_id = ? AND media_group_id = ? AND quiet_until <= ? "
-                "AND (claimed_until IS NULL OR claimed_until < ?) "
+                f"AND (claimed_until IS NULL OR claimed_until < ? OR {_OWNER_GONE}) "
                 "AND EXISTS (SELECT 1 FROM album_part p WHERE p.album_id = album.id "
                 "AND p.done = 0) "
                 "RETURNING id, chat_id, person_id, media_group_id, purpose, data, attempts",
-                (now + lease, chat_id, media_group_id, now, now)).fetchone()
+                (now + lease, owner, chat_id, media_group_id, now, now, owner,
+                 stale)).fetchone()
             if row is None:
                 waiting = conn.execute(
-                    "SELECT chat_id, person_id, media_group_id, quiet_until, claimed_until "
-                    "FROM album a WHERE chat_id = ? AND media_group_id = ? AND EXISTS "
-                    "(SELECT 1 FROM album_part p WHERE p.album_id = a.id AND p.done = 0)",
-                    (chat_id, media_group_id)).fetchone()
+                    f"{_WAITING} AND chat_id = ? AND media_group_id = ?",
+                    (owner, stale, chat_id, media_group_id)).fetchone()
                 return _waiting(waiting) if waiting else None
             parts = conn.execute(
                 "SELECT message_id, incoming FROM album_part WHERE album_id = ? AND done = 0 "
@@ -105,25 +132,28 @@ class Albums:
             conn.executemany("UPDATE album_part SET done = 1 WHERE album_id = ? "
                              "AND message_id = ?",
                              [(album_id, message_id) for message_id in message_ids])
-            conn.execute("UPDATE album SET claimed_until = NULL, attempts = 0 WHERE id = ?",
-                         (album_id,))
+            conn.execute("UPDATE album SET claimed_until = NULL, claimed_by = NULL, "
+                         "attempts = 0 WHERE id = ?", (album_id,))
             return conn.execute("SELECT 1 FROM album_part WHERE album_id = ? AND done = 0",
                                 (album_id,)).fetchone() is not None
 
         return await self.db.run(done, write=True)
 
-    async def release_claims(self) -> None:
-        """At start-up: the claims of a process that stopped (or died) lapse at once."""
-        await self.db.execute("UPDATE album SET claimed_until = NULL "
-                              "WHERE claimed_until IS NOT NULL")
+    async def release_claims(self, claimant: str, now: float, every: bool = False) -> int:
+        """At start-up: the claims of gone owners lapse at once (``every``: all claims, for
+        the one process of a SQLite file); how many."""
+        if every:
+            return await self.db.execute("UPDATE album SET claimed_until = NULL, "
+                                         "claimed_by = NULL WHERE claimed_until IS NOT NULL")
+        return await self.db.execute(
+            "UPDATE album SET claimed_until = NULL, claimed_by = NULL "
+            f"WHERE claimed_until IS NOT NULL AND {_OWNER_GONE}", (claimant, stale_before(now)))
 
-    async def waiting(self) -> list[Waiting]:
+    async def waiting(self, claimant: str, now: float) -> list[Waiting]:
         """Every album with parts not handled yet (to arm their windows at start-up, and to
-        pick up those whose claim lapsed)."""
-        rows = await self.db.fetchall(
-            "SELECT chat_id, person_id, media_group_id, quiet_until, claimed_until FROM album a "
-            "WHERE EXISTS (SELECT 1 FROM album_part p WHERE p.album_id = a.id AND p.done = 0) "
-            "ORDER BY id")
+        pick up those whose claim lapsed or whose owner is gone), as ``claimant`` sees
+        them."""
+        rows = await self.db.fetchall(f"{_WAITING} ORDER BY id", (claimant, stale_before(now)))
         return [_waiting(row) for row in rows]
 
     async def prune(self, before: float) -> None:
@@ -138,5 +168,7 @@ class Albums:
 
 
 def _waiting(row: sqlite3.Row) -> Waiting:
+    """Due when quiet, or when a live owner's claim lapses."""
+    claimed = 0.0 if row["owner_gone"] else (row["claimed_until"] or 0.0)
     return Waiting(row["chat_id"], row["person_id"], row["media_group_id"],
-                   max(row["quiet_until"], row["claimed_until"] or 0.0))
+                   max(row["quiet_until"], claimed), row["claimed_until"] is not None)

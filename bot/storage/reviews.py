@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from bot.kernel.clock import Clock, to_iso
 from bot.storage.db import Database
 from bot.storage.models import row_to
 from bot.storage.submissions import COUNTS, DELIVERED
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,14 +95,7 @@ class Reviews:
 
     async def returns_of(self, submission_ids: Sequence[int]) -> dict[int, list[Return]]:
         """submission id -> its returns, oldest first."""
-        found: dict[int, list[Return]] = {}
-        for chunk in _chunks(submission_ids):
-            rows = await self.db.fetchall(
-                f"SELECT * FROM submission_return WHERE submission_id IN "
-                f"({', '.join('?' for _ in chunk)}) ORDER BY id", chunk)
-            for row in rows:
-                found.setdefault(row["submission_id"], []).append(row_to(Return, row))
-        return found
+        return await self._by_submission("submission_return", Return, submission_ids)
 
     async def open_returns(self) -> list[Return]:
         """Every return not yet answered (the reminders' list)."""
@@ -132,13 +128,18 @@ class Reviews:
 
     async def comments_of(self, submission_ids: Sequence[int]) -> dict[int, list[Comment]]:
         """submission id -> its comments, oldest first."""
-        found: dict[int, list[Comment]] = {}
+        return await self._by_submission("submission_comment", Comment, submission_ids)
+
+    async def _by_submission(self, table: str, kind: type[T],
+                             submission_ids: Sequence[int]) -> dict[int, list[T]]:
+        """submission id -> its rows of ``table`` (returns or comments) as ``kind``, by id."""
+        found: dict[int, list[T]] = {}
         for chunk in _chunks(submission_ids):
             rows = await self.db.fetchall(
-                f"SELECT * FROM submission_comment WHERE submission_id IN "
+                f"SELECT * FROM {table} WHERE submission_id IN "
                 f"({', '.join('?' for _ in chunk)}) ORDER BY id", chunk)
             for row in rows:
-                found.setdefault(row["submission_id"], []).append(row_to(Comment, row))
+                found.setdefault(row["submission_id"], []).append(row_to(kind, row))
         return found
 
     async def of_units(self, unit_ids: Sequence[int], deliverable_id: int | None = None,
