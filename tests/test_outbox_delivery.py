@@ -42,6 +42,28 @@ async def test_replies_go_at_once_until_the_second_is_full():
     assert time.monotonic() - started >= 0.95
 
 
+async def test_a_held_outbox_slot_counts_until_a_second_after_its_answer():
+    # the outbox's way (evenly spaced) with ``hold``: a send held up on the way cannot bunch
+    # past the cap where Telegram counts it, since the slot counts until its answer + 1 s
+    pacer = Pacer(per_second=100, window_cap=3)
+    for _ in range(3):
+        await pacer.acquire(hold=True)
+    answered = asyncio.Event()
+
+    async def answers() -> float:
+        await asyncio.sleep(0.3)              # the three answers come back late
+        for _ in range(3):
+            pacer.release()
+        answered.set()
+        return time.monotonic()
+
+    returned = asyncio.create_task(answers())
+    await pacer.acquire(hold=True)            # the fourth: not before the window frees
+    assert answered.is_set()
+    assert time.monotonic() - await returned >= 0.95
+    pacer.release()
+
+
 async def test_replies_waiting_for_the_window_queue_instead_of_all_waking_at_every_slot():
     clock_reads = 0
 

@@ -1,10 +1,14 @@
 """The repositories' SQL (SQLite's dialect, written in the subset both engines share) made
 into PostgreSQL's.
 
-Parameters become literals (:func:`render`): PostgreSQL types an untyped ``'text'`` literal
-by its context, as SQLite's type affinity does, so a repository's ``?`` works whatever Python
-type it passes; a prepared statement's typed parameters would refuse ``'5'`` for an integer
-column or an ``int`` for a text one. The few SQLite spellings the code base uses are
+Each statement has two forms: ``bound`` (``$1, $2 …``, for a prepared statement whose
+parameters' types PostgreSQL infers) and pieces around literals (:func:`render`):
+PostgreSQL types an untyped ``'text'`` literal by its context, as SQLite's type affinity
+does, so a repository's ``?`` works whatever Python type it passes, where a prepared
+statement's typed parameters would refuse ``'5'`` for an integer column or an ``int`` for a
+text one; :mod:`bot.storage.pg` binds where the values fit the types and renders otherwise.
+``rows_insert`` / ``rows_sql``: a one-row ``INSERT … VALUES`` over parameter arrays, for
+many rows in one statement. The few SQLite spellings the code base uses are
 rewritten outside quotes: ``x IS ?`` (``IS NOT DISTINCT FROM``), ``ifnull``, ``instr``,
 ``json_group_array``, the two-argument scalar ``max`` / ``min`` (``greatest`` / ``least``),
 ``INSERT OR IGNORE``. Migrations also get ``INTEGER PRIMARY KEY`` → an identity column and
