@@ -17,6 +17,7 @@ from bot.kernel.clock import Clock, system_clock
 from bot.runtime import running
 from bot.sandbox import FakeTelegram, SimUser
 from bot.sandbox.conformance import take_violations
+from bot.storage import Storage
 from tests import backends
 from tests.backends import BACKENDS, database_for
 
@@ -126,6 +127,16 @@ def database_url(backend: str) -> Iterator[str | None]:
 def storage_target(database_url: str | None, path: Path) -> Path | str:
     """What ``Storage`` opens in a test: the PostgreSQL URL, else the SQLite file."""
     return database_url or path
+
+
+@pytest.fixture
+async def storage(tmp_path: Path, database_url: str | None) -> AsyncIterator[Storage]:
+    """The repositories opened on the test's backend (a SQLite file of its own, or its
+    PostgreSQL schema), closed after the test."""
+    opened = Storage(storage_target(database_url, tmp_path / "db.sqlite3"))
+    await opened.open()
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

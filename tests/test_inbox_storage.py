@@ -8,9 +8,7 @@ import json
 
 import pytest
 
-from bot.storage import Storage
 from bot.storage.inbox import StoredUpdate
-from tests.conftest import storage_target
 
 pytestmark = pytest.mark.both_backends
 
@@ -20,53 +18,42 @@ def update(update_id: int, chat_id: int | None) -> StoredUpdate:
         {"update_id": update_id, "message": {"text": f"第{update_id}条"}}, ensure_ascii=False))
 
 
-async def test_a_batch_is_stored_once_and_read_back_per_chat_in_order(tmp_path, database_url):
-    storage = Storage(storage_target(database_url, tmp_path / "db.sqlite3"))
-    await storage.open()
+async def test_a_batch_is_stored_once_and_read_back_per_chat_in_order(storage):
     inbox = storage.inbox
-    try:
-        first = [update(1, 10), update(2, 20), update(3, 10)]
-        assert await inbox.store(first) == first
-        # a batch fetched again after a crash, with one new update, one repeated inside it
-        again = [update(2, 20), update(4, None), update(4, None), update(5, 10)]
-        assert await inbox.store(again) == [again[1], again[3]]
-        assert await inbox.unhandled_of_chats([10, None]) == \
-            [first[0], first[2], again[1], again[3]]
-        assert await inbox.unhandled_of_chats([20]) == [first[1]]
-        assert await inbox.unhandled_of_chats([]) == []
-        await inbox.mark_handled([1, 4, 5])
-        assert await inbox.unhandled_of_chats([10, 20, None]) == [first[1], first[2]]
-        assert await inbox.waiting_chats() == [20, 10]
-        assert [stored.raw for stored in await inbox.unhandled()] == \
-            [first[1].raw, first[2].raw]            # the JSON as it was given
-        await inbox.mark_handled(list(range(1, 1200)))   # more ids than one statement takes
-        assert await inbox.unhandled() == []
-        assert await inbox.next_offset() == 6
-    finally:
-        await storage.close()
+    first = [update(1, 10), update(2, 20), update(3, 10)]
+    assert await inbox.store(first) == first
+    # a batch fetched again after a crash, with one new update, one repeated inside it
+    again = [update(2, 20), update(4, None), update(4, None), update(5, 10)]
+    assert await inbox.store(again) == [again[1], again[3]]
+    assert await inbox.unhandled_of_chats([10, None]) == \
+        [first[0], first[2], again[1], again[3]]
+    assert await inbox.unhandled_of_chats([20]) == [first[1]]
+    assert await inbox.unhandled_of_chats([]) == []
+    await inbox.mark_handled([1, 4, 5])
+    assert await inbox.unhandled_of_chats([10, 20, None]) == [first[1], first[2]]
+    assert await inbox.waiting_chats() == [20, 10]
+    assert [stored.raw for stored in await inbox.unhandled()] == \
+        [first[1].raw, first[2].raw]            # the JSON as it was given
+    await inbox.mark_handled(list(range(1, 1200)))   # more ids than one statement takes
+    assert await inbox.unhandled() == []
+    assert await inbox.next_offset() == 6
 
 
-async def test_shared_state_reads_the_conversations_and_the_user_data_together(
-        tmp_path, database_url):
-    storage = Storage(storage_target(database_url, tmp_path / "db.sqlite3"))
-    await storage.open()
+async def test_shared_state_reads_the_conversations_and_the_user_data_together(storage):
     state = storage.conversations
-    try:
-        await state.set_conversation("profile", (7, 7), 2)
-        await state.set_conversation("event", (7, 7), {"step": "place"})
-        await state.set_conversation("profile", (8, 8), 1)
-        drafts = {"pending": {"ab12": {"group": None, "items": []}}}
-        await state.set_user_data(7, drafts)
-        keys = [("profile", "[7, 7]"), ("event", "[7, 7]"), ("stats", "[7, 7]")]
-        states, data = await state.shared_state(keys, 7)
-        assert states == {("profile", "[7, 7]"): 2, ("event", "[7, 7]"): {"step": "place"}}
-        assert data == drafts
-        states, data = await state.shared_state([("profile", "[8, 8]")], 8)
-        assert states == {("profile", "[8, 8]"): 1} and data is None
-        assert await state.shared_state([], 7) == ({}, drafts)
-        assert await state.shared_state(keys, None) == (
-            {("profile", "[7, 7]"): 2, ("event", "[7, 7]"): {"step": "place"}}, None)
-        assert await state.shared_state([], None) == ({}, None)
-    finally:
-        await storage.close()
+    await state.set_conversation("profile", (7, 7), 2)
+    await state.set_conversation("event", (7, 7), {"step": "place"})
+    await state.set_conversation("profile", (8, 8), 1)
+    drafts = {"pending": {"ab12": {"group": None, "items": []}}}
+    await state.set_user_data(7, drafts)
+    keys = [("profile", "[7, 7]"), ("event", "[7, 7]"), ("stats", "[7, 7]")]
+    states, data = await state.shared_state(keys, 7)
+    assert states == {("profile", "[7, 7]"): 2, ("event", "[7, 7]"): {"step": "place"}}
+    assert data == drafts
+    states, data = await state.shared_state([("profile", "[8, 8]")], 8)
+    assert states == {("profile", "[8, 8]"): 1} and data is None
+    assert await state.shared_state([], 7) == ({}, drafts)
+    assert await state.shared_state(keys, None) == (
+        {("profile", "[7, 7]"): 2, ("event", "[7, 7]"): {"step": "place"}}, None)
+    assert await state.shared_state([], None) == ({}, None)
 

@@ -9,79 +9,65 @@ import sqlite3
 
 import pytest
 
-from bot.storage import Storage
 from bot.storage.outbox import Message
-from tests.conftest import storage_target
 
 pytestmark = pytest.mark.both_backends
 
 
-async def test_many_outbox_rows_are_written_once_each_in_their_order_and_counted(
-        tmp_path, database_url):
-    storage = Storage(storage_target(database_url, tmp_path / "db.sqlite3"))
-    await storage.open()
-    try:
-        outbox = storage.outbox
-        assert await outbox.add([Message(1, "2026-06-04", 7, "prompt", 7, "早")]) == 1
-        # more rows than one multi-row INSERT takes (5,000), one of them already written
-        # and one twice in the batch: each key stored once, the new ones counted
-        people = list(range(12_000))
-        batch = [Message(1, "2026-06-04", person, "prompt", person, f"第{person}条",
-                         [[("📤 开始报送", f"s:{person}")]] if person % 2 else None)
-                 for person in people]
-        batch.append(Message(1, "2026-06-04", 11_999, "prompt", 11_999, "重复"))
-        assert await outbox.add(batch) == 11_999
-        rows = await outbox.rows(period="2026-06-04")
-        assert [row.person_id for row in rows] == [7] + [p for p in people if p != 7]
-        assert rows[-1].text == "第11999条"
-        assert rows[2].buttons == [[("📤 开始报送", "s:1")]] and rows[3].buttons is None
-        # a claim of 3,000 marks the 2,000 sent before it in the same trip
-        first = await outbox.claim_batch(2_000)
-        second = await outbox.claim_batch(3_000, sent_before=[row.id for row in first])
-        assert [row.id for row in second] == [row.id for row in rows[2_000:5_000]]
-        states = await outbox.rows(period="2026-06-04")
-        assert sum(row.state == "sent" for row in states) == 2_000
-        assert sum(row.state == "sending" for row in states) == 3_000
-        await outbox.release([row.id for row in second] + [10**9])
-        assert await outbox.open_count() == 10_000
-        assert all(row.attempts == 0 for row in await outbox.pending(limit=3_000))
-    finally:
-        await storage.close()
+async def test_many_outbox_rows_are_written_once_each_in_their_order_and_counted(storage):
+    outbox = storage.outbox
+    assert await outbox.add([Message(1, "2026-06-04", 7, "prompt", 7, "早")]) == 1
+    # more rows than one multi-row INSERT takes (5,000), one of them already written
+    # and one twice in the batch: each key stored once, the new ones counted
+    people = list(range(12_000))
+    batch = [Message(1, "2026-06-04", person, "prompt", person, f"第{person}条",
+                     [[("📤 开始报送", f"s:{person}")]] if person % 2 else None)
+             for person in people]
+    batch.append(Message(1, "2026-06-04", 11_999, "prompt", 11_999, "重复"))
+    assert await outbox.add(batch) == 11_999
+    rows = await outbox.rows(period="2026-06-04")
+    assert [row.person_id for row in rows] == [7] + [p for p in people if p != 7]
+    assert rows[-1].text == "第11999条"
+    assert rows[2].buttons == [[("📤 开始报送", "s:1")]] and rows[3].buttons is None
+    # a claim of 3,000 marks the 2,000 sent before it in the same trip
+    first = await outbox.claim_batch(2_000)
+    second = await outbox.claim_batch(3_000, sent_before=[row.id for row in first])
+    assert [row.id for row in second] == [row.id for row in rows[2_000:5_000]]
+    states = await outbox.rows(period="2026-06-04")
+    assert sum(row.state == "sent" for row in states) == 2_000
+    assert sum(row.state == "sending" for row in states) == 3_000
+    await outbox.release([row.id for row in second] + [10**9])
+    assert await outbox.open_count() == 10_000
+    assert all(row.attempts == 0 for row in await outbox.pending(limit=3_000))
 
 
-async def test_values_of_another_type_than_the_column_are_taken_as_sqlite_takes_them(
-        tmp_path, database_url):
-    storage = Storage(storage_target(database_url, tmp_path / "db.sqlite3"))
-    await storage.open()
+async def test_values_of_another_type_than_the_column_are_taken_as_sqlite_takes_them(storage):
     db = storage.db
-    try:
-        await db.execute("INSERT INTO person (telegram_id, chat_id, first_name, language, "
-                         "first_seen) VALUES (?, ?, ?, 'zh', ?)", ("5", 5, "甲", "2026"))
-        for _ in range(3):           # the first time as text, then prepared
-            assert (await db.fetchone("SELECT count(*) FROM person WHERE telegram_id = ?",
-                                      ("5",)))[0] == 1
-            assert (await db.fetchone("SELECT count(*) FROM person WHERE telegram_id = ?",
-                                      (5.0,)))[0] == 1
-            assert (await db.fetchone("SELECT count(*) FROM person WHERE telegram_id = ?",
-                                      (5.5,)))[0] == 0
-            assert (await db.fetchone("SELECT count(*) FROM person WHERE telegram_id = ?",
-                                      (5,)))[0] == 1
-            assert (await db.fetchone("SELECT telegram_id + ? FROM person", (2 ** 40,))
-                    )[0] == 5 + 2 ** 40
-            assert (await db.fetchone("SELECT ? IS NULL", (None,)))[0] in (1, True)
-            assert (await db.fetchone("SELECT first_name FROM person WHERE chat_id = :chat",
-                                      {"chat": 5}))[0] == "甲"
-            with pytest.raises(sqlite3.IntegrityError):
-                await db.execute("INSERT INTO person (telegram_id, chat_id, first_name, "
-                                 "language, first_seen) VALUES (?, ?, ?, 'zh', ?)",
-                                 (5, 5, "乙", "2026"))
-        row = await db.fetchone("SELECT telegram_id, first_name FROM person")
-        assert (row[0], row[1]) == (5, "甲")
+    await db.execute("INSERT INTO person (telegram_id, chat_id, first_name, language, "
+                     "first_seen) VALUES (?, ?, ?, 'zh', ?)", ("5", 5, "甲", "2026"))
+    for _ in range(3):           # the first time as text, then prepared
+        assert (await db.fetchone("SELECT count(*) FROM person WHERE telegram_id = ?",
+                                  ("5",)))[0] == 1
+        assert (await db.fetchone("SELECT count(*) FROM person WHERE telegram_id = ?",
+                                  (5.0,)))[0] == 1
+        assert (await db.fetchone("SELECT count(*) FROM person WHERE telegram_id = ?",
+                                  (5.5,)))[0] == 0
+        assert (await db.fetchone("SELECT count(*) FROM person WHERE telegram_id = ?",
+                                  (5,)))[0] == 1
+        assert (await db.fetchone("SELECT telegram_id + ? FROM person", (2 ** 40,))
+                )[0] == 5 + 2 ** 40
+        assert (await db.fetchone("SELECT ? IS NULL", (None,)))[0] in (1, True)
+        assert (await db.fetchone("SELECT first_name FROM person WHERE chat_id = :chat",
+                                  {"chat": 5}))[0] == "甲"
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.execute("INSERT INTO person (telegram_id, chat_id, first_name, "
+                             "language, first_seen) VALUES (?, ?, ?, 'zh', ?)",
+                             (5, 5, "乙", "2026"))
+    row = await db.fetchone("SELECT telegram_id, first_name FROM person")
+    assert (row[0], row[1]) == (5, "甲")
 
-        def rename(conn) -> int:
-            return conn.executemany("UPDATE person SET first_name = ? WHERE telegram_id = ?",
-                                    [("丙", 5), ("丁", 6), ("戊", "5")]).rowcount
-        assert await db.run(rename, write=True) == 2
-        assert (await db.fetchone("SELECT first_name FROM person"))[0] == "戊"
-    finally:
-        await storage.close()
+    def rename(conn) -> int:
+        return conn.executemany("UPDATE person SET first_name = ? WHERE telegram_id = ?",
+                                [("丙", 5), ("丁", 6), ("戊", "5")]).rowcount
+    assert await db.run(rename, write=True) == 2
+    assert (await db.fetchone("SELECT first_name FROM person"))[0] == "戊"
