@@ -39,6 +39,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from bot.kernel.batching import DelayedBatch
 from bot.ops import datafile
 from bot.ptb.context import BotApplication
 from bot.ptb.guard import ALLOWED_UPDATES as GUARDED_UPDATES
@@ -65,8 +66,7 @@ class DurablePoller:
         self._in_flight: set[asyncio.Task] = set()
         self._chats: dict[int | None, _ChatTurn] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
-        self._handled: list[int] = []
-        self._marking: asyncio.Task | None = None
+        self._marks: DelayedBatch[int] = DelayedBatch(MARK_DELAY, self._write_marks)
         # bot.scale.shared.Cluster on PostgreSQL: the stored updates are handled from the
         # inbox by every process, each chat under its lock; this poller only stores them
         self.cluster = None
@@ -109,9 +109,7 @@ class DurablePoller:
             self._task = None
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
-        if self._marking is not None:
-            await asyncio.gather(self._marking, return_exceptions=True)
-        await self._write_marks()
+        await self._marks.drain()
 
     async def accept(self, updates: list[Update], raw: list[str] | None = None) -> None:
         """Store a batch in the inbox (one transaction), then hand each new one on.
@@ -233,26 +231,13 @@ class DurablePoller:
                 if replay:
                     await self.inbox.mark_handled([stored.update_id])
                 else:
-                    self._mark_handled(stored.update_id)
+                    self._marks.add(stored.update_id)
         finally:
             chat.waiting -= 1
             if chat.waiting == 0:
                 self._chats.pop(stored.chat_id, None)
 
-    def _mark_handled(self, update_id: int) -> None:
-        self._handled.append(update_id)
-        if self._marking is None:
-            self._marking = asyncio.create_task(self._write_marks_soon())
-
-    async def _write_marks_soon(self) -> None:
-        await asyncio.sleep(MARK_DELAY)
-        self._marking = None
-        await self._write_marks()
-
-    async def _write_marks(self) -> None:
-        handled, self._handled = self._handled, []
-        if not handled:
-            return
+    async def _write_marks(self, handled: list[int]) -> None:
         try:
             await self.inbox.mark_handled(handled)
         except Exception:

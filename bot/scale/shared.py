@@ -48,6 +48,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from bot.kernel.batching import DelayedBatch
 from bot.ptb.context import BotApplication
 from bot.scale import identity
 from bot.scale.identity import Identity
@@ -95,8 +96,8 @@ class Cluster:
         self._tasks: list[asyncio.Task] = []
         self._chats: dict[int | None, asyncio.Task] = {}   # claimed, until unlocked
         self._held: dict[int | None, int] = {}             # chat -> its lock's key
-        self._finished: list[tuple[int | None, list[int]]] = []
-        self._finishing: asyncio.Task | None = None
+        self._finished: DelayedBatch[tuple[int | None, list[int]]] = \
+            DelayedBatch(FINISH_DELAY, self._finish)
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -150,9 +151,7 @@ class Cluster:
         self._tasks = []
         if self._chats:
             await asyncio.gather(*self._chats.values(), return_exceptions=True)
-        if self._finishing is not None:
-            await asyncio.gather(self._finishing, return_exceptions=True)
-        await self._finish()
+        await self._finished.drain()
         if self.leading:
             self.leading = False
             await self.on_step_down()
@@ -328,22 +327,12 @@ class Cluster:
                 handled.append(stored.update_id)
                 self.handled += 1
         finally:
-            self._finished.append((chat_id, handled))
-            if self._finishing is None:
-                self._finishing = asyncio.create_task(self._finish_soon())
+            self._finished.add((chat_id, handled))
 
-    async def _finish_soon(self) -> None:
-        await asyncio.sleep(FINISH_DELAY)
-        self._finishing = None
-        await self._finish()
-
-    async def _finish(self) -> None:
+    async def _finish(self, finished: list[tuple[int | None, list[int]]]) -> None:
         """The finished chats' updates marked handled (one write), then their locks given
         back (one statement): marked first, so that no other process takes a chat whose
         handled updates still look waiting."""
-        finished, self._finished = self._finished, []
-        if not finished:
-            return
         chats = [chat_id for chat_id, _ in finished]
         try:
             handled = [update_id for _, ids in finished for update_id in ids]
