@@ -136,7 +136,7 @@ async def _settle(context: BotContext) -> None:
     """The window's job: claim the settled album and hand it to its purpose's handler."""
     chat_id, group = context.job.data
     storage = context.storage
-    if context.bot_data.cluster is not None and await storage.inbox.unhandled_of_chat(chat_id):
+    if context.bot_data.cluster is not None and await storage.inbox.unhandled_of_chats([chat_id]):
         # several processes (bot.scale): the chat has updates stored and not yet handled —
         # a part may be among them (its process was killed, the next one is taking the chat
         # over): the window is not quiet yet

@@ -87,8 +87,6 @@ class Cluster:
         self.handled = 0
         self.started_at = datetime.now(UTC)
         self.me = app.bot_data.process or identity.this_process()
-        self.host = self.me.host
-        self.id = self.me.id
         self.parsed: dict[int, Update] = {}      # updates this process received, by id
         self._leader_conn = None
         self._lock_conn = None
@@ -161,14 +159,15 @@ class Cluster:
                     await conn.close()
         self._leader_conn = self._lock_conn = None
         with contextlib.suppress(Exception):
-            await self.storage.processes.stopped(self.id, self.handled)
+            await self.storage.processes.stopped(self.me.id, self.handled)
 
     # -- heartbeat -----------------------------------------------------------------------
 
     async def _beat(self) -> None:
         try:
-            await self.storage.processes.beat(self.id, self.host, self.me.pid, self.started_at,
-                                              self.leading, self.handled, self.me.pid_space)
+            me = self.me
+            await self.storage.processes.beat(me.id, me.host, me.pid, self.started_at,
+                                              self.leading, self.handled, me.pid_space)
         except Exception:
             log.exception("heartbeat could not be written")
 
@@ -195,10 +194,10 @@ class Cluster:
         got = await self._leader_conn.fetchval("SELECT pg_try_advisory_lock($1, $2)",
                                                LEADER_CLASS, self.db.lock_key)
         if got:
-            log.info("this process (%s) leads: it polls, schedules and sends", self.id)
+            log.info("this process (%s) leads: it polls, schedules and sends", self.me.id)
             self.leading = True
             await self._beat()
-            await self.storage.processes.lead(self.id)
+            await self.storage.processes.lead(self.me.id)
             await self.on_lead()
 
     async def _lead_loop(self) -> None:

@@ -81,12 +81,6 @@ class Inbox:
             "GROUP BY chat_id ORDER BY first LIMIT ?", (limit,))
         return [row["chat_id"] for row in rows]
 
-    async def unhandled_of_chat(self, chat_id: int | None) -> list[StoredUpdate]:
-        rows = await self.db.fetchall(
-            "SELECT update_id, chat_id, raw FROM inbox WHERE chat_id IS ? AND handled_at IS NULL "
-            "ORDER BY update_id", (chat_id,))
-        return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
-
     async def unhandled_of_chats(self, chat_ids: list[int | None]) -> list[StoredUpdate]:
         """These chats' updates not handled, in order (one read for several chats)."""
         known = [chat_id for chat_id in chat_ids if chat_id is not None]
