@@ -18,9 +18,9 @@ The repositories are written against SQLite (``?`` parameters, ``cursor.lastrowi
   ``conn.execute`` switches back to the loop, which awaits asyncpg and switches in again
   (a few microseconds a statement, no thread);
 - a write transaction (``transaction()``, ``run(..., write=True)``, ``executemany``) takes a
-  transaction-scoped advisory lock first, so write transactions are serialised across all
-  processes exactly as SQLite's ``BEGIN IMMEDIATE`` serialises them: a repository's
-  read-then-write stays atomic on both;
+  transaction-scoped advisory lock first (``BEGIN`` and the lock in one trip), so write
+  transactions are serialised across all processes exactly as SQLite's ``BEGIN IMMEDIATE``
+  serialises them: a repository's read-then-write stays atomic on both;
 - constraint violations are raised as ``sqlite3.IntegrityError``, which callers catch.
 
 Numerics (``sum`` of integers) come back as ``int`` (or ``float``), as from SQLite.
@@ -492,17 +492,34 @@ class PgDatabase:
         except asyncpg.PostgresError as error:
             raise _integrity(error) from error
 
+    async def _begin_write(self, conn: asyncpg.Connection) -> None:
+        """``BEGIN`` and the write lock in one trip (one simple query of two statements)."""
+        await conn.execute(
+            f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}, {self.lock_key})")
+
+    @staticmethod
+    async def _end_write(conn: asyncpg.Connection, commit: bool) -> None:
+        """``COMMIT`` or ``ROLLBACK``; a connection that broke meanwhile is left as it is
+        (the pool drops a closed connection, or one still inside a transaction)."""
+        if conn.is_closed():
+            return
+        if commit:
+            await conn.execute("COMMIT")
+            return
+        try:
+            await conn.execute("ROLLBACK")
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            conn.terminate()        # the error that brought us here is the one raised
+
     async def _in_write(self, conn: asyncpg.Connection, body: Callable[[], Any]):
         """``body()`` (a coroutine function) in a transaction holding the write lock."""
-        transaction = conn.transaction()
-        await transaction.start()
+        await self._begin_write(conn)
         try:
-            await conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK}, {self.lock_key})")
             result = await body()
         except BaseException:
-            await transaction.rollback()
+            await self._end_write(conn, commit=False)
             raise
-        await transaction.commit()
+        await self._end_write(conn, commit=True)
         return result
 
     @asynccontextmanager
@@ -514,18 +531,15 @@ class PgDatabase:
             yield AsyncConnection(self, current[1])
             return
         async with self.pool.acquire() as conn:
-            transaction = conn.transaction()
-            await transaction.start()
+            await self._begin_write(conn)
             token = _current.set((self, conn))
             try:
                 try:
-                    await conn.execute(
-                        f"SELECT pg_advisory_xact_lock({WRITE_LOCK}, {self.lock_key})")
                     yield AsyncConnection(self, conn)
                 except BaseException:
-                    await transaction.rollback()
+                    await self._end_write(conn, commit=False)
                     raise
-                await transaction.commit()
+                await self._end_write(conn, commit=True)
             finally:
                 _current.reset(token)
 

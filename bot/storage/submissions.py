@@ -326,26 +326,29 @@ class Submissions:
             item_ids = []
             recorded_before = set()
             for item in items:
-                if item.message_id is not None and liaison_id is not None:
-                    known = conn.execute(
-                        "SELECT id FROM item WHERE liaison_id = ? AND message_id = ?",
-                        (liaison_id, item.message_id),
-                    ).fetchone()
-                    if known is not None:      # the same message again: a replayed update
-                        item_ids.append(int(known["id"]))
-                        recorded_before.add(int(known["id"]))
-                        continue
-                item_ids.append(int(conn.execute(
+                # (liaison, message) is unique (migration 0013): a message already recorded
+                # inserts nothing, and only then is its item looked up
+                inserted = conn.execute(
                     "INSERT INTO item (submission_id, kind, text, file_id, file_unique_id, "
                     "file_name, mime_type, size, archived, media_group_id, message_id, "
                     "received_at, late_seconds, liaison_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (liaison_id, message_id) DO NOTHING RETURNING id",
                     (submission_id, item.kind, item.text, item.file_id, item.file_unique_id,
                      item.file_name, item.mime_type, item.size,
                      "pending" if item.file_id else "none", item.media_group_id,
                      item.message_id, to_iso(item.received_at),
                      late_override.get("late", item.late_seconds), liaison_id),
-                ).lastrowid))
+                ).fetchone()
+                if inserted is not None:
+                    item_ids.append(int(inserted["id"]))
+                    continue
+                known = conn.execute(       # the same message again: a replayed update
+                    "SELECT id FROM item WHERE liaison_id = ? AND message_id = ?",
+                    (liaison_id, item.message_id),
+                ).fetchone()
+                item_ids.append(int(known["id"]))
+                recorded_before.add(int(known["id"]))
             if resubmitted is not None:
                 new_ids = [item_id for item_id in item_ids if item_id not in recorded_before]
                 conn.execute(
