@@ -6,10 +6,12 @@ statement prepared with bound parameters (from its second use) or as text with l
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.storage.outbox import Message
+from bot.storage.submissions import NewItem
 
 pytestmark = pytest.mark.both_backends
 
@@ -71,3 +73,45 @@ async def test_values_of_another_type_than_the_column_are_taken_as_sqlite_takes_
                                 [("丙", 5), ("丁", 6), ("戊", "5")]).rowcount
     assert await db.run(rename, write=True) == 2
     assert (await db.fetchone("SELECT first_name FROM person"))[0] == "戊"
+
+
+async def test_a_replayed_message_is_recorded_once_and_found_as_recorded_before(storage):
+    """An item's INSERT skips a (liaison, message) already stored (migration 0013's unique
+    index): a replayed burst gets the first run's ids back, marked recorded before, and a
+    new message in the same burst is stored beside them."""
+    db = storage.db
+    await db.execute("INSERT INTO campaign (year, name, starts_on, ends_on, timezone, "
+                     "created_at) VALUES (2026, '安全生产月', '2026-06-01', '2026-06-30', "
+                     "'Asia/Shanghai', '2026-05-01')")
+    await db.execute("INSERT INTO deliverable (campaign_id, key, kind, updated_at) "
+                     "VALUES (1, 'weekly', 'weekly', '2026-05-01')")
+    await db.execute("INSERT INTO unit (name, parent_id, created_at, created_by) "
+                     "VALUES ('一号单位', NULL, '2026-05-01', NULL)")
+    await db.execute("INSERT INTO person (telegram_id, chat_id, first_name, language, "
+                     "first_seen) VALUES (7, 7, '甲', 'zh', '2026-05-01')")
+    await db.execute("INSERT INTO liaison (unit_id, person_id, name, mobile, status, "
+                     "registered_at) VALUES (1, 7, '甲', '13800000000', 'active', "
+                     "'2026-05-01')")
+    sent = datetime(2026, 6, 4, 8, tzinfo=UTC)
+
+    def photo(message_id: int) -> NewItem:
+        return NewItem(kind="photo", received_at=sent, file_id=f"f{message_id}",
+                       file_unique_id=f"u{message_id}", mime_type="image/jpeg",
+                       message_id=message_id)
+
+    first = await storage.submissions.add_items(1, 1, "2026-06-04", 1, [photo(1), photo(2)])
+    assert first.recorded_before == frozenset()
+    again = await storage.submissions.add_items(1, 1, "2026-06-04", 1,
+                                                [photo(1), photo(2), photo(3)])
+    assert again.item_ids[:2] == first.item_ids
+    assert again.recorded_before == frozenset(first.item_ids)
+    assert again.item_ids[2] not in first.item_ids
+    rows = await db.fetchall("SELECT message_id, submission_id FROM item ORDER BY id")
+    assert [(row["message_id"], row["submission_id"]) for row in rows] == [
+        (1, first.submission.id), (2, first.submission.id), (3, first.submission.id)]
+    # items without a message id (a restore's) never conflict with one another
+    await db.execute("INSERT INTO item (submission_id, kind, text, received_at, liaison_id) "
+                     "VALUES (1, 'text', '甲', '2026-06-04', 1)")
+    await db.execute("INSERT INTO item (submission_id, kind, text, received_at, liaison_id) "
+                     "VALUES (1, 'text', '乙', '2026-06-04', 1)")
+    assert (await db.fetchone("SELECT count(*) FROM item"))[0] == 5
