@@ -259,48 +259,50 @@ class Submissions:
         last = max(items, key=lambda item: item.received_at)
 
         def record(conn: sqlite3.Connection) -> Added:
-            row = conn.execute(
-                "SELECT * FROM submission WHERE unit_id = ? AND deliverable_id = ? AND period = ?",
-                (unit_id, deliverable_id, period),
+            # the first delivery of a period inserts its submission in the one statement;
+            # only when the row exists is it read (and then updated, the row returned)
+            created = conn.execute(
+                "INSERT INTO submission (unit_id, deliverable_id, period, state, meta, "
+                "first_received_at, last_received_at, late_seconds, liaison_id) "
+                "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *",
+                (unit_id, deliverable_id, period,
+                 json.dumps(meta, ensure_ascii=False) if meta else None,
+                 to_iso(first.received_at), to_iso(last.received_at), first.late_seconds,
+                 liaison_id),
             ).fetchone()
             replaced_nil = False
-            created = None       # a new submission's row, as inserted
-            if row is None:
-                created = conn.execute(
-                    "INSERT INTO submission (unit_id, deliverable_id, period, state, meta, "
-                    "first_received_at, last_received_at, late_seconds, liaison_id) "
-                    "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) RETURNING *",
-                    (unit_id, deliverable_id, period,
-                     json.dumps(meta, ensure_ascii=False) if meta else None,
-                     to_iso(first.received_at), to_iso(last.received_at), first.late_seconds,
-                     liaison_id),
-                ).fetchone()
+            submission = created         # the row as it stands, once written
+            if created is not None:
                 submission_id = created["id"]
             else:
+                row = conn.execute(
+                    "SELECT * FROM submission WHERE unit_id = ? AND deliverable_id = ? "
+                    "AND period = ?", (unit_id, deliverable_id, period),
+                ).fetchone()
                 submission_id = row["id"]
                 if row["state"] in ("nil", "withdrawn"):
                     replaced_nil = row["state"] == "nil"
-                    conn.execute(
+                    submission = conn.execute(
                         "UPDATE submission SET state = 'open', nil_reason = NULL, "
                         "first_received_at = ?, last_received_at = ?, late_seconds = ?, "
-                        "liaison_id = ? WHERE id = ?",
+                        "liaison_id = ? WHERE id = ? RETURNING *",
                         (to_iso(first.received_at), to_iso(last.received_at),
                          first.late_seconds, liaison_id, submission_id),
-                    )
+                    ).fetchone()
                 elif conn.execute(f"SELECT 1 FROM item i WHERE i.submission_id = ? "
                                   f"AND {COUNTS}", (submission_id,)).fetchone() is None:
                     # nothing of it counts (its files were not kept): delivered by these
-                    conn.execute(
+                    submission = conn.execute(
                         "UPDATE submission SET first_received_at = ?, last_received_at = ?, "
-                        "late_seconds = ?, liaison_id = ? WHERE id = ?",
+                        "late_seconds = ?, liaison_id = ? WHERE id = ? RETURNING *",
                         (to_iso(first.received_at), to_iso(last.received_at),
                          first.late_seconds, liaison_id, submission_id),
-                    )
+                    ).fetchone()
                 else:
-                    conn.execute(
+                    submission = conn.execute(
                         "UPDATE submission SET last_received_at = max(last_received_at, ?) "
-                        "WHERE id = ?", (to_iso(last.received_at), submission_id),
-                    )
+                        "WHERE id = ? RETURNING *", (to_iso(last.received_at), submission_id),
+                    ).fetchone()
             # (a new submission has no return: submissions are never deleted, so no old
             # return can name its id)
             open_return = None if created is not None else conn.execute(
@@ -317,11 +319,11 @@ class Submissions:
                     "AND withdrawn_at IS NULL AND superseded_at IS NULL",
                     (to_iso(first.received_at), submission_id),
                 ).rowcount
-                conn.execute(
+                submission = conn.execute(
                     "UPDATE submission SET state = 'open', late_seconds = ?, "
-                    "last_received_at = ?, liaison_id = coalesce(?, liaison_id) WHERE id = ?",
-                    (late, to_iso(last.received_at), liaison_id, submission_id),
-                )
+                    "last_received_at = ?, liaison_id = coalesce(?, liaison_id) WHERE id = ? "
+                    "RETURNING *", (late, to_iso(last.received_at), liaison_id, submission_id),
+                ).fetchone()
                 resubmitted = Resubmitted(int(open_return["id"]), late, superseded)
             item_ids = []
             recorded_before = set()
@@ -357,8 +359,6 @@ class Submissions:
                     (to_iso(first.received_at), new_ids[0] if new_ids else None,
                      resubmitted.late_seconds, resubmitted.return_id),
                 )
-            submission = created if created is not None else conn.execute(
-                "SELECT * FROM submission WHERE id = ?", (submission_id,)).fetchone()
             return Added(row_to(Submission, submission), item_ids, replaced_nil,
                          frozenset(recorded_before), resubmitted)
 
