@@ -57,3 +57,21 @@ async def test_shared_state_reads_the_conversations_and_the_user_data_together(s
         {("profile", "[7, 7]"): 2, ("event", "[7, 7]"): {"step": "place"}}, None)
     assert await state.shared_state([], None) == ({}, None)
 
+
+
+async def test_batches_of_every_length_store_mark_and_read_each_update_once(storage):
+    """Batches and id lists are lengthened to a few sizes by repeating their last entry
+    (bot.storage.db.padded): the repeats store, read and mark nothing twice."""
+    inbox = storage.inbox
+    next_id = 1
+    for size in range(1, 10):
+        batch = [update(next_id + n, 100 + n) for n in range(size)]
+        next_id += size
+        assert await inbox.store(batch) == batch
+        assert await inbox.unhandled_of_chats([100 + n for n in range(size)]) == \
+            sorted(await inbox.unhandled(), key=lambda stored: stored.update_id)
+        assert len(await inbox.unhandled()) == size
+        await inbox.mark_handled([stored.update_id for stored in batch])
+        assert await inbox.unhandled() == []
+    rows = await storage.db.fetchone("SELECT count(*), count(DISTINCT update_id) FROM inbox")
+    assert tuple(rows) == (next_id - 1, next_id - 1)

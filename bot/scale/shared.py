@@ -91,6 +91,7 @@ class Cluster:
         self._leader_conn = None
         self._lock_conn = None
         self._lock_mutex = asyncio.Lock()
+        self._lock_statements: dict[str, Any] = {}   # prepared on the lock connection
         self._tasks: list[asyncio.Task] = []
         self._chats: dict[int | None, asyncio.Task] = {}   # claimed, until unlocked
         self._held: dict[int | None, int] = {}             # chat -> its lock's key
@@ -158,6 +159,7 @@ class Cluster:
                 with contextlib.suppress(Exception):
                     await conn.close()
         self._leader_conn = self._lock_conn = None
+        self._lock_statements = {}
         with contextlib.suppress(Exception):
             await self.storage.processes.stopped(self.me.id, self.handled)
 
@@ -289,7 +291,7 @@ class Cluster:
             return []
         by_key = {chat_key(chat_id): chat_id for chat_id in chat_ids}
         async with self._lock_mutex:
-            rows = await self._lock_conn.fetch(
+            rows = await self._on_lock_conn(
                 "SELECT k FROM unnest($2::int[]) AS k WHERE pg_try_advisory_lock($1, k)",
                 self.db.lock_key, list(by_key))
         claimed = [by_key[row[0]] for row in rows]
@@ -302,9 +304,18 @@ class Cluster:
         if not keys:
             return
         async with self._lock_mutex:
-            await self._lock_conn.fetch(
+            await self._on_lock_conn(
                 "SELECT pg_advisory_unlock($1, k) FROM unnest($2::int[]) AS k",
                 self.db.lock_key, keys)
+
+    async def _on_lock_conn(self, text: str, *args: Any) -> list:
+        """``text`` run on the lock connection, prepared there once (the connection's
+        asyncpg cache is off: each ``fetch`` would prepare again, a trip more)."""
+        statement = self._lock_statements.get(text)
+        if statement is None:
+            statement = await self._lock_conn.prepare(text)
+            self._lock_statements[text] = statement
+        return await statement.fetch(*args)
 
     async def _run_chat(self, chat_id: int | None, waiting: list) -> None:
         handled: list[int] = []

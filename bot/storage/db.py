@@ -57,6 +57,19 @@ def migration_files(directory: Traversable = MIGRATIONS_DIR) -> list[tuple[int, 
     return found
 
 
+def padded(values: Sequence[T], limit: int) -> list[T]:
+    """``values`` (not empty) lengthened to the next power of two, at most ``limit``, by
+    repeating the last: an ``IN (…)`` list, or the rows of an ``INSERT … ON CONFLICT DO
+    NOTHING``, means the same with the repeats, and a statement built for a batch then takes
+    a few texts rather than one per length (PostgreSQL prepares each text once per
+    connection, after sending it with literals the first time; SQLite caches it)."""
+    size = 1
+    while size < len(values):
+        size *= 2
+    size = max(len(values), min(size, limit))
+    return [*values, *[values[-1]] * (size - len(values))]
+
+
 def latest_schema_version() -> int:
     """The schema version this code migrates a database to (its last migration's number)."""
     found = migration_files()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.kernel.clock import Clock, to_iso
-from bot.storage.db import Database
+from bot.storage.db import Database, padded
 
 MARK_CHUNK = 500       # update ids in one "handled" statement
 STORE_CHUNK = 100      # updates in one INSERT (getUpdates hands out at most 100)
@@ -39,7 +39,7 @@ class Inbox:
         batch = list(unique.values())
         new: set[int] = set()
         for start in range(0, len(batch), STORE_CHUNK):
-            chunk = batch[start:start + STORE_CHUNK]
+            chunk = padded(batch[start:start + STORE_CHUNK], STORE_CHUNK)   # repeats: no-ops
             params = [value for update in chunk
                       for value in (update.update_id, update.chat_id, update.raw, now)]
             new.update(row[0] for row in await self.db.fetch_values(
@@ -84,6 +84,7 @@ class Inbox:
     async def unhandled_of_chats(self, chat_ids: list[int | None]) -> list[StoredUpdate]:
         """These chats' updates not handled, in order (one read for several chats)."""
         known = [chat_id for chat_id in chat_ids if chat_id is not None]
+        known = padded(known, 256) if known else []
         where = [f"chat_id IN ({', '.join('?' for _ in known)})"] if known else []
         if len(known) < len(chat_ids):
             where.append("chat_id IS NULL")
@@ -98,7 +99,7 @@ class Inbox:
         """One statement per :data:`MARK_CHUNK` updates."""
         now = to_iso(self.clock())
         for start in range(0, len(update_ids), MARK_CHUNK):
-            chunk = update_ids[start:start + MARK_CHUNK]
+            chunk = padded(update_ids[start:start + MARK_CHUNK], MARK_CHUNK)
             await self.db.execute(
                 f"UPDATE inbox SET handled_at = ? WHERE update_id IN "
                 f"({', '.join('?' for _ in chunk)})", (now, *chunk))
