@@ -31,6 +31,7 @@ _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _ON_CONFLICT = re.compile(r"\bON\s+CONFLICT\b", re.IGNORECASE)
 _READS = ("SELECT", "WITH", "VALUES")
 _NAMED = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+NUL_STORED = "\ufffd"        # what a NUL in a text is stored as on PostgreSQL (storable)
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,16 @@ class Statement:
     rows_insert: tuple[str, str, str] | None = None   # see :func:`_rows_insert`
 
     def values(self, params: Sequence[Any] | Mapping[str, Any] = ()) -> Sequence[Any]:
-        """The parameters in their places' order (a mapping's by name)."""
+        """The parameters in their places' order (a mapping's by name), a text's NUL
+        characters as U+FFFD (``storable``)."""
         if self.names is not None:
             if not isinstance(params, Mapping):
                 raise TypeError("named parameters need a mapping")
-            return [params[name] for name in self.names]
+            return storable([params[name] for name in self.names])
         if len(params) != len(self.pieces) - 1:
             raise ValueError(f"{len(self.pieces) - 1} parameters wanted, {len(params)} "
                              f"given: {self.pieces[0][:60]}")
-        return params
+        return storable(params)
 
     def rows_sql(self, array_types: Sequence[str]) -> str:
         """``rows_insert`` as one statement: every row's parameters in typed arrays
@@ -78,6 +80,15 @@ class Statement:
         return "".join(parts)
 
 
+def storable(values: Sequence[Any]) -> Sequence[Any]:
+    """PostgreSQL's text cannot hold NUL (U+0000), which SQLite stores and a person can
+    type: it is kept as U+FFFD, the replacement character, rather than failing the write."""
+    if not any(type(value) is str and "\x00" in value for value in values):
+        return values
+    return [value.replace("\x00", NUL_STORED) if type(value) is str else value
+            for value in values]
+
+
 def render(value: Any) -> str:
     """A Python value as a PostgreSQL literal (standard_conforming_strings is on)."""
     if value is None:
@@ -95,9 +106,7 @@ def render(value: Any) -> str:
             ("'Infinity'::float8" if value > 0 else "'-Infinity'::float8")
     if isinstance(value, bytes | bytearray | memoryview):
         return "'\\x" + bytes(value).hex() + "'::bytea"
-    text = str(value)
-    if "\x00" in text:
-        raise ValueError("PostgreSQL text cannot hold a NUL character")
+    text = str(value).replace("\x00", NUL_STORED)
     return "'" + text.replace("'", "''") + "'"
 
 
