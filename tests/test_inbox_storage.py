@@ -58,7 +58,6 @@ async def test_shared_state_reads_the_conversations_and_the_user_data_together(s
     assert await state.shared_state([], None) == ({}, None)
 
 
-
 async def test_batches_of_every_length_store_mark_and_read_each_update_once(storage):
     """Batches and id lists are lengthened to a few sizes by repeating their last entry
     (bot.storage.db.padded): the repeats store, read and mark nothing twice."""
@@ -75,3 +74,14 @@ async def test_batches_of_every_length_store_mark_and_read_each_update_once(stor
         assert await inbox.unhandled() == []
     rows = await storage.db.fetchone("SELECT count(*), count(DISTINCT update_id) FROM inbox")
     assert tuple(rows) == (next_id - 1, next_id - 1)
+
+
+async def test_updates_without_a_chat_are_read_beside_a_padded_list_of_chats(storage):
+    """Three chats and the updates with no chat: the chats' list is padded to four, and
+    the updates with no chat are still read (the padding must not stand in for them)."""
+    inbox = storage.inbox
+    batch = [update(1, 10), update(2, 20), update(3, 30), update(4, None)]
+    assert await inbox.store(batch) == batch
+    assert [stored.update_id for stored in
+            await inbox.unhandled_of_chats([10, 20, 30, None])] == [1, 2, 3, 4]
+    assert [stored.update_id for stored in await inbox.unhandled_of_chats([None])] == [4]

@@ -84,9 +84,11 @@ class Inbox:
     async def unhandled_of_chats(self, chat_ids: list[int | None]) -> list[StoredUpdate]:
         """These chats' updates not handled, in order (one read for several chats)."""
         known = [chat_id for chat_id in chat_ids if chat_id is not None]
-        known = padded(known, 256) if known else []
-        where = [f"chat_id IN ({', '.join('?' for _ in known)})"] if known else []
-        if len(known) < len(chat_ids):
+        where = []
+        if known:
+            known = padded(known, 256)
+            where.append(f"chat_id IN ({', '.join('?' for _ in known)})")
+        if None in chat_ids:
             where.append("chat_id IS NULL")
         if not where:
             return []
