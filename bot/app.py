@@ -219,6 +219,9 @@ async def on_stop(app: BotApplication) -> None:
 
 async def on_shutdown(app: BotApplication) -> None:
     gc.unfreeze()    # what start-up made may be collected again (tests start many bots)
+    if app.bot_data.budget is not None:          # after the last send (bot.scale.budget)
+        await app.bot_data.budget.stop()
+        app.bot_data.budget = None
     if app.bot_data.media is not None:
         await app.bot_data.media.http.close()
     await app.bot_data.storage.close()

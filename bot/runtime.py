@@ -199,20 +199,7 @@ class DurablePoller:
         task.add_done_callback(self._in_flight.discard)
 
     async def _set_aside(self, stored: StoredUpdate) -> None:
-        log.error("update %s (chat %s) set aside: its handling was cut short by a crash "
-                  "%d times; it is not replayed again", stored.update_id, stored.chat_id,
-                  stored.attempts + 1)
-        await self.inbox.set_aside(stored.update_id)
-        if stored.chat_id is None or stored.chat_id < 0:
-            return
-        services = self.app.bot_data
-        person = await services.storage.people.get(stored.chat_id)
-        language = person.language if person else services.settings.language
-        try:
-            await self.app.bot.send_message(
-                stored.chat_id, services.texts.get(language, "record.set_aside"))
-        except TelegramError as error:
-            log.warning("the sender of update %s was not told: %s", stored.update_id, error)
+        await set_aside(self.app, stored, crashes=stored.attempts + 1)   # replays counted
 
     async def _handle(self, stored: StoredUpdate, update: Update | None,
                       replay: bool = False) -> None:
@@ -341,6 +328,24 @@ async def running(app: BotApplication, poll_timeout: int = 1) -> AsyncIterator[B
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+async def set_aside(app: BotApplication, stored: StoredUpdate, crashes: int) -> None:
+    """An update whose handling was cut short by a crash once more than ``MAX_REPLAYS``
+    allows: kept aside for the operator, never handled again, and its sender told."""
+    log.error("update %s (chat %s) set aside: its handling was cut short by a crash "
+              "%d times; it is not replayed again", stored.update_id, stored.chat_id, crashes)
+    services = app.bot_data
+    await services.storage.inbox.set_aside(stored.update_id)
+    if stored.chat_id is None or stored.chat_id < 0:
+        return
+    person = await services.storage.people.get(stored.chat_id)
+    language = person.language if person else services.settings.language
+    try:
+        await app.bot.send_message(stored.chat_id,
+                                   services.texts.get(language, "record.set_aside"))
+    except TelegramError as error:
+        log.warning("the sender of update %s was not told: %s", stored.update_id, error)
 
 
 def _cluster(app: BotApplication, poller: DurablePoller, polls: bool):

@@ -1,8 +1,9 @@
 """Both storage backends for the tests: SQLite (a file, always) and PostgreSQL (a fresh schema
 per test in the server's ``test`` database, dropped afterwards).
 
-A test runs on both when it (or its module) is marked ``@pytest.mark.both_backends`` and
-uses the ``database_url`` fixture (the ``bot``/``desk`` fixtures and ``BotUnderTest`` do).
+Every test runs on both (tests/conftest.py ``backends_of``) unless marked ``no_database``,
+``sqlite_only(reason)`` or ``postgres_only(reason)``; the autouse ``database_url`` fixture
+makes the schema, and ``BotUnderTest``, ``BotProcess`` and the seeds use it (``current``).
 Without a PostgreSQL server its PostgreSQL run is skipped with the reason; with
 ``BOT_TEST_POSTGRES=required`` (CI) it fails instead. ``BOT_TEST_POSTGRES_URL`` names the
 server's database (default ``postgresql://127.0.0.1/test``); ``BOT_TEST_POSTGRES=off``
@@ -14,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -72,6 +74,27 @@ def current() -> str | None:
     """The running test's PostgreSQL URL (None: SQLite): what ``BotUnderTest``,
     ``BotProcess`` and ``schedule_support.seed`` use unless told otherwise."""
     return _current
+
+
+def target(path):
+    """What a test's own ``Storage`` opens: the running test's PostgreSQL schema, else the
+    SQLite file at ``path``."""
+    return _current or path
+
+
+@asynccontextmanager
+async def own_database() -> AsyncIterator[str | None]:
+    """A database of its own for each bot a test starts one after another (hypothesis'
+    examples): on PostgreSQL a fresh schema, dropped after; on SQLite None (the bot's new
+    folder holds a new file)."""
+    if _current is None:
+        yield None
+        return
+    schema, url = await fresh_schema()
+    try:
+        yield url
+    finally:
+        await drop_schema(schema)
 
 
 def database_for(backend: str) -> Iterator[str | None]:

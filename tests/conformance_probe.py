@@ -9,7 +9,7 @@ import pytest
 
 from bot.sandbox import FakeTelegram
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.no_database]
 
 
 async def test_an_unmarked_bad_call() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import os
+import asyncio
+import io
 import re
-from collections.abc import AsyncIterator, Iterator
+import sys
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +24,25 @@ from tests import backends
 from tests.backends import BACKENDS, database_for
 
 ADMIN_ID = 1001
+STOP_SECONDS = 90     # a bot or sandbox that takes longer to stop is a hang (below)
+
+
+async def stopped_within(stopping: Awaitable[None], what: str,
+                         seconds: float = STOP_SECONDS) -> None:
+    """Await a teardown; one that hangs fails the test naming every task's stack, instead
+    of holding the whole run until CI's limit."""
+    task = asyncio.ensure_future(stopping)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if done:
+        return task.result()
+    stacks = io.StringIO()
+    for other in asyncio.all_tasks():
+        if other is not asyncio.current_task():
+            other.print_stack(limit=12, file=stacks)
+    print(f"{what} did not stop within {seconds:.0f} s; the tasks:\n{stacks.getvalue()}",
+          file=sys.stderr)
+    task.cancel()
+    raise TimeoutError(f"{what} did not stop within {seconds:.0f} s (tasks on stderr)")
 
 
 # --- the conformance check (issue 14): every Bot API call of every test is checked against
@@ -31,8 +52,12 @@ ADMIN_ID = 1001
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sandbox_refusals: the test makes calls Telegram refuses, on purpose")
-    config.addinivalue_line("markers", "both_backends: run on SQLite and on PostgreSQL "
-                            "(tests/backends.py)")
+    config.addinivalue_line("markers", "no_database: the test opens no database, so it runs "
+                            "once (every other test runs on SQLite and on PostgreSQL)")
+    config.addinivalue_line("markers", "sqlite_only(reason): the test is about SQLite's file "
+                            "itself; the reason says why it has no PostgreSQL run")
+    config.addinivalue_line("markers", "postgres_only(reason): the test is about PostgreSQL "
+                            "alone (several processes, its statements)")
 
 
 def _fail_on_violations(item: pytest.Item, phase: str) -> None:
@@ -89,8 +114,8 @@ class BotUnderTest:
 
     async def stop(self) -> None:
         if self._running is not None:
-            await self._running.__aexit__(None, None, None)
-            self._running = None
+            running_app, self._running = self._running, None
+            await stopped_within(running_app.__aexit__(None, None, None), "the bot")
 
     async def restart(self) -> None:
         await self.stop()
@@ -101,20 +126,33 @@ class BotUnderTest:
         return self.app.bot_data.storage
 
 
+def backends_of(node: pytest.Item) -> tuple[str, ...]:
+    """The backends a test runs on: both, unless it is marked ``no_database`` (none: it
+    runs once, on nothing) or ``sqlite_only``/``postgres_only`` with the reason why."""
+    if node.get_closest_marker("no_database"):
+        return ()
+    for name, only in (("sqlite_only", "sqlite"), ("postgres_only", "postgres")):
+        marker = node.get_closest_marker(name)
+        if marker is not None:
+            if not (marker.args or marker.kwargs.get("reason")):
+                raise pytest.UsageError(f"{node.nodeid}: {name} needs the reason why")
+            return (only,)
+    return BACKENDS
+
+
 def pytest_generate_tests(metafunc) -> None:
-    """A test marked ``both_backends`` that uses ``database_url`` runs once per backend."""
-    if "backend" in metafunc.fixturenames and \
-            metafunc.definition.get_closest_marker("both_backends"):
-        metafunc.parametrize("backend", BACKENDS, indirect=True)
+    """Every test runs once per backend (ids ``[sqlite]``, ``[postgres]``): the whole suite
+    passes on both (issue 18)."""
+    backends = backends_of(metafunc.definition)
+    if backends and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", backends, indirect=True)
 
 
 @pytest.fixture
 def backend(request) -> str:
-    """The test's backend: its parameter (``both_backends``), else ``BOT_TEST_BACKEND``
-    (``postgres`` runs every unmarked test that goes through the fixtures on PostgreSQL
-    too: a check of everyone's SQL, not part of the suite's time budget), else SQLite."""
-    return getattr(request, "param", None) or \
-        os.environ.get("BOT_TEST_BACKEND", "").strip() or "sqlite"
+    """The test's backend, its parameter; a ``no_database`` test gets SQLite's
+    name (it opens nothing; should it, that is a file in its temporary folder)."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture(autouse=True)
@@ -144,7 +182,7 @@ async def sandbox() -> AsyncIterator[FakeTelegram]:
     server = FakeTelegram()
     await server.start()
     yield server
-    await server.stop()
+    await stopped_within(server.stop(), "the sandbox")
 
 
 @pytest.fixture

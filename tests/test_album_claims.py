@@ -9,14 +9,10 @@ import sys
 import time
 from datetime import UTC, datetime
 
-import pytest
-
 from bot.scale.identity import Identity, pid_space, this_process
 from bot.scale.shared import find_gone_peers
 from bot.storage import Storage
 from bot.storage.albums import Claimed, Waiting
-
-pytestmark = pytest.mark.both_backends
 
 LEASE = 120.0
 CHAT = 7001

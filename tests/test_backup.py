@@ -10,11 +10,15 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from tests.conftest import ADMIN_ID
 from tests.processes import BotProcess, run_command
 from tests.schedule_support import seed
+
+pytestmark = pytest.mark.sqlite_only(
+    reason="bot backup and restore copy SQLite's file; on PostgreSQL they say pg_dump")
 
 ROUNDS = 6          # a photo and a text each, per liaison
 # enough liaisons sending together that receipts come every few tens of milliseconds: the

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.sandbox import FakeTelegram
 from bot.texts import Texts
+from tests import backends
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, answer, register_liaison
 
 ERROR_TEXT = "抱歉，处理时出了问题"
@@ -38,10 +39,15 @@ VALID_ANSWERS = [("李明", None), (None, "男"), ("科长", None), (None, "跳�
 
 
 async def _walk_the_form_with_noise(noise: list[str]) -> None:
+    async with backends.own_database() as url:
+        await _walk_on(noise, url)
+
+
+async def _walk_on(noise: list[str], url: str | None) -> None:
     sandbox = FakeTelegram()
     await sandbox.start()
     with tempfile.TemporaryDirectory() as data_dir:
-        bot = BotUnderTest(sandbox, Path(data_dir), frozenset({ADMIN_ID}))
+        bot = BotUnderTest(sandbox, Path(data_dir), frozenset({ADMIN_ID}), database_url=url)
         await bot.start()
         try:
             admin = sandbox.user(ADMIN_ID, "王主任")

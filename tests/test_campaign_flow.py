@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from datetime import date, time
 
-import pytest
-
 from bot.outbox import jobs
 from tests.conftest import ADMIN_ID, BotUnderTest, answer
 from tests.schedule_support import SetClock, deliver, local, seed
-
-pytestmark = pytest.mark.both_backends
 
 
 async def start_bot(sandbox, tmp_path, clock) -> BotUnderTest:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-import pytest
-
 from bot.kernel.schedule import deadlines, default_rules
-
-pytestmark = pytest.mark.both_backends
 
 
 async def test_default_calendar_round_trip_and_override(storage):

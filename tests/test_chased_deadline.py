@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.kernel.schedule import Deadline, Rule, chased_deadline, deadlines
+
+pytestmark = pytest.mark.no_database      # opens no database: runs once
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEKLY = Rule(1, "weekly", "weekly", weekday=3, first_date=date(2026, 6, 1),

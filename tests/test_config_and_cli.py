@@ -14,6 +14,8 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 
+pytestmark = pytest.mark.no_database      # opens no database: runs once
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_TOP = "2026年安全生产月_每周活动材料_6月4日一期"      # the export's one folder
 DEMO_WEEK = f"{DEMO_TOP}/每周活动材料/6月4日一期"

@@ -23,6 +23,8 @@ from bot.sandbox.conformance import (
 )
 from bot.sandbox.server import IMPLEMENTED_METHODS
 
+pytestmark = pytest.mark.no_database      # opens no database: runs once
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

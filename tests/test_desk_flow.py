@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-import pytest
-
 from tests.conftest import answer, register_liaison
 from tests.desk_seed import (
     CITIES,
@@ -17,8 +15,6 @@ from tests.desk_seed import (
     expected,
     fate,
 )
-
-pytestmark = pytest.mark.both_backends
 
 
 def listed(text: str) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Storage
+from tests import backends
 from tests.conftest import ADMIN_ID
 from tests.processes import BotProcess
 from tests.schedule_support import deliver, local, seed
@@ -68,7 +69,7 @@ async def test_thursday_prompt_reminder_and_digest_from_a_process_under_faketime
 
     # between the runs one unit delivers
     delivered, *missing = liaisons
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     await deliver(storage, delivered.unit_id, "weekly", "2026-06-04", local(2026, 6, 4, 9, 0))
     await storage.close()

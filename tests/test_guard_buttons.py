@@ -103,16 +103,19 @@ async def test_forged_start_buttons_are_stale_and_open_nothing(bot, sandbox, clo
     assert "请发送活动方案" in liaison.last.text
 
 
-def table_counts(bot) -> dict[str, int]:
-    """Rows per table, straight from the database file (what a forged press could change)."""
-    import sqlite3
-
-    with sqlite3.connect(bot.settings.database_path) as conn:
-        tables = [name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        skip = {"inbox", "person", "user_data", "conversation_state", "scheduler_mark"}
-        return {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-                for table in tables if table not in skip}
+async def table_counts(bot) -> dict[str, int]:
+    """Rows per table, straight from the database (what a forged press could change)."""
+    if bot.settings.uses_postgres:
+        listing = ("SELECT table_name FROM information_schema.tables "
+                   "WHERE table_schema = current_schema()")
+    else:
+        listing = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    db = bot.storage.db
+    skip = {"inbox", "person", "user_data", "conversation_state", "scheduler_mark",
+            "bot_process"}
+    tables = [table for (table,) in await db.fetchall(listing) if table not in skip]
+    return {table: (await db.fetchone(f'SELECT count(*) FROM "{table}"'))[0]
+            for table in tables}
 
 
 async def test_forged_data_for_every_kind_of_button_is_stale(bot, sandbox, clock, admin,
@@ -120,7 +123,7 @@ async def test_forged_data_for_every_kind_of_button_is_stale(bot, sandbox, clock
     """Objects that do not exist, or not for this person: the stale line, nothing changed."""
     await admin.command("units")
     await admin.wait_reply()
-    before = table_counts(bot)
+    before = await table_counts(bot)
     revoked = await bot.storage.invites.unit_code(await unit_of(bot, liaison))
     presses = {
         admin: ["liaison:approve:99999", "liaison:reject:99999", f"coord:revoke:{revoked}",
@@ -134,7 +137,7 @@ async def test_forged_data_for_every_kind_of_button_is_stale(bot, sandbox, clock
         for data in datas:
             answer = await forged(sandbox, user, data)
             assert answer.get("text") in (STALE, LIAISONS_ONLY), (user, data, answer)
-    assert table_counts(bot) == before
+    assert await table_counts(bot) == before
     assert await bot.storage.invites.unit_code(await unit_of(bot, liaison)) == revoked
 
 

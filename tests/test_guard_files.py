@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 
 from bot.storage import Storage
+from tests import backends
 from tests.bombs import deep_json, pixel_bomb_png, wide_row_xlsx, xlsx_bomb
 from tests.conftest import ADMIN_ID, BotUnderTest
 from tests.desk_seed import TZ
@@ -151,7 +152,7 @@ async def test_the_bot_process_refuses_a_20m_cell_workbook_and_lives_on(sandbox,
         assert peak < 300 * 1024, f"peak RSS {peak} kB"
     finally:
         assert await process.stop() == 0
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     try:
         assert await storage.inbox.unhandled() == []

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bot.storage.inbox import StoredUpdate
-
-pytestmark = pytest.mark.both_backends
 
 
 def update(update_id: int, chat_id: int | None) -> StoredUpdate:

@@ -12,6 +12,8 @@ from bot.intake.routing import Ask, Incoming, Target, count, route, thumbnail_si
 from bot.kernel.schedule import Rule, default_rules
 from bot.storage.campaigns import Calendar, Campaign
 
+pytestmark = pytest.mark.no_database      # opens no database: runs once
+
 TZ = ZoneInfo("Asia/Shanghai")
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from bot.stats import ods
 
+pytestmark = pytest.mark.no_database      # opens no database: runs once
+
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "stats_unit1.ods"
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '

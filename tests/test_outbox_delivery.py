@@ -14,6 +14,7 @@ from tests.conftest import ADMIN_ID, BotUnderTest
 from tests.schedule_support import SetClock, local, seed
 
 
+@pytest.mark.no_database
 async def test_the_pacer_spaces_sends_evenly_and_never_bursts():
     pacer = Pacer(per_second=25)
     stamps = []
@@ -32,6 +33,7 @@ async def test_the_pacer_spaces_sends_evenly_and_never_bursts():
     assert time.monotonic() - paused_at >= 0.45
 
 
+@pytest.mark.no_database
 async def test_replies_go_at_once_until_the_second_is_full():
     pacer = Pacer(per_second=25, window_cap=28)
     started = time.monotonic()
@@ -42,6 +44,7 @@ async def test_replies_go_at_once_until_the_second_is_full():
     assert time.monotonic() - started >= 0.95
 
 
+@pytest.mark.no_database
 async def test_a_held_outbox_slot_counts_until_a_second_after_its_answer():
     # the outbox's way (evenly spaced) with ``hold``: a send held up on the way cannot bunch
     # past the cap where Telegram counts it, since the slot counts until its answer + 1 s
@@ -64,6 +67,7 @@ async def test_a_held_outbox_slot_counts_until_a_second_after_its_answer():
     pacer.release()
 
 
+@pytest.mark.no_database
 async def test_replies_waiting_for_the_window_queue_instead_of_all_waking_at_every_slot():
     clock_reads = 0
 
@@ -88,7 +92,6 @@ async def test_replies_waiting_for_the_window_queue_instead_of_all_waking_at_eve
     assert clock_reads <= 15 * 4
 
 
-@pytest.mark.both_backends
 async def test_prompt_to_300_liaisons_arrives_exactly_once_despite_429_403_5xx_and_timeout(
         sandbox, tmp_path, admin):
     liaisons = await seed(tmp_path / "data", liaisons=300, only=("weekly",))
@@ -147,7 +150,6 @@ async def test_prompt_to_300_liaisons_arrives_exactly_once_despite_429_403_5xx_a
         await bot.stop()
 
 
-@pytest.mark.both_backends
 async def test_flood_waits_are_honoured_and_nothing_is_lost(sandbox, tmp_path):
     """A server stricter than the pacer: it answers 429 with retry_after; the sender waits
     that long, and every message still arrives once."""

@@ -10,7 +10,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.test_config_and_cli import demo_shows_the_week
+
+pytestmark = pytest.mark.no_database      # opens no database: runs once
 
 ROOT = Path(__file__).resolve().parents[1]
 LEFT_OUT = shutil.ignore_patterns(".git", ".venv", "data", "build", "dist", "*.egg-info",

@@ -14,8 +14,6 @@ from bot.outbox import jobs
 from tests.conftest import ADMIN_ID, BotUnderTest
 from tests.schedule_support import SetClock, local, seed
 
-pytestmark = pytest.mark.both_backends      # tests/backends.py
-
 TOKEN = "123456:ABCDEFGHIJKLMNOP"
 
 
@@ -23,6 +21,7 @@ def settings(**env: str):
     return load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, **env}, env_file=None)
 
 
+@pytest.mark.no_database
 def test_the_send_rate_goes_up_to_1000_only_with_paid_broadcasts():
     assert settings().send_rate == 30 and not settings().paid_broadcast
     with pytest.raises(ConfigError) as refused:

@@ -11,6 +11,7 @@ from datetime import datetime, time
 import pytest
 
 from bot.storage import Storage
+from tests import backends
 from tests.conftest import ADMIN_ID
 from tests.processes import BotProcess
 from tests.test_faults import SHANGHAI, seed_open_week
@@ -25,7 +26,7 @@ def open_week_or_skip() -> None:
 
 
 async def stored_items(data_dir) -> list:
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     try:
         return await storage.db.fetchall(
@@ -75,7 +76,9 @@ async def test_an_album_stopped_half_a_second_in_is_stored_and_answered_after_th
 async def test_albums_of_2_to_10_parts_stopped_at_random_moments_lose_and_repeat_nothing(
         sandbox, tmp_path):
     """20 cycles: an album, then SIGTERM or kill -9 at a random moment (before, during or
-    after its quiet window, its downloads and its receipt), then a restart."""
+    after its quiet window, its downloads and its receipt), then a restart. Every photo is
+    stored once (the unique (liaison, message) index); a receipt repeats only as a message
+    in flight at a kill -9."""
     open_week_or_skip()
     data_dir = tmp_path / "data"
     data_dir.mkdir(parents=True)
@@ -85,6 +88,7 @@ async def test_albums_of_2_to_10_parts_stopped_at_random_moments_lose_and_repeat
     chance = random.Random(13)
     sent: dict[int, bytes] = {}            # message id -> the photo's bytes
     albums = []
+    kills = 0
     await process.start()
     try:
         for cycle in range(20):
@@ -94,16 +98,24 @@ async def test_albums_of_2_to_10_parts_stopped_at_random_moments_lose_and_repeat
             sent.update(zip((message["message_id"] for message in messages), photos,
                             strict=True))
             await asyncio.sleep(chance.uniform(0.0, 1.8))
-            await (process.kill() if chance.random() < 0.5 else process.stop())
+            if chance.random() < 0.5:
+                kills += 1
+                await process.kill()
+            else:
+                await process.stop()
             await process.start()
         receipts = await wait_receipts(sandbox, LIAISON, len(albums), timeout=40)
         await asyncio.sleep(2.0)           # nothing more comes
     finally:
         await process.stop()
-    receipts = await wait_receipts(sandbox, LIAISON, len(albums) + 1, timeout=0)
-    assert len(receipts) == len(albums)                          # one receipt per album
-    assert sorted(int(text.split("已收到：")[1].split(" ")[0]) for text in receipts) == \
-        sorted(albums)                                           # each for its whole album
+    receipts = await wait_receipts(sandbox, LIAISON, len(albums) + kills + 1, timeout=0)
+    # one receipt per album, each for its whole album; a kill -9 just after a receipt went
+    # and before its album was marked done may send it again (the message in flight at the
+    # death, issue 18's allowance): at most one more per kill, never one for a part
+    counted = Counter(int(text.split("已收到：")[1].split(" ")[0]) for text in receipts)
+    assert sum((counted - Counter(albums)).values()) <= kills, (receipts, albums, kills)
+    assert Counter(albums) - counted == Counter()                # none without its receipt
+    assert set(counted) <= set(albums)                           # never one for a part
     items = await stored_items(data_dir)
     assert Counter(row["message_id"] for row in items) == Counter(list(sent))   # once each
     assert [row for row in items if row["archived"] != "yes"] == []      # none pending

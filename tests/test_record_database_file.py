@@ -16,6 +16,9 @@ from tests.test_faults import seed_open_week
 from tests.test_record_albums import LIAISON, open_week_or_skip
 from tests.test_submissions_flow import jpeg
 
+pytestmark = pytest.mark.sqlite_only(
+    reason="the SQLite file deleted or replaced under the bot; PostgreSQL's files are the server's")
+
 LOST_LINE = "was deleted or replaced while the bot ran"
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, time
 
 from bot.sandbox import generate_bytes
 from bot.storage import Storage
+from tests import backends
 from tests.conftest import ADMIN_ID
 from tests.processes import BotProcess
 from tests.test_faults import SHANGHAI, seed_open_week
@@ -22,7 +23,7 @@ LIMITED = [sys.executable, "-c",
 
 
 async def delivered(database) -> dict[int, int | None]:
-    storage = Storage(database)
+    storage = Storage(backends.target(database))
     await storage.open()
     try:
         weekly = (await storage.campaigns.calendar()).rule("weekly")

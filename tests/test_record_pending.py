@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time
 from bot.sandbox import generate_bytes
 from bot.storage import Storage
 from bot.storage.submissions import NewItem
+from tests import backends
 from tests.conftest import ADMIN_ID
 from tests.processes import BotProcess
 from tests.test_faults import SHANGHAI, seed_open_week
@@ -18,7 +19,7 @@ from tests.test_record_albums import LIAISON, open_week_or_skip
 
 async def record_pending(database, files) -> list[int]:
     """Items recorded 'pending' as a run stopped in their downloads leaves them."""
-    storage = Storage(database)
+    storage = Storage(backends.target(database))
     await storage.open()
     try:
         liaison = await storage.liaisons.open_for_person(LIAISON)
@@ -36,7 +37,7 @@ async def record_pending(database, files) -> list[int]:
 
 
 async def items(database) -> dict[int, tuple]:
-    storage = Storage(database)
+    storage = Storage(backends.target(database))
     await storage.open()
     try:
         rows = await storage.db.fetchall(

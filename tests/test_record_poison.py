@@ -9,6 +9,7 @@ import contextlib
 from datetime import time
 
 from bot.storage import Storage
+from tests import backends
 from tests.conftest import ADMIN_ID
 from tests.processes import BotProcess
 from tests.test_faults import seed_open_week
@@ -59,7 +60,7 @@ async def test_an_update_that_kills_the_bot_twice_is_set_aside_and_its_sender_to
     assert "已收到" in receipt[-1].text
     assert "set aside: its handling was cut short by a crash 2 times" in process.log()
     assert process.log().count("replaying update") == 1          # never replayed again
-    storage = Storage(data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     try:
         assert len(await storage.inbox.set_aside_ids()) == 1

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import ADMIN_ID, add_unit, answer, register_liaison
-
-pytestmark = pytest.mark.both_backends
 
 
 async def test_full_form_with_a_bad_mobile_then_a_good_one(bot, sandbox, admin):

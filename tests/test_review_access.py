@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from bot.ptb.buttons import ReviewComment, ReviewList, ReviewResubmit, ReviewReturn, ReviewShow
 from tests.desk_seed import (
     CITIES,
@@ -18,8 +16,6 @@ from tests.desk_seed import (
     expected,
     fate,
 )
-
-pytestmark = pytest.mark.both_backends
 
 WEEK = 3                     # the seeded campaign's last week, 6/25: what /review opens on
 COORDINATORS_ONLY = "此功能仅限协调员使用。"

@@ -3,8 +3,6 @@ liaison's /mysubmissions show the level adopted; the return's grace is the scori
 
 from __future__ import annotations
 
-import pytest
-
 from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and the bot)
     bot,
     clock,
@@ -13,8 +11,6 @@ from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and 
     return_with,
 )
 from tests.test_submissions_flow import create_campaign, new_liaison
-
-pytestmark = pytest.mark.both_backends
 
 
 async def test_an_adoption_from_the_card_shows_on_the_card_and_in_mysubmissions(

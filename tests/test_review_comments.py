@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import zipfile
 
-import pytest
-
 from tests.conftest import add_unit, register_liaison
 from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and the bot)
     bot,
@@ -20,8 +18,6 @@ from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and 
     wait_for,
 )
 from tests.test_submissions_flow import create_campaign, jpeg, new_liaison
-
-pytestmark = pytest.mark.both_backends
 
 
 async def comment_with(admin, card, text: str) -> str:

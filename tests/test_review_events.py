@@ -4,8 +4,6 @@ that does not exist gets one line with the usage."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and the bot)
     bot,
     clock,
@@ -13,8 +11,6 @@ from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and 
     wait_for,
 )
 from tests.test_submissions_flow import create_campaign, jpeg, new_liaison, rule_id
-
-pytestmark = pytest.mark.both_backends
 
 
 async def file_event(liaison) -> None:

@@ -8,7 +8,6 @@ import io
 import re
 import zipfile
 
-import pytest
 from docx import Document
 from openpyxl import load_workbook
 
@@ -19,8 +18,6 @@ from bot.storage.audience import UnitContact
 from bot.texts import Texts
 from tests.desk_seed import TZ, WEEKS
 from tests.test_desk_files_flow import document_of
-
-pytestmark = pytest.mark.both_backends
 
 WEEK = WEEKS[3]
 

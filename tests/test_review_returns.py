@@ -25,7 +25,6 @@ def clock(sandbox) -> Clock:
     return moment
 
 
-pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ WEEK = "2026-06-11"
 BIG = 1                      # the first on time: 12 photos and three 9,000-character texts
 
 
-pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from telegram.ext import (
 
 from bot.sandbox import FakeTelegram, SimUser
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.no_database]
 
 XLSX_BYTES = b"PK\x03\x04" + bytes(range(256)) * 40
 

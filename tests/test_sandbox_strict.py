@@ -16,7 +16,7 @@ import pytest
 
 from bot.sandbox import FakeTelegram, SimUser
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.sandbox_refusals]
+pytestmark = [pytest.mark.asyncio, pytest.mark.sandbox_refusals, pytest.mark.no_database]
 
 QUERY_TOO_OLD = (
     "Bad Request: query is too old and response timeout expired or query ID is invalid"

@@ -26,7 +26,7 @@ from tests.test_faults import seed_open_week
 
 LIAISONS = int(os.environ.get("BOT_SCALE_LIAISONS", "16"))
 
-pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+pytestmark = pytest.mark.postgres_only(reason="several processes share the work only on PostgreSQL")
 
 
 async def test_two_processes_lose_nothing_when_the_leader_is_killed_twice(sandbox, tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.kernel.schedule import (
     WEEKLY,
     Rule,
@@ -14,6 +16,8 @@ from bot.kernel.schedule import (
     period_at,
     shift_for_holiday,
 )
+
+pytestmark = pytest.mark.no_database      # opens no database: runs once
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.kernel.schedule import (
     ANNOUNCE,
     DIGEST,
@@ -24,6 +26,8 @@ from bot.kernel.schedule import (
     plan,
     unit_state,
 )
+
+pytestmark = pytest.mark.no_database      # opens no database: runs once
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from bot.outbox import jobs
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
 from tests.schedule_support import SetClock, deliver, local, seed
-
-pytestmark = pytest.mark.both_backends
 
 PROMPT_BUTTONS = ["submit:start:weekly:2026-06-04", "submit:nil:weekly:2026-06-04"]
 

@@ -27,7 +27,6 @@ from tests.desk_seed import (
 )
 from tests.scoring_support import adopt, submission_of
 
-pytestmark = pytest.mark.both_backends
 WEEK = 1            # the second week: 6月11日一期, issue 2
 
 

@@ -8,14 +8,11 @@ import io
 import json
 import re
 
-import pytest
 from openpyxl import load_workbook
 
 from bot.scoring.rules import default_rules
 from tests.desk_seed import LIAISON_BASE_ID, NO_LIAISON, SCOPED_COORDINATOR_ID, WEEKS, fate
 from tests.scoring_support import adopt, submission_of
-
-pytestmark = pytest.mark.both_backends
 
 LINE = re.compile(r"^(\d+)\. (.+?)：(-?[\d.]+) 分 · 采用 (\d+)(?:（(.*?)）)? · 按时率 ([\d.]+%|—) "
                   r"· 迟报 (\d+) · 漏报 (\d+)$")

@@ -7,14 +7,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
 from bot.stats.forms import default_form
 from bot.stats.workbook import KEY_COLUMN, VALUE_COLUMN
 from tests.conftest import ADMIN_ID, add_unit, answer, register_liaison
-
-pytestmark = pytest.mark.both_backends
 
 FORM = default_form()
 

@@ -19,6 +19,8 @@ from bot.stats.forms import (
 )
 from bot.texts import Texts
 
+pytestmark = pytest.mark.no_database      # opens no database: runs once
+
 YES_NO = "yes/no"
 TEXT = "text"
 

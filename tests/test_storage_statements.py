@@ -13,8 +13,6 @@ import pytest
 from bot.storage.outbox import Message
 from bot.storage.submissions import NewItem
 
-pytestmark = pytest.mark.both_backends
-
 
 async def test_many_outbox_rows_are_written_once_each_in_their_order_and_counted(storage):
     outbox = storage.outbox
@@ -75,6 +73,20 @@ async def test_values_of_another_type_than_the_column_are_taken_as_sqlite_takes_
     assert (await db.fetchone("SELECT first_name FROM person"))[0] == "戊"
 
 
+async def test_a_text_holding_a_nul_character_is_stored_on_both_backends(storage, backend):
+    """A person can type U+0000; PostgreSQL's text cannot hold it: there it is kept as
+    U+FFFD (bound and literal alike, one row and many), never a failed write."""
+    kept = "\x00" if backend == "sqlite" else "\ufffd"
+    first = await storage.units.create("甲\x00单位", None, None)     # a literal, then bound
+    second = await storage.units.create("乙\x00单位", None, None)
+    assert (await storage.units.get(first.id)).name == f"甲{kept}单位"
+    assert (await storage.units.get(second.id)).name == f"乙{kept}单位"
+    await storage.outbox.add([Message(1, "2026-06-04", person, "prompt", person, "早\x00安")
+                              for person in (1, 2)])
+    assert [row.text for row in await storage.outbox.rows(period="2026-06-04")] == \
+        [f"早{kept}安"] * 2
+
+
 async def test_a_replayed_message_is_recorded_once_and_found_as_recorded_before(storage):
     """An item's INSERT skips a (liaison, message) already stored (migration 0013's unique
     index): a replayed burst gets the first run's ids back, marked recorded before, and a
@@ -115,17 +127,3 @@ async def test_a_replayed_message_is_recorded_once_and_found_as_recorded_before(
     await db.execute("INSERT INTO item (submission_id, kind, text, received_at, liaison_id) "
                      "VALUES (1, 'text', '乙', '2026-06-04', 1)")
     assert (await db.fetchone("SELECT count(*) FROM item"))[0] == 5
-
-
-async def test_a_text_holding_a_nul_character_is_stored_on_both_backends(storage, backend):
-    """A person can type U+0000; PostgreSQL's text cannot hold it: there it is kept as
-    U+FFFD (bound and literal alike, one row and many), never a failed write."""
-    kept = "\x00" if backend == "sqlite" else "\ufffd"
-    first = await storage.units.create("甲\x00单位", None, None)     # a literal, then bound
-    second = await storage.units.create("乙\x00单位", None, None)
-    assert (await storage.units.get(first.id)).name == f"甲{kept}单位"
-    assert (await storage.units.get(second.id)).name == f"乙{kept}单位"
-    await storage.outbox.add([Message(1, "2026-06-04", person, "prompt", person, "早\x00安")
-                              for person in (1, 2)])
-    assert [row.text for row in await storage.outbox.rows(period="2026-06-04")] == \
-        [f"早{kept}安"] * 2

@@ -17,8 +17,6 @@ from bot.kernel.schedule import default_rules
 from bot.sandbox import generate_bytes
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
 
-pytestmark = pytest.mark.both_backends
-
 TZ = ZoneInfo("Asia/Shanghai")
 MB = 1024 * 1024
 

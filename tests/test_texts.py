@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import string
 
+import pytest
+
 from bot.texts import Raw, Texts
+
+pytestmark = pytest.mark.no_database      # opens no database: runs once
 
 
 def placeholders(template: str) -> set[str]:

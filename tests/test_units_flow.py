@@ -6,12 +6,9 @@ import csv
 import io
 import zipfile
 
-import pytest
 from openpyxl import Workbook
 
 from tests.conftest import LINK, add_unit, register_liaison
-
-pytestmark = pytest.mark.both_backends
 
 
 def xlsx_bytes(rows: list[list[object]]) -> bytes:

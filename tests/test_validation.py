@@ -7,6 +7,8 @@ import pytest
 from bot.kernel import validation
 from bot.kernel.validation import Invalid
 
+pytestmark = pytest.mark.no_database      # opens no database: runs once
+
 
 @pytest.mark.parametrize("raw,clean", [
     ("13912345678", "13912345678"), ("139 1234 5678", "13912345678"),

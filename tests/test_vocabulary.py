@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from bot.kernel.words import Words
 from bot.storage.submissions import NewItem
 from bot.texts import Texts
+from tests import backends
 from tests.conftest import ADMIN_ID, BotUnderTest
 from tests.schedule_support import SetClock, local, seed
 
@@ -47,7 +48,7 @@ async def test_a_lateness_and_a_deliverable_read_the_same_on_every_path(sandbox,
     sandbox.user(early.person_id, early.name)
 
     from bot.storage import Storage
-    storage = Storage(tmp_path / "data" / "bot.sqlite3")
+    storage = Storage(backends.target(tmp_path / "data" / "bot.sqlite3"))
     await storage.open()
     calendar = await storage.campaigns.calendar()
     rule = calendar.rule("weekly")

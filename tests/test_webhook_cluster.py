@@ -21,7 +21,7 @@ from tests import cluster_acceptance
 
 LIAISONS = int(os.environ.get("BOT_SCALE_LIAISONS", "16"))
 
-pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+pytestmark = pytest.mark.postgres_only(reason="several processes share the work only on PostgreSQL")
 
 
 async def test_two_webhook_processes_behind_a_proxy_leader_killed_twice(sandbox, tmp_path):

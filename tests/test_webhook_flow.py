@@ -19,8 +19,6 @@ from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
 from tests.processes import BotProcess, run_command
 from tests.test_submissions_flow import jpeg
 
-pytestmark = pytest.mark.both_backends      # tests/backends.py
-
 TZ = ZoneInfo("Asia/Shanghai")
 SECRET = "right_Secret-42"
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from aiohttp import web
 
 from tests.test_webhook_flow import api
+
+pytestmark = pytest.mark.no_database      # opens no database: runs once
 
 
 class Receiver:

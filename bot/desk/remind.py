@@ -86,6 +86,11 @@ async def _remind_and_report(context: BotContext, who: Who, timezone: ZoneInfo,
     unreached = await send_reminders(context, deadline, timezone, reminders, press_id)
     await context.storage.desk_reminders.finish(press_id, len(reminders),
                                                 len(reminders) - len(unreached))
+    if not context.application.running:
+        # stopped before every reminder settled: the rest go after the restart, so naming
+        # them as not reached would be wrong
+        log.info("reminders of press %s not all settled at shutdown; no report", press_id)
+        return
     words = desk_words(context, timezone)
     lines = [words.html("desk.remind_done", target=words.target(deadline),
                         reached=len(reminders) - len(unreached))]
@@ -124,8 +129,10 @@ async def _settled_states(context: BotContext, deadline: Deadline, kind: str) ->
     give_up = time.monotonic() + SETTLE_SECONDS
     while True:
         rows = await context.storage.outbox.rows(deadline.deliverable_id, deadline.period, kind)
+        # a stopping bot (or one that stopped leading) sends no more: the rest goes after
+        # the restart, and waiting here would hold the shutdown
         if all(row.state not in (PENDING, SENDING) for row in rows) or \
-                time.monotonic() > give_up:
+                time.monotonic() > give_up or not context.application.running:
             return {row.person_id: row.state for row in rows}
         await asyncio.sleep(0.2)
 

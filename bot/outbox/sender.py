@@ -239,7 +239,8 @@ class Sender:
         if self._stopping:
             return
         try:
-            await asyncio.wait_for(self._wake.wait(), wait)
+            async with asyncio.timeout(wait):      # not wait_for: see bot.scale.budget
+                await self._wake.wait()
         except TimeoutError:
             self._exhausted = False        # rows another writer did not wake us for
 

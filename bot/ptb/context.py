@@ -42,6 +42,8 @@ class Services:
     halted: asyncio.Event = field(default_factory=asyncio.Event)
     # bot.scale.shared.Cluster: leadership and the shared inbox (issue 18); None in a bare app
     cluster: object | None = None
+    # bot.scale.budget on PostgreSQL: this process's share of the token's send budget
+    budget: object | None = None
     # bot.scale.identity: this process's heartbeat row id, the owner of the albums it claims
     process: Identity | None = None
     # bot.runtime: Telegram refused the token (401: revoked); the process exits non-zero

@@ -87,6 +87,21 @@ class Pacer:
         #: replies' own cap in a second (paid broadcasts: the outbox may go up to 1,000 a
         #: second, a reply, sent without allow_paid_broadcast, stays under Telegram's 30)
         self.reply_cap = window_cap if reply_cap is None else min(reply_cap, window_cap)
+        #: replies counted apart (paid broadcasts: the free sends are a budget of their own)
+        self.free_pool = self.reply_cap < self.window_cap
+        #: this process's budget, as configured: several processes share it (bot.scale.budget
+        #: lowers and raises ``window_cap`` and ``reply_cap`` within these), one has it all
+        self.capacity = self.window_cap
+        self.free_capacity = self.reply_cap
+        #: the shared budget's lease runs out at this instant (monotonic): from then on no slot
+        #: is taken until it is renewed (one process alone: never)
+        self.valid_until = float("inf")
+        #: a send waited for the window (or a reply for the free one) since last asked: this
+        #: process would use more of a shared budget (:meth:`take_hunger`)
+        self._hungry = False
+        self._free_hungry = False
+        #: called when a slot first waits for the window since :meth:`take_hunger`
+        self.on_hunger: Callable[[], None] | None = None
         #: how late on its schedule a smooth slot may be taken and still count as on time (a
         #: late wake-up or a slow await costs no slot; at 30 a second one costs 1/30 s, at
         #: every send on a busy machine)
@@ -120,12 +135,15 @@ class Pacer:
             def reply_wait(now: float) -> float:
                 nonlocal paid
                 wait = self._reply_wait(now)
+                if wait > 0 and not self._free_hungry:
+                    self._free_hungry = True
+                    self._hunger()
                 paid = wait > 0 and may_pay
                 return 0.0 if paid else wait
 
             async with self._replies_lock:
                 now = await self._take(reply_wait, hold)
-                if self.reply_cap < self.window_cap and not paid:
+                if self.free_pool and not paid:
                     self._reply_stamps.append(now)
             return paid
         if self._lock is None:
@@ -143,10 +161,15 @@ class Pacer:
         return False
 
     def _reply_wait(self, now: float) -> float:
+        if not self.free_pool:
+            return 0.0
         stamps = self._reply_stamps
         while stamps and stamps[0] <= now - 1.0:
             stamps.popleft()
-        return stamps[0] + 1.0 - now if len(stamps) >= self.reply_cap else 0.0
+        cap = self.reply_cap if now < self.valid_until else 0
+        if len(stamps) < cap:
+            return 0.0
+        return stamps[0] + 1.0 - now if stamps else HELD_POLL_SECONDS
 
     async def _take(self, own_wait: Callable[[float], float], hold: bool = False) -> float:
         while True:
@@ -154,9 +177,13 @@ class Pacer:
             while self._stamps and self._stamps[0] <= now - 1.0:
                 self._stamps.popleft()
             full = 0.0
-            if len(self._stamps) + self._held >= self.window_cap:
+            cap = self.window_cap if now < self.valid_until else 0
+            if len(self._stamps) + self._held >= cap:
                 # the oldest stamp leaving the window, or (all held) a held answer coming back
                 full = self._stamps[0] + 1.0 - now if self._stamps else HELD_POLL_SECONDS
+                if not self._hungry:
+                    self._hungry = True
+                    self._hunger()
             wait = max(self._paused_until - now, own_wait(now), full)
             if wait <= 0:
                 if hold:
@@ -165,6 +192,28 @@ class Pacer:
                     self._stamps.append(now)
                 return now
             await asyncio.sleep(wait)
+
+    def occupancy(self) -> tuple[int, int]:
+        """Slots counted now: (every send: held, or answered within the last second; free
+        replies taken within the last second). It never rises above the caps, and without
+        new slots it only falls."""
+        now = self._monotonic()
+        while self._stamps and self._stamps[0] <= now - 1.0:
+            self._stamps.popleft()
+        while self._reply_stamps and self._reply_stamps[0] <= now - 1.0:
+            self._reply_stamps.popleft()
+        return len(self._stamps) + self._held, len(self._reply_stamps)
+
+    def _hunger(self) -> None:
+        if self.on_hunger is not None:
+            self.on_hunger()
+
+    def take_hunger(self) -> tuple[bool, bool]:
+        """Whether a slot waited for the window, and a reply for the free window, since the
+        last call."""
+        hunger = self._hungry, self._free_hungry
+        self._hungry = self._free_hungry = False
+        return hunger
 
     def release(self) -> None:
         """A held slot's answer came back: it stays in the window for one more second."""

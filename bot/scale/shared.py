@@ -50,7 +50,9 @@ from telegram.ext import ConversationHandler
 
 from bot.kernel.batching import DelayedBatch
 from bot.ptb.context import BotApplication
+from bot.runtime import MAX_REPLAYS, set_aside
 from bot.scale import identity
+from bot.scale.budget import SendBudget
 from bot.scale.identity import Identity
 from bot.storage import Storage
 
@@ -134,11 +136,23 @@ class Cluster:
             self._lock_conn = await self.db.connect()
             await self._lock_conn.add_listener(self.channel, self._notified)
             await self._lock_conn.add_listener(self.schedule_channel, self._schedule_changed)
+            await self._share_the_budget()
             await self._try_lead()           # a lone process leads before start() returns
             self._tasks.append(asyncio.create_task(self._lead_loop(), name="leader"))
             self._tasks.append(asyncio.create_task(self._inbox_loop(), name="shared inbox"))
         await self._beat()
         self._tasks.append(asyncio.create_task(self._beat_loop(), name="heartbeat"))
+
+    async def _share_the_budget(self) -> None:
+        """This process's pacer takes its share of the token's send budget (bot.scale.budget)
+        before anything is sent; the share is given back at shutdown (bot.app), after the
+        last send."""
+        pacer = getattr(self.app.bot.rate_limiter, "pacer", None)
+        if pacer is None or self.app.bot_data.budget is not None:
+            return
+        budget = SendBudget(pacer, self.storage.send_budget, self.me.id)
+        await budget.start()
+        self.app.bot_data.budget = budget
 
     async def stop(self) -> None:
         self._stopping = True
@@ -257,7 +271,8 @@ class Cluster:
                 # (one read of the inbox for many wake-ups, not one for each)
                 await asyncio.sleep(CLAIM_INTERVAL)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+                async with asyncio.timeout(IDLE_POLL):    # not wait_for: see bot.scale.budget
+                    await self._wake.wait()
 
     async def _claim(self) -> None:
         """Take the waiting chats this process has room for: their locks in one statement,
@@ -282,8 +297,27 @@ class Cluster:
         waiting: dict[int | None, list] = {chat_id: [] for chat_id in claimed}
         for stored in await self.storage.inbox.unhandled_of_chats(claimed):
             waiting[stored.chat_id].append(stored)
+        await self._count_starts(waiting)
         for chat_id, updates in waiting.items():
             self._chats[chat_id] = asyncio.create_task(self._run_chat(chat_id, updates))
+
+    async def _count_starts(self, waiting: dict[int | None, list]) -> None:
+        """The poison guard (as the single process's replay, bot.runtime): each claimed
+        chat's first update counts an attempt before it starts (one statement for all), so
+        a crash during it counts. One that was started before and never finished runs alone,
+        marked before the chat's next update, so a crash again names it; one cut short
+        more than ``MAX_REPLAYS`` times after its first try is set aside and its sender told."""
+        starting = []
+        for updates in waiting.values():
+            while updates and updates[0].attempts > MAX_REPLAYS:
+                poisoned = updates.pop(0)             # every try counted, the first included
+                await set_aside(self.app, poisoned, crashes=poisoned.attempts)
+            if updates and updates[0].attempts:
+                log.info("replaying update %s cut short before", updates[0].update_id)
+                del updates[1:]
+            if updates:
+                starting.append(updates[0].update_id)
+        await self.storage.inbox.count_attempts(starting)
 
     async def _lock_chats(self, chat_ids: list[int | None]) -> list[int | None]:
         """The chats among these whose locks this process took (one statement)."""

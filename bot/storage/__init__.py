@@ -24,6 +24,7 @@ from bot.storage.reviews import Reviews
 from bot.storage.roles import Roles
 from bot.storage.scheduler import SchedulerMarks
 from bot.storage.scoring import Scoring
+from bot.storage.send_budget import SendBudgetStore
 from bot.storage.state import ConversationStore
 from bot.storage.stats import Stats
 from bot.storage.submissions import Submissions
@@ -52,6 +53,7 @@ class Storage:
         self.scheduler = SchedulerMarks(self.db)
         self.inbox = Inbox(self.db, clock)
         self.processes = Processes(self.db)    # issue 18: heartbeats
+        self.send_budget = SendBudgetStore(self.db)   # issue 18: PostgreSQL only
         self.desk_reminders = DeskReminders(self.db, clock)
         self.stats = Stats(self.db, clock)
         self.message_history = MessageHistory(self.db)

@@ -93,9 +93,19 @@ class Inbox:
         if not where:
             return []
         rows = await self.db.fetchall(
-            f"SELECT update_id, chat_id, raw FROM inbox WHERE ({' OR '.join(where)}) "
-            f"AND handled_at IS NULL ORDER BY update_id", known)
-        return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"]) for row in rows]
+            f"SELECT update_id, chat_id, raw, attempts FROM inbox WHERE "
+            f"({' OR '.join(where)}) AND handled_at IS NULL ORDER BY update_id", known)
+        return [StoredUpdate(row["update_id"], row["chat_id"], row["raw"], row["attempts"])
+                for row in rows]
+
+    async def count_attempts(self, update_ids: list[int]) -> None:
+        """These updates' handling starts (one statement; written before it does, so a
+        crash during it counts)."""
+        if update_ids:
+            ids = padded(sorted(set(update_ids)), 256)
+            await self.db.execute(
+                f"UPDATE inbox SET attempts = attempts + 1 WHERE update_id IN "
+                f"({', '.join('?' for _ in ids)})", ids)
 
     async def mark_handled(self, update_ids: list[int]) -> None:
         """One statement per :data:`MARK_CHUNK` updates."""
