@@ -44,6 +44,21 @@ async def wait_receipts(sandbox, chat_id: int, count: int, timeout: float) -> li
         await asyncio.sleep(0.1)
 
 
+async def every_receipt(sandbox, albums: list[int], timeout: float) -> None:
+    """Until every album has its receipt, matched by its count of photos (not by the number
+    of receipts: a repeated one would end the wait before the last album's came)."""
+    give_up = asyncio.get_running_loop().time() + timeout
+    while Counter(albums) - receipt_counts(sandbox) and \
+            asyncio.get_running_loop().time() < give_up:
+        await asyncio.sleep(0.1)
+
+
+def receipt_counts(sandbox) -> Counter:
+    """How many receipts name each album size (``已收到：5 张图片`` counts under 5)."""
+    return Counter(int(sent.text.split("已收到：")[1].split(" ")[0])
+                   for sent in sandbox.messages_to(LIAISON) if "已收到：" in sent.text)
+
+
 async def test_an_album_stopped_half_a_second_in_is_stored_and_answered_after_the_restart(
         sandbox, tmp_path):
     open_week_or_skip()
@@ -101,10 +116,15 @@ async def test_albums_of_2_to_10_parts_stopped_at_random_moments_lose_and_repeat
             if chance.random() < 0.5:
                 kills += 1
                 await process.kill()
+                await process.start()
+                # the album the kill cut short is finished before the next kill may come: two
+                # kill -9s during one album's handling are what the poison guard sets aside
+                # by design (bot.intake.albums; test_record_poison), not a loss
+                await every_receipt(sandbox, albums, timeout=40)
             else:
                 await process.stop()
-            await process.start()
-        receipts = await wait_receipts(sandbox, LIAISON, len(albums), timeout=40)
+                await process.start()
+        await every_receipt(sandbox, albums, timeout=40)
         await asyncio.sleep(2.0)           # nothing more comes
     finally:
         await process.stop()
@@ -112,7 +132,7 @@ async def test_albums_of_2_to_10_parts_stopped_at_random_moments_lose_and_repeat
     # one receipt per album, each for its whole album; a kill -9 just after a receipt went
     # and before its album was marked done may send it again (the message in flight at the
     # death, issue 18's allowance): at most one more per kill, never one for a part
-    counted = Counter(int(text.split("已收到：")[1].split(" ")[0]) for text in receipts)
+    counted = receipt_counts(sandbox)
     assert sum((counted - Counter(albums)).values()) <= kills, (receipts, albums, kills)
     assert Counter(albums) - counted == Counter()                # none without its receipt
     assert set(counted) <= set(albums)                           # never one for a part
