@@ -27,7 +27,6 @@ answer 409.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -40,6 +39,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.kernel.batching import DelayedBatch
+from bot.kernel.tasks import cancelled
 from bot.ops import datafile
 from bot.ptb.context import BotApplication
 from bot.ptb.guard import ALLOWED_UPDATES as GUARDED_UPDATES
@@ -95,18 +95,11 @@ class DurablePoller:
             self._task = asyncio.create_task(self._poll(), name="durable-poller")
 
     async def stop_polling(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancelled(task)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.stop_polling()
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
         await self._marks.drain()

@@ -141,6 +141,21 @@ async def leader_pid(storage: Storage) -> int | None:
     return rows[0].pid if len(rows) == 1 else None
 
 
+async def two_processes(sandbox: FakeTelegram, data_dir: Path, tmp_path: Path,
+                        envs: list[dict[str, str] | None] | None = None,
+                        ) -> tuple[list[BotProcess], Storage]:
+    """Two bot processes on the test's database (not started; logs ``a.log``, ``b.log``),
+    and the test's own storage on it, open."""
+    processes = []
+    for name, env in zip("ab", envs or [None, None], strict=True):
+        process = BotProcess(sandbox, data_dir, [ADMIN_ID], extra_env=env)
+        process.log_path = tmp_path / f"{name}.log"
+        processes.append(process)
+    storage = Storage(backends.current())
+    await storage.open()
+    return processes, storage
+
+
 def process_of(processes: list[BotProcess], pid: int) -> BotProcess:
     for process in processes:
         if process.process is not None and process.process.returncode is None and \
@@ -181,13 +196,7 @@ async def run(sandbox: FakeTelegram, tmp_path: Path, liaisons: int, first_id: in
             env.update({"BOT_WEBHOOK_URL": f"http://127.0.0.1:{proxy_port}/hook",
                         "BOT_WEBHOOK_LISTEN": f"127.0.0.1:{port}",
                         "BOT_WEBHOOK_SECRET": "s3cret-acceptance"})
-    processes = []
-    for name, env in zip("ab", envs, strict=True):
-        process = BotProcess(sandbox, data_dir, [ADMIN_ID], extra_env=env)
-        process.log_path = tmp_path / f"{name}.log"
-        processes.append(process)
-    storage = Storage(backends.current())
-    await storage.open()
+    processes, storage = await two_processes(sandbox, data_dir, tmp_path, envs)
     try:
         # both at once; one leads (it polls, or both listen), the other follows
         await asyncio.gather(processes[0].start(wait_ready=60, polls=webhook),

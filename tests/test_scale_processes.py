@@ -17,8 +17,7 @@ from datetime import time
 
 import pytest
 
-from bot.storage import Storage
-from tests import backends, cluster_acceptance
+from tests import cluster_acceptance
 from tests.cluster_acceptance import jpeg, until
 from tests.conftest import ADMIN_ID
 from tests.processes import BotProcess, run_command
@@ -44,13 +43,7 @@ async def test_an_album_whose_process_is_killed_mid_way_is_finished_by_the_other
     data_dir.mkdir(parents=True)
     (liaison_id,) = await seed_open_week(data_dir / "bot.sqlite3", 1, 8300, time(23, 58))
     liaison = sandbox.user(liaison_id, "李明")
-    processes = []
-    for name in "ab":
-        process = BotProcess(sandbox, data_dir, [ADMIN_ID])
-        process.log_path = tmp_path / f"{name}.log"
-        processes.append(process)
-    storage = Storage(backends.current())
-    await storage.open()
+    processes, storage = await cluster_acceptance.two_processes(sandbox, data_dir, tmp_path)
 
     async def owner() -> str | None:
         row = await storage.db.fetchone("SELECT claimed_by FROM album")

@@ -21,10 +21,8 @@ from bot.ptb.ratelimit import Pacer
 from bot.scale.budget import SendBudget
 from bot.storage import Storage
 from bot.storage.send_budget import SendBudgetStore
-from tests import backends
+from tests import backends, cluster_acceptance
 from tests.cluster_acceptance import PROMPT_BUTTON, jpeg, skip_late_in_the_day, until
-from tests.conftest import ADMIN_ID
-from tests.processes import BotProcess
 from tests.test_faults import seed_open_week
 
 LIAISONS = 120
@@ -42,13 +40,7 @@ async def test_two_processes_answering_during_a_broadcast_stay_within_30_a_secon
     ids = await seed_open_week(data_dir / "bot.sqlite3", LIAISONS, 9100, time(0, 0))
     users = [sandbox.user(user_id, f"联络员{n}") for n, user_id in enumerate(ids)]
     sandbox.rate_limit_per_second = 30
-    processes = []
-    for name in "ab":
-        process = BotProcess(sandbox, data_dir, [ADMIN_ID])
-        process.log_path = tmp_path / f"{name}.log"
-        processes.append(process)
-    storage = Storage(backends.current())
-    await storage.open()
+    processes, storage = await cluster_acceptance.two_processes(sandbox, data_dir, tmp_path)
 
     def prompted(user) -> bool:
         return any(sent.find_button(PROMPT_BUTTON) is not None for sent in user.messages)

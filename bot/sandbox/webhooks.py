@@ -13,7 +13,6 @@ sandbox also takes plain ``http://`` to a loopback address (the tests' bots list
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 import time
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.kernel.tasks import cancelled
 from bot.sandbox.records import ApiError, JSONDict, bad_request
 
 WEBHOOK_ACTIVE = ("Conflict: can't use getUpdates method while webhook is active; "
@@ -161,10 +161,7 @@ class WebhooksMixin:
 
     async def _stop_pushing(self) -> None:
         task, self._webhook_task = self._webhook_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancelled(task)
 
     async def _push_updates(self) -> None:
         """Start a push for the oldest waiting update of every chat that has none under way

@@ -46,6 +46,7 @@ import time
 from collections.abc import Callable
 
 from bot.kernel.shares import fair_shares, want_of
+from bot.kernel.tasks import cancelled
 from bot.ptb.ratelimit import Pacer
 from bot.storage.send_budget import Lease, SendBudgetStore, Taken
 
@@ -91,11 +92,8 @@ class SendBudget:
 
     async def stop(self) -> None:
         """After the last send: the share is free a second and a half from now."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancelled(task)
         try:
             await self.store.leave(self.process_id, int(DRAIN_SECONDS * 1000))
         except Exception:
