@@ -264,7 +264,12 @@ async def test_kill_half_way_through_the_statistics_form_resumes(sandbox, tmp_pa
         await answer(liaison, "3")
         await process.kill()
         await process.start()
+        # a kill -9 between the answer's reply and its state's write leaves the update
+        # unhandled: it is handled again after the restart and its question comes twice
+        # (the message in flight at the death); the form still goes on from where it was
+        await liaison.wait_quiet(1.5, timeout=15)
         question = await answer(liaison, "2")
+        question += await liaison.wait_quiet(1.0, timeout=15)
         assert "企业主要负责人宣讲" in question[-1].plain_text   # the form went on
     finally:
         await process.stop()
