@@ -42,6 +42,16 @@ def fill(data: bytes, values: dict[str, object]) -> bytes:
     return buffer.getvalue()
 
 
+async def confirm(user, said: str = "已提交") -> list:
+    """Press ✅ 确认提交: the summary's keyboard closes (an edit), then the confirmation comes,
+    on PostgreSQL at times after wait_reply's quiet moment; what came, up to the line that
+    says ``said`` (wait_reply fails with the transcript if it never comes)."""
+    done = await answer(user, press="✅ 确认提交")
+    while not any(said in sent.text for sent in done):
+        done += await user.wait_reply(timeout=10)
+    return done
+
+
 async def download(user) -> bytes:
     await user.command("stats_xlsx")
     sent = await user.wait_reply()
@@ -108,7 +118,7 @@ async def test_chat_form_with_bad_values_back_skip_restart_and_an_edit(bot, sand
     await answer(user, press="开展警示教育")
     review = await answer(user, "10")
     assert "开展警示教育：10 场" in review[-1].text and "已填 33/39" in review[-1].text
-    done = await answer(user, press="✅ 确认提交")
+    done = await confirm(user)
     assert "已提交" in done[-1].text and "33/39" in done[-1].text
 
     unit = await bot.storage.units.by_name("长春市工信局")
@@ -177,7 +187,7 @@ async def test_workbook_round_trip(bot, sandbox, admin):
     await user.send_document(fill(blank, values), "统计表.xlsx")
     summary = await user.wait_reply()
     assert "发放宣传资料：1200 份" in summary[-1].text and "已填 7/39" in summary[-1].text
-    done = await answer(user, press="✅ 确认提交")
+    done = await confirm(user)
     assert "已提交" in done[-1].text
     entry = await bot.storage.stats.current(unit.id, None)
     assert entry.via == "xlsx"
@@ -202,7 +212,7 @@ async def test_workbook_round_trip(bot, sandbox, admin):
     assert sheet[f"D{rows['coverage_plan']}"].value == "是"
     await user.send_document(again, "统计表.xlsx")        # unchanged: accepted
     await user.wait_reply()
-    done = await answer(user, press="✅ 确认提交")
+    done = await confirm(user, "已更新")
     assert "已更新" in done[-1].text
     history = await bot.storage.stats.history(unit.id, None)
     assert len(history) == 2 and history[1].superseded_at is not None
