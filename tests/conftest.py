@@ -162,16 +162,11 @@ def database_url(backend: str) -> Iterator[str | None]:
     yield from database_for(backend)
 
 
-def storage_target(database_url: str | None, path: Path) -> Path | str:
-    """What ``Storage`` opens in a test: the PostgreSQL URL, else the SQLite file."""
-    return database_url or path
-
-
 @pytest.fixture
 async def storage(tmp_path: Path, database_url: str | None) -> AsyncIterator[Storage]:
     """The repositories opened on the test's backend (a SQLite file of its own, or its
     PostgreSQL schema), closed after the test."""
-    opened = Storage(storage_target(database_url, tmp_path / "db.sqlite3"))
+    opened = Storage(backends.target(tmp_path / "db.sqlite3"))   # database_url's schema
     await opened.open()
     yield opened
     await opened.close()

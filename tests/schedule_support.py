@@ -39,7 +39,7 @@ async def seed(data_dir: Path, *, liaisons: int, first_person: int = 50_000,
     storage layer into the bot's database file (storage.open() applies the migrations).
     ``only``: keep just these deliverables of the default calendar."""
     created = created_at or local(year, 5, 20, 9)
-    storage = Storage(database_url or backends.current() or data_dir / "bot.sqlite3",
+    storage = Storage(database_url or backends.target(data_dir / "bot.sqlite3"),
                       clock=lambda: created)
     await storage.open()
     try:

@@ -34,7 +34,7 @@ async def test_kill_after_fetching_before_handling_loses_no_update(sandbox, tmp_
     await process.kill()
     sandbox.latency = 0.0
 
-    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     unhandled = await storage.inbox.unhandled()
     await storage.close()
@@ -47,7 +47,7 @@ async def test_kill_after_fetching_before_handling_loses_no_update(sandbox, tmp_
             await user.wait_reply(timeout=20)
     finally:
         await process.stop()
-    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     try:
         for n in range(5):
@@ -136,7 +136,7 @@ async def seed_open_week(database, liaisons: int, first_id: int, prompt_at: time
     """``liaisons`` units with an active liaison each, and a weekly deliverable whose period
     runs until 23:59 today (China time) with its prompt at ``prompt_at`` today: a prompt time
     already passed is sent by the bot on start-up (catch-up)."""
-    storage = Storage(backends.current() or database)
+    storage = Storage(backends.target(database))
     await storage.open()
     ids = []
     try:
@@ -194,7 +194,7 @@ async def test_kill_half_way_through_a_prompt_to_300_liaisons(sandbox, tmp_path)
     # idempotency key): only those few, at most the sender's 8 sends in flight, may be twice.
     duplicates = sum(count - 1 for count in per_chat.values())
     assert duplicates <= 8
-    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     try:
         for user_id in blocked:
@@ -222,7 +222,7 @@ async def test_kill_during_a_media_download_then_restart_completes_it(sandbox, t
     await process.kill()
     sandbox.latency = 0.0
 
-    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     try:
         rows = await storage.db.fetchall("SELECT archived, media_sha256 FROM item")
@@ -238,7 +238,7 @@ async def test_kill_during_a_media_download_then_restart_completes_it(sandbox, t
     finally:
         await process.stop()
     assert "已收到" in receipt[-1].plain_text
-    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     try:
         rows = await storage.db.fetchall("SELECT archived, media_sha256 FROM item")
@@ -273,7 +273,7 @@ async def test_kill_half_way_through_the_statistics_form_resumes(sandbox, tmp_pa
         assert "企业主要负责人宣讲" in question[-1].plain_text   # the form went on
     finally:
         await process.stop()
-    storage = Storage(backends.current() or data_dir / "bot.sqlite3")
+    storage = Storage(backends.target(data_dir / "bot.sqlite3"))
     await storage.open()
     try:
         draft = await storage.conversations.user_data()

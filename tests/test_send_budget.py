@@ -43,7 +43,7 @@ async def test_two_processes_answering_during_a_broadcast_stay_within_30_a_secon
     processes, storage = await cluster_acceptance.two_processes(sandbox, data_dir, tmp_path)
 
     def prompted(user) -> bool:
-        return any(sent.find_button(PROMPT_BUTTON) is not None for sent in user.messages)
+        return any(prompted_message(sent) for sent in user.messages)
 
     def answered(user) -> bool:
         return any(sent.text.startswith(RECEIPT) for sent in user.messages)
