@@ -2,7 +2,7 @@
 hash, store, thumbnail, receipt; goal <= 5 ms), photos per second, receipt latency p50/p95.
 
     python bench/photo_intake.py [--liaisons 200] [--postgres [URL]] [--processes N]
-                                 [--warmup N]
+                                 [--warmup N] [--burner]
 
 ``--postgres``: on a fresh schema of that server's database (default the tests' one,
 ``postgresql://127.0.0.1/test``), with ``--processes`` bot processes sharing it (issue 18:
@@ -10,6 +10,9 @@ CPU per photo summed over all of them, goal <= 1.2x the single SQLite process's)
 ``--warmup N``: N other liaisons send a photo each first, answered before the measurement
 starts (a running bot's steady state: on PostgreSQL each pooled connection prepares each
 statement the first time it runs it, about one extra trip per photo in a cold 200-photo run).
+``--burner``: a CPU-bound neighbour (a Python loop) runs through the measurement: how much a
+process's CPU per photo rises when one more busy process shares the machine's cores (as the
+second bot process does on 2 cores).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ import asyncio
 import io
 import os
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from common import machine, percentile, wait_quiet
 from PIL import Image
-from update_throughput import cpu_seconds, seed
+from update_throughput import cpu_split, seed
 
 from bot.sandbox import FakeTelegram
 from tests import backends
@@ -45,7 +49,11 @@ def photo(seed_value: int, size: int = 230 * 1024) -> bytes:
         side += 20
 
 
-async def main(liaisons: int, postgres: str | None, count: int, warmup: int) -> None:
+BURN = "while True: sum(range(100_000))"
+
+
+async def main(liaisons: int, postgres: str | None, count: int, warmup: int,
+               burner: bool) -> None:
     backend = f"PostgreSQL, {count} process(es)" if postgres else "SQLite, 1 process"
     print(f"machine: {machine()}; {liaisons} liaisons, one photo each; {backend}; "
           f"warm-up: {warmup} photos")
@@ -82,7 +90,9 @@ async def main(liaisons: int, postgres: str | None, count: int, warmup: int) -> 
             await wait_quiet(sandbox, quiet=1.0)
             photos = photos[:liaisons]
         earlier = {user.id: len(user.messages) for user in users}
-        cpu_before = sum(cpu_seconds(process.process.pid) for process in processes)
+        neighbour = await asyncio.create_subprocess_exec(sys.executable, "-c", BURN) \
+            if burner else None
+        before = [cpu_split(process.process.pid) for process in processes]
         sent_at = {}
         started = time.monotonic()
         for user, data in zip(users, photos, strict=True):
@@ -96,7 +106,14 @@ async def main(liaisons: int, postgres: str | None, count: int, warmup: int) -> 
             await asyncio.sleep(0.005)
         finished = time.monotonic()
         busiest = sandbox.busiest_second()
-        cpu = sum(cpu_seconds(process.process.pid) for process in processes) - cpu_before
+        after = [cpu_split(process.process.pid) for process in processes]
+        user = sum(a[0] - b[0] for a, b in zip(after, before, strict=True))
+        system = sum(a[1] - b[1] for a, b in zip(after, before, strict=True))
+        cpu = user + system
+        each = [sum(a) - sum(b) for a, b in zip(after, before, strict=True)]
+        if neighbour is not None:
+            neighbour.kill()
+            await neighbour.wait()
         stored = len(list((data_dir / "media").glob("??/*"))) - 2 * warmup
         for process in processes:
             await process.stop()
@@ -110,7 +127,11 @@ async def main(liaisons: int, postgres: str | None, count: int, warmup: int) -> 
           f"{percentile(values, 0.5) * 1000:.0f} ms, p95 {percentile(values, 0.95) * 1000:.0f} ms")
     print(f"most sends in any sliding second, all processes: {busiest} (goal <= 30, "
           f"Telegram's limit; this sandbox does not enforce it)")
-    print(f"bot CPU: {cpu / liaisons * 1000:.1f} ms per photo (goal <= 5 ms)")
+    print(f"bot CPU: {cpu / liaisons * 1000:.1f} ms per photo (goal <= 5 ms; user "
+          f"{user / liaisons * 1000:.1f}, system {system / liaisons * 1000:.1f})")
+    if len(each) > 1:
+        print("each process: " + ", ".join(f"{used / liaisons * 1000:.1f}" for used in each)
+              + " ms per photo")
 
 
 if __name__ == "__main__":
@@ -119,5 +140,6 @@ if __name__ == "__main__":
     parser.add_argument("--postgres", nargs="?", const="postgresql://127.0.0.1/test")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=0)
+    parser.add_argument("--burner", action="store_true")
     args = parser.parse_args()
-    asyncio.run(main(args.liaisons, args.postgres, args.processes, args.warmup))
+    asyncio.run(main(args.liaisons, args.postgres, args.processes, args.warmup, args.burner))

@@ -28,10 +28,16 @@ from tests.processes import BotProcess
 REPLY_PREFIXES = ("✅", "第")     # our receipt ("✅ 已收到…"), the echo of "第n条…"
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far (/proc/<pid>/stat)."""
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
 
 
 async def seed(data_dir: Path, liaisons: int, database: str | None = None) -> list[int]:

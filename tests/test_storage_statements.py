@@ -5,6 +5,7 @@ statement prepared with bound parameters (from its second use) or as text with l
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime
 
@@ -127,3 +128,68 @@ async def test_a_replayed_message_is_recorded_once_and_found_as_recorded_before(
     await db.execute("INSERT INTO item (submission_id, kind, text, received_at, liaison_id) "
                      "VALUES (1, 'text', '乙', '2026-06-04', 1)")
     assert (await db.fetchone("SELECT count(*) FROM item"))[0] == 5
+
+
+@pytest.mark.postgres_only(reason="the connection pool is PostgreSQL's (SQLite has one file)")
+async def test_a_bursts_connections_are_closed_once_idle_and_an_old_one_when_given_back(
+        database_url):
+    """After a burst the pool keeps what is still used: the connections the burst opened
+    close on the server after ``idle_seconds`` unused (the most recent one is lent first, so
+    a heartbeat keeps one alive, not all), and a connection older than ``lifetime_seconds``
+    closes when it is given back; the next borrower gets a new one."""
+    import asyncpg
+
+    from bot.storage.pg import BotConnection, Pool
+
+    now = [0.0]
+    pool = Pool(lambda: asyncpg.connect(database_url, statement_cache_size=0,
+                                        connection_class=BotConnection),
+                4, idle_seconds=300, lifetime_seconds=3600, monotonic=lambda: now[0])
+    watcher = await asyncpg.connect(database_url)
+
+    async def alive(pids: set[int], expected: set[int]) -> set[int]:
+        """The pids among these whose backends run, once they are ``expected`` (a closed
+        connection's backend exits soon after) or after 5 s."""
+        for _ in range(100):
+            running = {row[0] for row in await watcher.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE pid = any($1::int[])", list(pids))}
+            if running == expected:
+                break
+            await asyncio.sleep(0.05)
+        return running
+
+    async def one_statement() -> int:
+        async with pool.acquire() as conn:
+            return await conn.fetchval("SELECT pg_backend_pid()")
+
+    try:
+        await pool.open()
+        release, pids = asyncio.Event(), set()
+
+        async def busy() -> None:
+            async with pool.acquire() as conn:
+                pids.add(await conn.fetchval("SELECT pg_backend_pid()"))
+                await release.wait()
+
+        burst = [asyncio.create_task(busy()) for _ in range(4)]
+        while len(pids) < 4:
+            await asyncio.sleep(0.01)
+        release.set()
+        await asyncio.gather(*burst)
+        assert pool.open_count == 4 and await alive(pids, pids) == pids
+
+        now[0] = 200.0                      # a heartbeat: the same connection each time
+        kept = await one_statement()
+        assert await one_statement() == kept and pool.open_count == 4
+        now[0] = 301.0                      # the other three unused for 301 s
+        assert await one_statement() == kept
+        assert pool.open_count == 1 and await alive(pids, {kept}) == {kept}
+
+        now[0] = 3600.0                     # an hour old: closed as it is given back
+        assert await one_statement() == kept
+        assert pool.open_count == 0 and await alive({kept}, set()) == set()
+        fresh = await one_statement()
+        assert fresh != kept and pool.open_count == 1
+    finally:
+        await pool.close()
+        await watcher.close()

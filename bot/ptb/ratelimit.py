@@ -49,6 +49,7 @@ PERSON_SECONDS = 2.0           # what a person's action in the chat credits the 
 CHAT_MESSAGE_PREFIXES = ("send", "copy", "forward")
 KEPT_CHATS = 10_000            # chat buckets kept; full ones are dropped beyond this
 HELD_POLL_SECONDS = 0.005      # how often a full window of held slots is looked at again
+ALL_SENDS, FREE_REPLIES = "all", "free"   # the pacer's windows: every send; free replies
 #: the methods that take ``allow_paid_broadcast`` (Bot API 7.11)
 PAID_BROADCAST_METHODS = frozenset({
     "sendMessage", "sendPhoto", "sendVideo", "sendAnimation", "sendAudio", "sendDocument",
@@ -96,10 +97,9 @@ class Pacer:
         #: the shared budget's lease runs out at this instant (monotonic): from then on no slot
         #: is taken until it is renewed (one process alone: never)
         self.valid_until = float("inf")
-        #: a send waited for the window (or a reply for the free one) since last asked: this
+        #: the windows a send waited for since last asked (ALL_SENDS, FREE_REPLIES): this
         #: process would use more of a shared budget (:meth:`take_hunger`)
-        self._hungry = False
-        self._free_hungry = False
+        self._waited_for: set[str] = set()
         #: called when a slot first waits for the window since :meth:`take_hunger`
         self.on_hunger: Callable[[], None] | None = None
         #: how late on its schedule a smooth slot may be taken and still count as on time (a
@@ -135,9 +135,8 @@ class Pacer:
             def reply_wait(now: float) -> float:
                 nonlocal paid
                 wait = self._reply_wait(now)
-                if wait > 0 and not self._free_hungry:
-                    self._free_hungry = True
-                    self._hunger()
+                if wait > 0:
+                    self._waited(FREE_REPLIES)
                 paid = wait > 0 and may_pay
                 return 0.0 if paid else wait
 
@@ -181,9 +180,7 @@ class Pacer:
             if len(self._stamps) + self._held >= cap:
                 # the oldest stamp leaving the window, or (all held) a held answer coming back
                 full = self._stamps[0] + 1.0 - now if self._stamps else HELD_POLL_SECONDS
-                if not self._hungry:
-                    self._hungry = True
-                    self._hunger()
+                self._waited(ALL_SENDS)
             wait = max(self._paused_until - now, own_wait(now), full)
             if wait <= 0:
                 if hold:
@@ -204,15 +201,19 @@ class Pacer:
             self._reply_stamps.popleft()
         return len(self._stamps) + self._held, len(self._reply_stamps)
 
-    def _hunger(self) -> None:
-        if self.on_hunger is not None:
-            self.on_hunger()
+    def _waited(self, window: str) -> None:
+        """A send waited for ``window``: the shared budget hears of it once until the next
+        :meth:`take_hunger`."""
+        if window not in self._waited_for:
+            self._waited_for.add(window)
+            if self.on_hunger is not None:
+                self.on_hunger()
 
     def take_hunger(self) -> tuple[bool, bool]:
         """Whether a slot waited for the window, and a reply for the free window, since the
         last call."""
-        hunger = self._hungry, self._free_hungry
-        self._hungry = self._free_hungry = False
+        hunger = ALL_SENDS in self._waited_for, FREE_REPLIES in self._waited_for
+        self._waited_for.clear()
         return hunger
 
     def release(self) -> None:

@@ -34,6 +34,7 @@ import hashlib
 import logging
 import math
 import sqlite3
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 POOL_SIZE = 10
+IDLE_CLOSE_SECONDS = 300.0          # a pooled connection unused this long is closed
+MAX_LIFETIME_SECONDS = 3600.0       # ... and one this old, when it is given back
 STATEMENTS_PER_CONNECTION = 512     # prepared statements kept per connection (least recent out)
 ROWS_PER_INSERT = 5000              # executemany's rows per multi-row INSERT
 WRITE_LOCK = 1          # advisory lock classes (the second key is the schema's)
@@ -120,11 +123,12 @@ class BotConnection(asyncpg.Connection):
     """asyncpg's connection with the statements this process prepared on it (asyncpg's own
     cache is off: it would also keep every text sent with literals)."""
 
-    __slots__ = ("prepared",)
+    __slots__ = ("opened_at", "prepared", "used_at")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.prepared: OrderedDict[str, _Prepared] = OrderedDict()
+        self.opened_at = self.used_at = 0.0     # the pool's clock (Pool)
 
 
 class Pool:
@@ -136,17 +140,35 @@ class Pool:
     is a trip to the server per statement run outside a transaction. These connections
     hold no session state (session locks and listeners live on connections of their own,
     :meth:`PgDatabase.connect`). A connection given back closed, or inside a transaction
-    (its task was cancelled mid-way), is dropped and replaced on demand."""
+    (its task was cancelled mid-way), is dropped and replaced on demand.
 
-    def __init__(self, connect: Callable[[], Any], size: int) -> None:
+    The most recently used idle connection is lent first, so after a burst (a Thursday
+    morning's photos) the connections it opened fall idle and are closed after
+    ``idle_seconds``: N processes do not keep N full pools open on the server for the rest
+    of the week. One older than ``lifetime_seconds`` is closed when it is given back (the
+    server's memory of a long session, a server or proxy switched over meanwhile)."""
+
+    def __init__(self, connect: Callable[[], Any], size: int, *,
+                 idle_seconds: float = IDLE_CLOSE_SECONDS,
+                 lifetime_seconds: float = MAX_LIFETIME_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._connect = connect
         self._size = size
         self._slots = asyncio.Semaphore(size)
-        self._idle: list[BotConnection] = []
+        self._idle: list[BotConnection] = []      # least recently used first
         self._closed = False
+        self._lent = 0
+        self.idle_seconds = idle_seconds
+        self.lifetime_seconds = lifetime_seconds
+        self._monotonic = monotonic
 
     async def open(self) -> None:
-        self._idle.append(await self._connect())
+        self._idle.append(await self._opened())
+
+    async def _opened(self) -> BotConnection:
+        conn = await self._connect()
+        conn.opened_at = conn.used_at = self._monotonic()
+        return conn
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[BotConnection]:
@@ -159,16 +181,32 @@ class Pool:
                 if conn.is_closed():
                     conn = None
             if conn is None:
-                conn = await self._connect()
+                conn = await self._opened()
+            self._lent += 1
             try:
                 yield conn
             finally:
+                self._lent -= 1
+                now = self._monotonic()
                 if conn.is_closed():
                     pass
                 elif conn.is_in_transaction() or self._closed:
                     conn.terminate()
+                elif now - conn.opened_at >= self.lifetime_seconds:
+                    await _close_quietly(conn)
                 else:
+                    conn.used_at = now
                     self._idle.append(conn)
+                await self._close_idle(now)
+
+    async def _close_idle(self, now: float) -> None:
+        while self._idle and now - self._idle[0].used_at >= self.idle_seconds:
+            await _close_quietly(self._idle.pop(0))
+
+    @property
+    def open_count(self) -> int:
+        """Connections open now, lent or idle."""
+        return self._lent + sum(not conn.is_closed() for conn in self._idle)
 
     async def close(self) -> None:
         """Close the connections, once every borrowed one is back."""
@@ -178,6 +216,15 @@ class Pool:
         idle, self._idle = self._idle, []
         for conn in idle:
             await conn.close()
+
+
+async def _close_quietly(conn: BotConnection) -> None:
+    """A graceful close (the server logs no broken connection); a dead one is dropped."""
+    try:
+        async with asyncio.timeout(5):     # not wait_for: see docs/architecture.md
+            await conn.close()
+    except Exception:
+        conn.terminate()
 
 
 def _integrity(error: asyncpg.PostgresError) -> BaseException:

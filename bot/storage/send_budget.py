@@ -17,9 +17,9 @@ FORGOTTEN_AFTER_MS = 60_000     # rows expired this long ago are deleted (their 
 
 
 @dataclass(frozen=True)
-class Lease:
-    """A process's row: what it may hold (``reserved``) and would use (``want``)."""
-    process_id: str
+class Taken:
+    """What a process writes for itself: the slots it may hold (``reserved``) and would use
+    (``want``), of all sends and of the free ones."""
     reserved: int
     want: int
     reserved_free: int
@@ -27,12 +27,9 @@ class Lease:
 
 
 @dataclass(frozen=True)
-class Taken:
-    """What a process writes for itself: its reserved slots and demand, each pool."""
-    reserved: int
-    want: int
-    reserved_free: int
-    want_free: int
+class Lease(Taken):
+    """A process's row: what it took, and whose it is."""
+    process_id: str
 
 
 class SendBudgetStore:
@@ -67,8 +64,8 @@ class SendBudgetStore:
             if not any(row["process_id"] == process_id for row in rows):
                 mine = None
             else:
-                others = [Lease(row["process_id"], row["reserved"], row["want"],
-                                row["reserved_free"], row["want_free"])
+                others = [Lease(row["reserved"], row["want"], row["reserved_free"],
+                                row["want_free"], process_id=row["process_id"])
                           for row in rows if row["live"] and row["process_id"] != process_id]
                 mine = decide(others)
                 await conn.execute(
