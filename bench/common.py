@@ -27,6 +27,37 @@ def machine() -> str:
             f"Python {platform.python_version()}, {platform.machine()}")
 
 
+def reference_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop, best of three: how fast this machine is
+    now. On these shared virtual machines it varies by half over an hour (the host's other
+    guests), and every CPU figure with it: compare figures within one interleaved series,
+    or scaled by this."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        sum(number * number for number in range(3_000_000))
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
+def fresh_memory_ms() -> float:
+    """CPU milliseconds to touch 256 MB of newly mapped memory, one byte a page, best of
+    three. On these virtual machines a page the guest gave back (the balloon's free page
+    reporting, DAMON's page-out) faults in the host when touched again: 2.5 µs a page on a
+    good hour, 6 µs on a bad one. Every file written (the page cache) and every buffer
+    grown pays it, so a bench's CPU per photo follows this figure, not the loop's."""
+    import mmap
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        with mmap.mmap(-1, 256 << 20) as memory:
+            for offset in range(0, 256 << 20, 4096):
+                memory[offset] = 1
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages (/proc/loadavg): beside every figure, since
     rates on a shared machine say as much about the machine as about the bot."""

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine, percentile, wait_quiet
+from common import fresh_memory_ms, machine, percentile, reference_ms, wait_quiet
 from PIL import Image
 from update_throughput import cpu_split, seed
 
@@ -56,7 +56,8 @@ async def main(liaisons: int, postgres: str | None, count: int, warmup: int,
                burner: bool) -> None:
     backend = f"PostgreSQL, {count} process(es)" if postgres else "SQLite, 1 process"
     print(f"machine: {machine()}; {liaisons} liaisons, one photo each; {backend}; "
-          f"warm-up: {warmup} photos")
+          f"warm-up: {warmup} photos; reference loop {reference_ms():.0f} ms, fresh memory "
+          f"{fresh_memory_ms():.0f} ms")
     schema = None
     if postgres:
         os.environ["BOT_TEST_POSTGRES_URL"] = postgres
@@ -129,6 +130,8 @@ async def main(liaisons: int, postgres: str | None, count: int, warmup: int,
           f"Telegram's limit; this sandbox does not enforce it)")
     print(f"bot CPU: {cpu / liaisons * 1000:.1f} ms per photo (goal <= 5 ms; user "
           f"{user / liaisons * 1000:.1f}, system {system / liaisons * 1000:.1f})")
+    print(f"after the run: reference loop {reference_ms():.0f} ms, fresh memory "
+          f"{fresh_memory_ms():.0f} ms")
     if len(each) > 1:
         print("each process: " + ", ".join(f"{used / liaisons * 1000:.1f}" for used in each)
               + " ms per photo")
