@@ -181,9 +181,17 @@ async def sandbox() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(sandbox: FakeTelegram, tmp_path: Path,
-              database_url: str | None) -> AsyncIterator[BotUnderTest]:
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}),
+def clock() -> Clock:
+    """The ``bot`` fixture's clock: the system's, unless the module gives one of its own (a
+    test clock the sandbox's message dates follow: tests.test_submissions_flow's
+    ``sandbox_clock``)."""
+    return system_clock
+
+
+@pytest.fixture
+async def bot(sandbox: FakeTelegram, tmp_path: Path, database_url: str | None,
+              clock: Clock) -> AsyncIterator[BotUnderTest]:
+    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock,
                               database_url=database_url)
     await under_test.start()
     yield under_test

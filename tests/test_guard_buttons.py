@@ -8,24 +8,20 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import ADMIN_ID, BotUnderTest
 from tests.desk_seed import CITIES, LIAISON_BASE_ID, SCOPED_COORDINATOR_ID, TZ, expected
-from tests.test_submissions_flow import Clock, create_campaign, new_liaison, submission, unit_of
+from tests.test_submissions_flow import (
+    Clock,
+    create_campaign,
+    new_liaison,
+    sandbox_clock,
+    submission,
+    unit_of,
+)
 
 
 @pytest.fixture
 def clock(sandbox) -> Clock:
-    moment = Clock(datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
-    sandbox.now = lambda: moment().timestamp()
-    return moment
-
-
-@pytest.fixture
-async def bot(sandbox, tmp_path, clock):
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
-    await under_test.start()
-    yield under_test
-    await under_test.stop()
+    return sandbox_clock(sandbox, datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
 
 
 @pytest.fixture

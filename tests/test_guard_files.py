@@ -13,27 +13,24 @@ import pytest
 from bot.storage import Storage
 from tests import backends
 from tests.bombs import deep_json, pixel_bomb_png, wide_row_xlsx, xlsx_bomb
-from tests.conftest import ADMIN_ID, BotUnderTest
+from tests.conftest import ADMIN_ID
 from tests.desk_seed import TZ
 from tests.processes import BotProcess
-from tests.test_submissions_flow import Clock, create_campaign, new_liaison, submission
+from tests.test_submissions_flow import (
+    Clock,
+    create_campaign,
+    new_liaison,
+    sandbox_clock,
+    submission,
+)
 
 MB = 1024 * 1024
 
 
 @pytest.fixture
 def clock(sandbox) -> Clock:
-    moment = Clock(datetime(2026, 6, 11, 9, 0, tzinfo=TZ))   # no plan due: files are weekly
-    sandbox.now = lambda: moment().timestamp()
-    return moment
-
-
-@pytest.fixture
-async def bot(sandbox, tmp_path, clock):
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
-    await under_test.start()
-    yield under_test
-    await under_test.stop()
+    """No plan due: the files are weekly materials."""
+    return sandbox_clock(sandbox, datetime(2026, 6, 11, 9, 0, tzinfo=TZ))
 
 
 @pytest.fixture

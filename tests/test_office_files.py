@@ -28,7 +28,7 @@ from bot.kernel.text import WINDOWS_RESERVED
 from tests.chromium import chromium, require_chromium
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, answer
 from tests.desk_seed import WEEKS, fate
-from tests.test_submissions_flow import Clock, create_campaign
+from tests.test_submissions_flow import create_campaign, sandbox_clock
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "第 &P 页 共 &N 页"
@@ -43,8 +43,7 @@ OTHER_ANSWER = "@全体\t-线上启动\r+线下"
 async def bot(sandbox, tmp_path):
     """The bot with the campaign set up, on a clock (``bot.clock``, the sandbox's message
     dates too) at Thursday 11 June, 09:00."""
-    clock = Clock(datetime(2026, 6, 11, 9, 0, tzinfo=TZ))
-    sandbox.now = lambda: clock().timestamp()
+    clock = sandbox_clock(sandbox, datetime(2026, 6, 11, 9, 0, tzinfo=TZ))
     under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
     await under_test.start()
     await create_campaign(under_test)

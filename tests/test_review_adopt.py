@@ -3,8 +3,7 @@ liaison's /mysubmissions show the level adopted; the return's grace is the scori
 
 from __future__ import annotations
 
-from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and the bot)
-    bot,
+from tests.test_review_returns import (  # noqa: F401  (the clock: a fixture the bot runs on)
     clock,
     deliver_week,
     open_card_of,

@@ -8,8 +8,7 @@ import io
 import zipfile
 
 from tests.conftest import add_unit, register_liaison
-from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and the bot)
-    bot,
+from tests.test_review_returns import (  # noqa: F401  (the clock: a fixture the bot runs on)
     clock,
     deliver_week,
     open_card_of,

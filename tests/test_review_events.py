@@ -4,8 +4,7 @@ that does not exist gets one line with the usage."""
 
 from __future__ import annotations
 
-from tests.test_review_returns import (  # noqa: F401  (fixtures: the clock and the bot)
-    bot,
+from tests.test_review_returns import (  # noqa: F401  (the clock: a fixture the bot runs on)
     clock,
     return_with,
     wait_for,

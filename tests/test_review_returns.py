@@ -12,27 +12,23 @@ import pytest
 
 from bot.kernel.schedule import deadlines
 from bot.outbox import jobs
-from tests.conftest import ADMIN_ID, BotUnderTest
-from tests.test_submissions_flow import TZ, Clock, create_campaign, jpeg, new_liaison, rule_id
+from tests.conftest import ADMIN_ID
+from tests.test_submissions_flow import (
+    TZ,
+    Clock,
+    create_campaign,
+    jpeg,
+    new_liaison,
+    rule_id,
+    sandbox_clock,
+)
 
 WEEK = "2026-06-04"
 
 
 @pytest.fixture
 def clock(sandbox) -> Clock:
-    moment = Clock(datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
-    sandbox.now = lambda: moment().timestamp()
-    return moment
-
-
-
-
-@pytest.fixture
-async def bot(sandbox, tmp_path, clock, database_url):
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock)
-    await under_test.start()
-    yield under_test
-    await under_test.stop()
+    return sandbox_clock(sandbox, datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
 
 
 async def deliver_week(liaison, seed: int) -> None:

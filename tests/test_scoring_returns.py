@@ -18,8 +18,7 @@ from tests.test_review_returns import (
 from tests.test_submissions_flow import create_campaign, jpeg, new_liaison
 
 WEEK = "2026-06-04"
-bot = review_returns.bot          # the review tests' clocked bot (fixtures)
-clock = review_returns.clock
+clock = review_returns.clock      # the review tests' clock (a fixture the bot runs on)
 
 
 async def rows_of(under_test, admin, unit_id: int) -> dict[str, tuple[str, float]]:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from bot.kernel.schedule import default_rules
 from bot.sandbox import generate_bytes
-from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
+from tests.conftest import ADMIN_ID, add_unit, register_liaison
 
 TZ = ZoneInfo("Asia/Shanghai")
 MB = 1024 * 1024
@@ -34,20 +34,17 @@ class Clock:
         self.moment = datetime(*args, tzinfo=TZ)
 
 
+def sandbox_clock(sandbox, moment: datetime) -> Clock:
+    """A clock at ``moment`` that the sandbox's message dates follow."""
+    clock = Clock(moment)
+    sandbox.now = lambda: clock().timestamp()
+    return clock
+
+
 @pytest.fixture
 def clock(sandbox) -> Clock:
-    moment = Clock(datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
-    sandbox.now = lambda: moment().timestamp()
-    return moment
-
-
-@pytest.fixture
-async def bot(sandbox, tmp_path, clock, database_url):
-    under_test = BotUnderTest(sandbox, tmp_path / "data", frozenset({ADMIN_ID}), clock=clock,
-                              database_url=database_url)
-    await under_test.start()
-    yield under_test
-    await under_test.stop()
+    """Thursday 4 June 2026, 09:00 (the conftest's ``bot`` runs on it)."""
+    return sandbox_clock(sandbox, datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
 
 
 async def create_campaign(bot) -> None:

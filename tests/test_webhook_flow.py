@@ -17,7 +17,7 @@ import pytest
 from bot.kernel.schedule import default_rules
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
 from tests.processes import BotProcess, run_command
-from tests.test_submissions_flow import jpeg
+from tests.test_submissions_flow import jpeg, sandbox_clock
 
 TZ = ZoneInfo("Asia/Shanghai")
 SECRET = "right_Secret-42"
@@ -54,10 +54,8 @@ async def api(sandbox, method: str, **params):
 
 
 @pytest.fixture
-async def clock(sandbox) -> Clock:
-    moment = Clock(datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
-    sandbox.now = lambda: moment().timestamp()
-    return moment
+def clock(sandbox) -> Clock:
+    return sandbox_clock(sandbox, datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
 
 
 async def test_a_liaison_registers_and_sends_a_photo_through_the_webhook(
