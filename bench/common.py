@@ -27,17 +27,22 @@ def machine() -> str:
             f"Python {platform.python_version()}, {platform.machine()}")
 
 
+def best_cpu_ms(work, rounds: int = 3) -> float:
+    """The least CPU milliseconds ``work()`` took in ``rounds`` runs."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def reference_ms() -> float:
     """CPU milliseconds of a fixed pure-Python loop, best of three: how fast this machine is
     now. On these shared virtual machines it varies by half over an hour (the host's other
     guests), and every CPU figure with it: compare figures within one interleaved series,
     or scaled by this."""
-    best = float("inf")
-    for _ in range(3):
-        started = time.process_time()
-        sum(number * number for number in range(3_000_000))
-        best = min(best, time.process_time() - started)
-    return best * 1000
+    return best_cpu_ms(lambda: sum(number * number for number in range(3_000_000)))
 
 
 def fresh_memory_ms() -> float:
@@ -48,14 +53,12 @@ def fresh_memory_ms() -> float:
     grown pays it, so a bench's CPU per photo follows this figure, not the loop's."""
     import mmap
 
-    best = float("inf")
-    for _ in range(3):
-        started = time.process_time()
+    def touch() -> None:
         with mmap.mmap(-1, 256 << 20) as memory:
             for offset in range(0, 256 << 20, 4096):
                 memory[offset] = 1
-        best = min(best, time.process_time() - started)
-    return best * 1000
+
+    return best_cpu_ms(touch)
 
 
 def load_average() -> str:

@@ -107,11 +107,12 @@ async def main(liaisons: int, postgres: str | None, count: int, warmup: int,
             await asyncio.sleep(0.005)
         finished = time.monotonic()
         busiest = sandbox.busiest_second()
-        after = [cpu_split(process.process.pid) for process in processes]
-        user = sum(a[0] - b[0] for a, b in zip(after, before, strict=True))
-        system = sum(a[1] - b[1] for a, b in zip(after, before, strict=True))
+        now = [cpu_split(process.process.pid) for process in processes]
+        used = [(user_now - user_was, system_now - system_was) for
+                (user_now, system_now), (user_was, system_was) in zip(now, before, strict=True)]
+        user, system = sum(u for u, _ in used), sum(s for _, s in used)
         cpu = user + system
-        each = [sum(a) - sum(b) for a, b in zip(after, before, strict=True)]
+        each = [u + s for u, s in used]
         if neighbour is not None:
             neighbour.kill()
             await neighbour.wait()
