@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import sys
@@ -59,6 +60,29 @@ def fresh_memory_ms() -> float:
                 memory[offset] = 1
 
     return best_cpu_ms(touch)
+
+
+def pin(pid: int, cores: set[int]) -> None:
+    """Every thread of process ``pid`` onto ``cores`` (threads it starts later inherit)."""
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        # a thread may end meanwhile; another user's process is not ours to move
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.sched_setaffinity(int(thread), cores)
+
+
+def postgres_pids() -> list[int]:
+    """The running PostgreSQL server's processes on this machine (its backends are forked
+    from the postmaster, so they inherit its cores)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as handle:
+                    if handle.read().strip() == "postgres":
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
 
 
 def load_average() -> str:

@@ -2,7 +2,7 @@
 hash, store, thumbnail, receipt; goal <= 5 ms), photos per second, receipt latency p50/p95.
 
     python bench/photo_intake.py [--liaisons 200] [--postgres [URL]] [--processes N]
-                                 [--warmup N] [--burner]
+                                 [--warmup N] [--burner] [--pin]
 
 ``--postgres``: on a fresh schema of that server's database (default the tests' one,
 ``postgresql://127.0.0.1/test``), with ``--processes`` bot processes sharing it (issue 18:
@@ -13,6 +13,10 @@ statement the first time it runs it, about one extra trip per photo in a cold 20
 ``--burner``: a CPU-bound neighbour (a Python loop) runs through the measurement: how much a
 process's CPU per photo rises when one more busy process shares the machine's cores (as the
 second bot process does on 2 cores).
+``--pin``: the bot processes run on the first core only, everything else (this script with
+the sandbox, PostgreSQL's processes) on the others: one process and two then get the same
+hardware, so the ratio shows the work a second process adds, not the cost of its running
+beside the others on a 2-core machine. PostgreSQL's processes get all cores back after.
 """
 
 from __future__ import annotations
@@ -27,7 +31,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import fresh_memory_ms, machine, percentile, reference_ms, wait_quiet
+from common import (
+    fresh_memory_ms,
+    machine,
+    percentile,
+    pin,
+    postgres_pids,
+    reference_ms,
+    wait_quiet,
+)
 from PIL import Image
 from update_throughput import cpu_split, seed
 
@@ -53,11 +65,31 @@ BURN = "while True: sum(range(100_000))"
 
 
 async def main(liaisons: int, postgres: str | None, count: int, warmup: int,
-               burner: bool) -> None:
+               burner: bool, pinned: bool) -> None:
     backend = f"PostgreSQL, {count} process(es)" if postgres else "SQLite, 1 process"
     print(f"machine: {machine()}; {liaisons} liaisons, one photo each; {backend}; "
           f"warm-up: {warmup} photos; reference loop {reference_ms():.0f} ms, fresh memory "
           f"{fresh_memory_ms():.0f} ms")
+    every_core = os.sched_getaffinity(0)
+    bot_cores = {min(every_core)}
+    other_cores = every_core - bot_cores
+    if pinned:
+        print(f"pinned: bot processes on core(s) {sorted(bot_cores)}, the rest on "
+              f"{sorted(other_cores)}")
+        pin(os.getpid(), other_cores)
+        for pid in postgres_pids():
+            pin(pid, other_cores)
+    try:
+        await measure(liaisons, postgres, count, warmup, burner,
+                      bot_cores if pinned else None)
+    finally:
+        if pinned:
+            for pid in postgres_pids():
+                pin(pid, every_core)
+
+
+async def measure(liaisons: int, postgres: str | None, count: int, warmup: int,
+                  burner: bool, bot_cores: set[int] | None) -> None:
     schema = None
     if postgres:
         os.environ["BOT_TEST_POSTGRES_URL"] = postgres
@@ -78,6 +110,8 @@ async def main(liaisons: int, postgres: str | None, count: int, warmup: int,
             process.log_path = Path(tmp) / f"bot{number}.log"
             await process.start(polls=number == 0)
             processes.append(process)
+            if bot_cores:
+                pin(process.process.pid, bot_cores)
         users = [sandbox.user(user_id, f"联络员{n}") for n, user_id in enumerate(user_ids)]
         await wait_quiet(sandbox, quiet=2.0)
         if warmup:
@@ -93,6 +127,9 @@ async def main(liaisons: int, postgres: str | None, count: int, warmup: int,
         earlier = {user.id: len(user.messages) for user in users}
         neighbour = await asyncio.create_subprocess_exec(sys.executable, "-c", BURN) \
             if burner else None
+        if bot_cores:
+            for process in processes:        # threads started since
+                pin(process.process.pid, bot_cores)
         before = [cpu_split(process.process.pid) for process in processes]
         sent_at = {}
         started = time.monotonic()
@@ -145,5 +182,7 @@ if __name__ == "__main__":
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=0)
     parser.add_argument("--burner", action="store_true")
+    parser.add_argument("--pin", action="store_true")
     args = parser.parse_args()
-    asyncio.run(main(args.liaisons, args.postgres, args.processes, args.warmup, args.burner))
+    asyncio.run(main(args.liaisons, args.postgres, args.processes, args.warmup, args.burner,
+                     args.pin))

@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ import pytest
 from bot.app import build_app
 from bot.config import Settings
 from bot.kernel.clock import Clock, system_clock
+from bot.kernel.schedule import default_rules
 from bot.runtime import running
 from bot.sandbox import FakeTelegram, SimUser
 from bot.sandbox.conformance import take_violations
@@ -237,6 +238,29 @@ async def register_liaison(user: SimUser, code: str, name: str = "李明",
     for _ in range(5):                             # fax, qq, wechat, email, address
         await answer(user, press="跳过", count=2)
     return await answer(user, press="✅ 确认提交", count=2)
+
+
+async def create_campaign(bot) -> None:
+    """The 2026 campaign (June, Asia/Shanghai, the default calendar)."""
+    await bot.storage.campaigns.create(
+        2026, "2026年安全生产月", "人人讲安全、个个会应急", date(2026, 6, 1), date(2026, 6, 30),
+        "Asia/Shanghai", default_rules(2026), created_by=ADMIN_ID)
+
+
+async def new_liaison(sandbox: FakeTelegram, admin: SimUser, user_id: int = 2001,
+                      unit: str = "长春市工信局") -> SimUser:
+    """A unit added by ``admin`` and its liaison registered through the invite link."""
+    code = await add_unit(admin, unit)
+    user = sandbox.user(user_id, "李明")
+    await register_liaison(user, code)
+    return user
+
+
+@pytest.fixture
+async def liaison(bot, sandbox: FakeTelegram, admin: SimUser) -> SimUser:
+    """A registered liaison of the 2026 campaign (the bot on the module's clock)."""
+    await create_campaign(bot)
+    return await new_liaison(sandbox, admin)
 
 
 @dataclass

@@ -9,25 +9,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.desk_seed import CITIES, LIAISON_BASE_ID, SCOPED_COORDINATOR_ID, TZ, expected
-from tests.test_submissions_flow import (
-    Clock,
-    create_campaign,
-    new_liaison,
-    sandbox_clock,
-    submission,
-    unit_of,
-)
+from tests.test_submissions_flow import Clock, sandbox_clock, submission, unit_of
 
 
 @pytest.fixture
 def clock(sandbox) -> Clock:
     return sandbox_clock(sandbox, datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
-
-
-@pytest.fixture
-async def liaison(bot, sandbox, admin):
-    await create_campaign(bot)
-    return await new_liaison(sandbox, admin)
 
 
 STALE = "这个按钮已过期。"

@@ -16,13 +16,7 @@ from tests.bombs import deep_json, pixel_bomb_png, wide_row_xlsx, xlsx_bomb
 from tests.conftest import ADMIN_ID
 from tests.desk_seed import TZ
 from tests.processes import BotProcess
-from tests.test_submissions_flow import (
-    Clock,
-    create_campaign,
-    new_liaison,
-    sandbox_clock,
-    submission,
-)
+from tests.test_submissions_flow import Clock, sandbox_clock, submission
 
 MB = 1024 * 1024
 
@@ -31,12 +25,6 @@ MB = 1024 * 1024
 def clock(sandbox) -> Clock:
     """No plan due: the files are weekly materials."""
     return sandbox_clock(sandbox, datetime(2026, 6, 11, 9, 0, tzinfo=TZ))
-
-
-@pytest.fixture
-async def liaison(bot, sandbox, admin):
-    await create_campaign(bot)
-    return await new_liaison(sandbox, admin)
 
 
 async def help_is_answered(sandbox, user_id: int = 7001) -> None:

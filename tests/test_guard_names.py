@@ -4,8 +4,7 @@ one after normalisation is refused, by /addunit and in a bulk import. Through th
 
 from __future__ import annotations
 
-from tests.conftest import add_unit, answer, register_liaison
-from tests.test_submissions_flow import create_campaign
+from tests.conftest import add_unit, answer, create_campaign, register_liaison
 from tests.test_units_flow import xlsx_bytes
 
 INVISIBLE = "不能含有看不见的格式字符（如零宽空格、文字方向控制符），请重新输入。"

@@ -26,9 +26,9 @@ from PIL import Image
 from bot.desk.contact_sheets import LABEL, TILE
 from bot.kernel.text import WINDOWS_RESERVED
 from tests.chromium import chromium, require_chromium
-from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, answer
+from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, answer, create_campaign
 from tests.desk_seed import WEEKS, fate
-from tests.test_submissions_flow import create_campaign, sandbox_clock
+from tests.test_submissions_flow import sandbox_clock
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "第 &P 页 共 &N 页"

@@ -3,13 +3,13 @@ liaison's /mysubmissions show the level adopted; the return's grace is the scori
 
 from __future__ import annotations
 
+from tests.conftest import create_campaign, new_liaison
 from tests.test_review_returns import (  # noqa: F401  (the clock: a fixture the bot runs on)
     clock,
     deliver_week,
     open_card_of,
     return_with,
 )
-from tests.test_submissions_flow import create_campaign, new_liaison
 
 
 async def test_an_adoption_from_the_card_shows_on_the_card_and_in_mysubmissions(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from tests.conftest import add_unit, register_liaison
+from tests.conftest import add_unit, create_campaign, new_liaison, register_liaison
 from tests.test_review_returns import (  # noqa: F401  (the clock: a fixture the bot runs on)
     clock,
     deliver_week,
@@ -16,7 +16,7 @@ from tests.test_review_returns import (  # noqa: F401  (the clock: a fixture the
     submission_of,
     wait_for,
 )
-from tests.test_submissions_flow import create_campaign, jpeg, new_liaison
+from tests.test_submissions_flow import jpeg
 
 
 async def comment_with(admin, card, text: str) -> str:

@@ -4,12 +4,13 @@ that does not exist gets one line with the usage."""
 
 from __future__ import annotations
 
+from tests.conftest import create_campaign, new_liaison
 from tests.test_review_returns import (  # noqa: F401  (the clock: a fixture the bot runs on)
     clock,
     return_with,
     wait_for,
 )
-from tests.test_submissions_flow import create_campaign, jpeg, new_liaison, rule_id
+from tests.test_submissions_flow import jpeg, rule_id
 
 
 async def file_event(liaison) -> None:

@@ -12,16 +12,8 @@ import pytest
 
 from bot.kernel.schedule import deadlines
 from bot.outbox import jobs
-from tests.conftest import ADMIN_ID
-from tests.test_submissions_flow import (
-    TZ,
-    Clock,
-    create_campaign,
-    jpeg,
-    new_liaison,
-    rule_id,
-    sandbox_clock,
-)
+from tests.conftest import ADMIN_ID, create_campaign, new_liaison
+from tests.test_submissions_flow import TZ, Clock, jpeg, rule_id, sandbox_clock
 
 WEEK = "2026-06-04"
 

@@ -8,6 +8,7 @@ import json
 
 from bot.scoring.rules import default_rules
 from tests import test_review_returns as review_returns
+from tests.conftest import create_campaign, new_liaison
 from tests.test_review_returns import (
     deliver_week,
     open_card_of,
@@ -15,7 +16,7 @@ from tests.test_review_returns import (
     submission_of,
     wait_for,
 )
-from tests.test_submissions_flow import create_campaign, jpeg, new_liaison
+from tests.test_submissions_flow import jpeg
 
 WEEK = "2026-06-04"
 clock = review_returns.clock      # the review tests' clock (a fixture the bot runs on)

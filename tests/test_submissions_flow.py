@@ -6,16 +6,15 @@ import io
 import random
 import resource
 import signal
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 
-from bot.kernel.schedule import default_rules
 from bot.sandbox import generate_bytes
-from tests.conftest import ADMIN_ID, add_unit, register_liaison
+from tests.conftest import create_campaign, new_liaison
 
 TZ = ZoneInfo("Asia/Shanghai")
 MB = 1024 * 1024
@@ -45,25 +44,6 @@ def sandbox_clock(sandbox, moment: datetime) -> Clock:
 def clock(sandbox) -> Clock:
     """Thursday 4 June 2026, 09:00 (the conftest's ``bot`` runs on it)."""
     return sandbox_clock(sandbox, datetime(2026, 6, 4, 9, 0, tzinfo=TZ))
-
-
-async def create_campaign(bot) -> None:
-    await bot.storage.campaigns.create(
-        2026, "2026年安全生产月", "人人讲安全、个个会应急", date(2026, 6, 1), date(2026, 6, 30),
-        "Asia/Shanghai", default_rules(2026), created_by=ADMIN_ID)
-
-
-async def new_liaison(sandbox, admin, user_id: int = 2001, unit: str = "长春市工信局"):
-    code = await add_unit(admin, unit)
-    user = sandbox.user(user_id, "李明")
-    await register_liaison(user, code)
-    return user
-
-
-@pytest.fixture
-async def liaison(bot, sandbox, admin):
-    await create_campaign(bot)
-    return await new_liaison(sandbox, admin)
 
 
 def jpeg(seed: int, size: tuple[int, int] = (640, 480), orientation: int | None = None) -> bytes:
