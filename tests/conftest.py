@@ -223,20 +223,34 @@ async def answer(user: SimUser, text: str | None = None, press: str | None = Non
     return await user.wait_reply(count=count)
 
 
-async def register_liaison(user: SimUser, code: str, name: str = "李明",
-                           mobile: str = "13912345678") -> list:
-    """Fill the form with the required fields only, skipping every optional one."""
+async def begin_registration(user: SimUser, code: str, name: str = "李明",
+                             gender: str = "男") -> None:
+    """``/start`` with the unit's invite code, the name typed and the gender pressed: the
+    form asks for the position next. (Every form button edits its question — the buttons
+    go — and the next question follows: two messages a press.)"""
     await user.command("start", code)
     await user.wait_reply(count=2)
     await answer(user, name)
-    # a form button edits its question (the button goes) and the next question follows
-    await answer(user, press="男", count=2)
+    await answer(user, press=gender, count=2)
+
+
+async def skip_optional_contacts(user: SimUser) -> list:
+    """Skip fax, QQ, WeChat, e-mail and address; the last press's messages (the summary
+    with its buttons last)."""
+    for _ in range(5):
+        shown = await answer(user, press="跳过", count=2)
+    return shown
+
+
+async def register_liaison(user: SimUser, code: str, name: str = "李明",
+                           mobile: str = "13912345678") -> list:
+    """Fill the form with the required fields only, skipping every optional one."""
+    await begin_registration(user, code, name)
     await answer(user, "科长")
     await answer(user, press="跳过", count=2)      # office phone
     await user.send(mobile)
-    await user.wait_reply(count=2)
-    for _ in range(5):                             # fax, qq, wechat, email, address
-        await answer(user, press="跳过", count=2)
+    await user.wait_reply(count=2)                 # noted, and the next question
+    await skip_optional_contacts(user)
     return await answer(user, press="✅ 确认提交", count=2)
 
 

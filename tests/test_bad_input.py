@@ -33,8 +33,10 @@ REFUSALS = {text for key, text in CATALOG.items()
             if key.startswith("validation.") or key in ("registration.text_please",
                                                            "registration.busy")}
 
+MOBILE = "13912345678"
+BUSY = CATALOG["registration.busy"]      # a command: refused, nothing asked again
 VALID_ANSWERS = [("李明", None), (None, "男"), ("科长", None), (None, "跳过"),
-                 ("13912345678", None), (None, "跳过"), (None, "跳过"), (None, "跳过"),
+                 (MOBILE, None), (None, "跳过"), (None, "跳过"), (None, "跳过"),
                  (None, "跳过"), (None, "跳过")]
 
 
@@ -62,11 +64,13 @@ async def _walk_on(noise: list[str], url: str | None) -> None:
                 assert all(ERROR_TEXT not in sent.plain_text for sent in replies), junk
                 if replies[0].plain_text not in REFUSALS:
                     continue      # the junk was a fine answer for this field: go on
-                if press:
-                    await answer(user, press=press)
-                else:
-                    await answer(user, text)
-            await answer(user, press="✅ 确认提交")
+                if replies[0].plain_text != BUSY and len(replies) < 2:
+                    await user.wait_reply(timeout=15)    # refused: the question asked again
+                if press:       # a form button: its question edited, the next one sent
+                    await answer(user, press=press, count=2)
+                else:           # the mobile is noted before the next question
+                    await answer(user, text, count=2 if text == MOBILE else 1)
+            await answer(user, press="✅ 确认提交", count=2)
             liaison = await bot.storage.liaisons.open_for_person(5001)
             assert liaison is not None and liaison.status == "active"
             assert liaison.mobile.isdigit() and liaison.gender in ("male", "female")

@@ -224,10 +224,10 @@ async def test_views_show_liaison_changes_made_after_a_first_view(desk, sandbox,
     liaison = sandbox.users[seeded.liaison_of[edited][0]]
     await liaison.command("profile")
     await liaison.wait_reply()
-    await answer(liaison, press="✏️ 修改某项")
-    await answer(liaison, press="姓名")
+    await answer(liaison, press="✏️ 修改某项", count=2)
+    await answer(liaison, press="姓名", count=2)
     await answer(liaison, "周改")
-    assert "已保存" in (await answer(liaison, press="✅ 完成"))[-1].text
+    assert "已保存" in (await answer(liaison, press="✅ 完成", count=2))[-1].text
 
     await admin.command("status")
     message = (await admin.wait_reply())[-1]

@@ -69,7 +69,7 @@ async def test_kill_half_way_through_registration_resumes(sandbox, tmp_path):
         await user.command("start", code)
         await user.wait_reply(count=2)
         await answer(user, "李明")
-        await answer(user, press="男")
+        await answer(user, press="男", count=2)
         await process.kill()
         await process.start()
         question = await answer(user, "科长")

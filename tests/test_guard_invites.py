@@ -29,7 +29,7 @@ async def test_a_link_revoked_during_the_form_refuses_the_confirmation(bot, sand
     await user.wait_reply(count=2)
     for _ in range(5):
         await answer(user, press="跳过", count=2)
-    reply = await answer(user, press="✅ 确认提交", count=1)
+    reply = await answer(user, press="✅ 确认提交", count=2)   # the summary closed, refused
     assert reply[-1].text == GONE
     await user.wait_quiet(0.3)
     assert await bot.storage.liaisons.open_for_person(2014) is None

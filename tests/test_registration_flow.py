@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.conftest import ADMIN_ID, add_unit, answer, register_liaison
+from tests.conftest import (
+    ADMIN_ID,
+    add_unit,
+    answer,
+    begin_registration,
+    register_liaison,
+    skip_optional_contacts,
+)
 
 
 async def test_full_form_with_a_bad_mobile_then_a_good_one(bot, sandbox, admin):
@@ -13,10 +20,10 @@ async def test_full_form_with_a_bad_mobile_then_a_good_one(bot, sandbox, admin):
     assert "长春市工信局" in intro.text
     assert "姓名" in question.text
     await answer(user, "李明")
-    await answer(user, press="男")
+    await answer(user, press="男", count=2)
     await answer(user, "安全生产科科长")
     await answer(user, "0431-88881234")
-    bad = await answer(user, "12345")
+    bad = await answer(user, "12345", count=2)
     assert "手机号格式不正确" in bad[0].text
     assert "手机号" in bad[-1].text   # the question is asked again
     await user.send("139 1234 5678")
@@ -27,7 +34,7 @@ async def test_full_form_with_a_bad_mobile_then_a_good_one(bot, sandbox, admin):
     await answer(user, "liming@example.com")
     summary = await answer(user, "长春市人民大街 1 号")
     assert "13912345678" in summary[-1].text and "liming@example.com" in summary[-1].text
-    done = await answer(user, press="✅ 确认提交")
+    done = await answer(user, press="✅ 确认提交", count=2)
     assert "登记成功" in done[-1].text
 
     liaison = await bot.storage.liaisons.open_for_person(2001)
@@ -45,18 +52,14 @@ async def test_full_form_with_a_bad_mobile_then_a_good_one(bot, sandbox, admin):
 async def test_required_fields_only_and_the_mobile_by_contact_button(bot, sandbox, admin):
     code = await add_unit(admin, "朝阳区应急管理局")
     user = sandbox.user(2002, "赵芳")
-    await user.command("start", code)
-    await user.wait_reply(count=2)
-    await answer(user, "赵芳")
-    await answer(user, press="女")
+    await begin_registration(user, code, "赵芳", gender="女")
     await answer(user, "副主任")
-    await answer(user, press="跳过")
+    await answer(user, press="跳过", count=2)
     await user.tap("📱 分享我的手机号")
     noted = await user.wait_reply(count=2)
     assert "8613800138000"[2:] in noted[0].text
-    for _ in range(5):
-        await answer(user, press="跳过")
-    await answer(user, press="✅ 确认提交")
+    await skip_optional_contacts(user)
+    await answer(user, press="✅ 确认提交", count=2)
     liaison = await bot.storage.liaisons.open_for_person(2002)
     assert (liaison.name, liaison.gender, liaison.mobile) == ("赵芳", "female", "13800138000")
     assert liaison.email is None and liaison.qq is None
@@ -65,12 +68,9 @@ async def test_required_fields_only_and_the_mobile_by_contact_button(bot, sandbo
 async def test_someone_elses_contact_is_refused(bot, sandbox, admin):
     code = await add_unit(admin, "南关区")
     user = sandbox.user(2003, "孙强")
-    await user.command("start", code)
-    await user.wait_reply(count=2)
-    await answer(user, "孙强")
-    await answer(user, press="男")
+    await begin_registration(user, code, "孙强")
     await answer(user, "科员")
-    await answer(user, press="跳过")
+    await answer(user, press="跳过", count=2)
     await user.send_contact("+8613700000000", first_name="别人", own=False)
     replies = await user.wait_reply(count=2)
     assert "本人" in replies[0].text
@@ -79,19 +79,15 @@ async def test_someone_elses_contact_is_refused(bot, sandbox, admin):
 async def test_restart_half_way_continues_where_it_stopped(bot, sandbox, admin):
     code = await add_unit(admin, "宽城区")
     user = sandbox.user(2004, "周杰")
-    await user.command("start", code)
-    await user.wait_reply(count=2)
-    await answer(user, "周杰")
-    await answer(user, press="男")
+    await begin_registration(user, code, "周杰")
     await bot.restart()
     question = await answer(user, "科长")
     assert "办公电话" in question[-1].text
-    await answer(user, press="跳过")
+    await answer(user, press="跳过", count=2)
     await user.send("13812345678")
     await user.wait_reply(count=2)
-    for _ in range(5):
-        await answer(user, press="跳过")
-    await answer(user, press="✅ 确认提交")
+    await skip_optional_contacts(user)
+    await answer(user, press="✅ 确认提交", count=2)
     liaison = await bot.storage.liaisons.open_for_person(2004)
     assert (liaison.name, liaison.position, liaison.mobile) == ("周杰", "科长", "13812345678")
 
@@ -99,18 +95,14 @@ async def test_restart_half_way_continues_where_it_stopped(bot, sandbox, admin):
 async def test_change_a_field_from_the_summary_and_cancel(bot, sandbox, admin):
     code = await add_unit(admin, "绿园区")
     user = sandbox.user(2005, "吴敏")
-    await user.command("start", code)
-    await user.wait_reply(count=2)
-    await answer(user, "吴敏")
-    await answer(user, press="女")
+    await begin_registration(user, code, "吴敏", gender="女")
     await answer(user, "科长")
-    await answer(user, press="跳过")
+    await answer(user, press="跳过", count=2)
     await user.send("13812345678")
     await user.wait_reply(count=2)
-    for _ in range(5):
-        await answer(user, press="跳过")
-    await answer(user, press="✏️ 修改某项")
-    await answer(user, press="职务")
+    await skip_optional_contacts(user)
+    await answer(user, press="✏️ 修改某项", count=2)
+    await answer(user, press="职务", count=2)
     summary = await answer(user, "副科长")
     assert "副科长" in summary[-1].text
     await user.command("cancel")
@@ -126,12 +118,12 @@ async def test_profile_shows_and_edits(bot, sandbox, admin):
     await user.command("profile")
     shown = await user.wait_reply()
     assert "郑伟" in shown[-1].text and "双阳区" in shown[-1].text
-    await answer(user, press="✏️ 修改某项")
-    await answer(user, press="电子邮箱")
-    bad = await answer(user, "not-an-email")
+    await answer(user, press="✏️ 修改某项", count=2)
+    await answer(user, press="电子邮箱", count=2)
+    bad = await answer(user, "not-an-email", count=2)
     assert "电子邮箱格式不正确" in bad[0].text
     await answer(user, "zheng@example.com")
-    saved = await answer(user, press="✅ 完成")
+    saved = await answer(user, press="✅ 完成", count=2)
     assert "已保存" in saved[-1].text
     liaison = await bot.storage.liaisons.open_for_person(2006)
     assert liaison.email == "zheng@example.com"

@@ -42,14 +42,12 @@ def fill(data: bytes, values: dict[str, object]) -> bytes:
     return buffer.getvalue()
 
 
-async def confirm(user, said: str = "已提交") -> list:
-    """Press ✅ 确认提交: the summary's keyboard closes (an edit), then the confirmation comes,
-    on PostgreSQL at times after wait_reply's quiet moment; what came, up to the line that
-    says ``said`` (wait_reply fails with the transcript if it never comes)."""
-    done = await answer(user, press="✅ 确认提交")
-    while not any(said in sent.text for sent in done):
-        done += await user.wait_reply(timeout=10)
-    return done
+async def confirm(user, said: str = "已提交", button: str = "✅ 确认提交") -> list:
+    """Press ``button``: the summary's keyboard closes (an edit), then the confirmation
+    comes once the table is stored, on PostgreSQL at times after a quiet moment; what came,
+    up to the line that says ``said``."""
+    await user.press(button)
+    return await user.wait_for(said)
 
 
 async def download(user) -> bytes:
@@ -73,16 +71,17 @@ async def test_chat_form_with_bad_values_back_skip_restart_and_an_edit(bot, sand
     assert "多少场" in reply[-1].text
     assert reply[-1].button_texts() == ["0 / 无", "⬅ 上一题", "跳过本项 ⏭"]
     await answer(user, "3")
-    bad = await answer(user, "abc")
+    bad = await answer(user, "abc", count=2)
     assert bad[0].text == "请发送一个不小于 0 的整数，如 0、5、120（单位：场）。"
     assert "相关行业负责同志宣讲" in bad[-1].text          # asked again
-    bad = await answer(user, "-2")
+    bad = await answer(user, "-2", count=2)
     assert bad[0].text == "数量不能是负数。"
     await answer(user, "2")
-    await answer(user, press="0 / 无")                      # company heads
+    # a button edits its question (the buttons go), then the next question comes
+    await answer(user, press="0 / 无", count=2)             # company heads
     await answer(user, "１２")                              # expert lectures, full-width
     await answer(user, "5 场")                              # safety diagnoses
-    again = await answer(user, press="⬅ 上一题")
+    again = await answer(user, press="⬅ 上一题", count=2)
     assert "安全诊断" in again[-1].text and "当前：5 场" in again[-1].text
     await answer(user, "6")
     await answer(user, "7")                                 # volunteer lectures
@@ -94,17 +93,17 @@ async def test_chat_form_with_bad_values_back_skip_restart_and_an_edit(bot, sand
     assert "公众开放日现场参观" in resumed[-1].text
     for value in ("200", "3000", "2", "1", "80", "3", "900"):
         await answer(user, value)
-    skipped = await answer(user, press="跳过本项 ⏭")       # item 5 skipped entirely
+    skipped = await answer(user, press="跳过本项 ⏭", count=2)   # item 5 skipped entirely
     assert "开展应急预案演练活动" in skipped[-1].text
     await answer(user, "4")
     yes_no = await answer(user, "350")
     assert yes_no[-1].button_texts()[:2] == ["是", "否"]
-    bad = await answer(user, "也许")
+    bad = await answer(user, "也许", count=2)
     assert bad[0].text == "请回答“是”或“否”。"
-    await answer(user, press="是")
+    await answer(user, press="是", count=2)
     for value in ("6", "3", "2", "15", "2", "8", "5"):
         await answer(user, value)
-    await answer(user, press="否")
+    await answer(user, press="否", count=2)
     for value in ("1", "9", "4"):
         await answer(user, value)
     review = await answer(user, "2")
@@ -113,9 +112,9 @@ async def test_chat_form_with_bad_values_back_skip_restart_and_an_edit(bot, sand
     assert "在地方媒体发表安全月稿件：9 篇" in review[-1].text
 
     await bot.restart()
-    choose = await answer(user, press="5. 开展安全警示教育和科普宣传活动")
+    choose = await answer(user, press="5. 开展安全警示教育和科普宣传活动", count=2)
     assert "要修改哪一项数据" in choose[-1].text
-    await answer(user, press="开展警示教育")
+    await answer(user, press="开展警示教育", count=2)
     review = await answer(user, "10")
     assert "开展警示教育：10 场" in review[-1].text and "已填 33/39" in review[-1].text
     done = await confirm(user)
@@ -139,7 +138,7 @@ async def test_chat_form_with_bad_values_back_skip_restart_and_an_edit(bot, sand
         "news_reports": 5, "coverage_plan": False, "central_media_articles": 1,
         "local_media_articles": 9, "campaign_articles": 4, "negative_cases": 2,
     }
-    told = await admin.wait_reply()
+    told = await admin.wait_for("提交了统计表")     # after the registration's notice
     assert "长春市工信局" in told[-1].text and "统计表" in told[-1].text
 
 
@@ -153,13 +152,13 @@ async def test_cancel_keeps_the_draft_and_stats_offers_to_continue(bot, sandbox)
     assert "已暂停" in paused[-1].text
     offer = await answer(user, "/stats")
     assert "已填 2/39" in offer[-1].text
-    question = await answer(user, press="▶ 继续填写")
+    question = await answer(user, press="▶ 继续填写", count=2)
     assert "相关行业负责同志宣讲" in question[-1].text
     await answer(user, "/cancel")
     await answer(user, "/stats")
     fresh = await user.press("🔁 重新逐项填写")
     assert fresh
-    replies = await user.wait_reply(count=2)
+    replies = await user.wait_reply(count=3)       # the offer closed, the intro, a question
     assert "以何种形式启动" in replies[-1].text
 
 
@@ -179,7 +178,7 @@ async def test_workbook_round_trip(bot, sandbox, admin):
     await user.send_document(blank, "统计表.xlsx")        # the blank file, unchanged: read
     summary = await user.wait_reply()
     assert "已填 0/39" in summary[-1].text
-    await answer(user, press="❌ 放弃")
+    await answer(user, press="❌ 放弃", count=2)
 
     values = {"launch_forms": "召开动员大会", "leaflets": 1200, "drills": 3,
               "drill_participants": 150, "coverage_plan": "是", "creative_activities": "否",
@@ -346,7 +345,7 @@ async def test_definitions_refused_with_errors_named_then_loaded_for_new_entries
     await old_liaison.send_document(
         fill(await download(old_liaison), {"drills": 5, "leaflets": 10}), "统计表.xlsx")
     await old_liaison.wait_reply()
-    await answer(old_liaison, press="✅ 确认提交")
+    await confirm(old_liaison)
 
     await admin.send_document(_small_definition(unit=None), "heilongjiang.json")
     refused = (await admin.wait_reply())[-1].text
@@ -368,8 +367,8 @@ async def test_definitions_refused_with_errors_named_then_loaded_for_new_entries
     assert "第 2 版" in intro.text and "2 个项目、3 项数据" in intro.text
     await answer(new_liaison, "8")
     await answer(new_liaison, "2")
-    await answer(new_liaison, press="是")
-    await answer(new_liaison, press="✅ 确认提交")
+    await answer(new_liaison, press="是", count=2)
+    await confirm(new_liaison)
     new_entry = await bot.storage.stats.current(new_unit.id, None)
     assert (new_entry.form_id, new_entry.figures) == (2, {"lectures": 8, "drills": 2,
                                                           "plan": True})
@@ -409,7 +408,7 @@ async def test_an_entry_belongs_to_the_campaign_and_lateness_is_by_message_date(
     sandbox.now = lambda: datetime(2026, 7, 3, 11, 0, tzinfo=UTC).timestamp()
     await user.send_document(data, "统计表.xlsx")
     await user.wait_reply()
-    await answer(user, press="✅ 确认提交")
+    await confirm(user)
     entry = await bot.storage.stats.current(unit.id, campaign.id)
     assert entry.figures == {"drills": 2}
     assert entry.late_seconds == 25 * 3600
@@ -437,7 +436,7 @@ async def test_in_english_the_form_and_the_workbook_speak_english(bot, sandbox):
             "Leaflets and materials handed out): Please send a whole number") in refused
     await user.send_document(fill(data, {"coverage_plan": "yes"}), "statistics.xlsx")
     await user.wait_reply()
-    await answer(user, press="✅ Submit")
+    await confirm(user, said="are submitted", button="✅ Submit")
     assert (await bot.storage.stats.current(unit.id, None)).figures == {"coverage_plan": True}
 
 
@@ -468,7 +467,7 @@ async def test_a_table_resaved_as_ods_is_read_and_as_xls_is_refused_not_filed(bo
     summary = (await user.wait_reply(timeout=30))[-1].text
     assert "已读取“长春市工信局”的统计表" in summary and "已填 4/39" in summary
     assert "=以视频会议形式召开启动仪式" in summary
-    await answer(user, press="✅ 确认提交")
+    await confirm(user)
     entry = await bot.storage.stats.current(unit.id, campaign.id)
     assert entry.figures == {"launch_forms": "=以视频会议形式召开启动仪式", "leaflets": 1200,
                              "drills": 3, "coverage_plan": True}

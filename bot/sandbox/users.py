@@ -623,6 +623,24 @@ class SimUser:
         self.mark()
         return new
 
+    async def wait_for(self, text: str, timeout: float = 10, quiet: float = 0.15) -> list[Sent]:
+        """Wait for a new (or newly edited) bot message containing ``text``, then for a quiet
+        moment; the new messages, that one among them. For an answer that follows others
+        at a moment of the bot's choosing (a notice after the notices before it), where a
+        count would race with them. Raises AssertionError with the transcript on timeout."""
+        deadline = time.monotonic() + timeout
+        while not any(text in (sent.text or "") for sent in self._new_since_mark()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"{self.display_name}: no new bot message with {text!r} within {timeout}s"
+                    f"\n--- transcript ---\n{self.server.transcript(self.id)}")
+            await self.server.wait_change(min(remaining, 0.5))
+        await self._settle(quiet, deadline + quiet)
+        new = self._new_since_mark()
+        self.mark()
+        return new
+
     async def wait_quiet(self, quiet: float = 0.3, timeout: float = 10) -> list[Sent]:
         """Wait until nothing new arrives for `quiet` seconds; return what is new since the mark."""
         await self._settle(quiet, time.monotonic() + timeout)
