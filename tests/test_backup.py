@@ -80,8 +80,9 @@ async def test_a_backup_of_a_running_bot_restores_every_submission_and_file(sand
                 answered.append((index, number, "text"))
 
         sending = [asyncio.create_task(send(index)) for index in range(len(users))]
-        while len(answered) < 4:
-            await asyncio.sleep(0.05)
+        async with asyncio.timeout(60):     # a bot that never answers fails, not hangs
+            while len(answered) < 4:
+                await asyncio.sleep(0.05)
         before_first = list(answered)
         code, first_out = await run_command(["backup", str(dest)], env, tmp_path)
         assert code == 0, first_out

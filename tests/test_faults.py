@@ -173,8 +173,9 @@ async def test_kill_half_way_through_a_prompt_to_300_liaisons(sandbox, tmp_path)
     sandbox.rate_limit_per_second = 30
     process = BotProcess(sandbox, data_dir, [ADMIN_ID])
     await process.start()
-    while len(sandbox.sent) < 100:
-        await asyncio.sleep(0.01)
+    async with asyncio.timeout(60):         # a prompt that never starts fails, not hangs
+        while len(sandbox.sent) < 100:
+            await asyncio.sleep(0.01)
     await process.kill()                    # kill -9 with about a third sent
     sent_at_kill = len(sandbox.sent)
     assert sent_at_kill < 300

@@ -172,8 +172,9 @@ async def test_a_bursts_connections_are_closed_once_idle_and_an_old_one_when_giv
                 await release.wait()
 
         burst = [asyncio.create_task(busy()) for _ in range(4)]
-        while len(pids) < 4:
-            await asyncio.sleep(0.01)
+        async with asyncio.timeout(30):
+            while len(pids) < 4:
+                await asyncio.sleep(0.01)
         release.set()
         await asyncio.gather(*burst)
         assert pool.open_count == 4 and await alive(pids, pids) == pids
