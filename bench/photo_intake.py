@@ -171,7 +171,7 @@ async def measure(liaisons: int, postgres: str | None, count: int, warmup: int,
     print(f"after the run: reference loop {reference_ms():.0f} ms, fresh memory "
           f"{fresh_memory_ms():.0f} ms")
     if len(each) > 1:
-        print("each process: " + ", ".join(f"{used / liaisons * 1000:.1f}" for used in each)
+        print("each process: " + ", ".join(f"{share / liaisons * 1000:.1f}" for share in each)
               + " ms per photo")
 
 

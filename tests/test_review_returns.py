@@ -5,7 +5,6 @@ the grace counts late from the return; one that never comes gets the reminders."
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -55,14 +54,8 @@ async def return_with(admin, card, reason: str) -> str:
 
 async def wait_for(user, fragment: str, timeout: float = 20):
     """The next bot message holding ``fragment`` (other notices may come first)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        left = deadline - asyncio.get_running_loop().time()
-        assert left > 0, f"no message with {fragment!r}:\n{user.transcript()}"
-        found = [sent for sent in await user.wait_reply(timeout=left)
-                 if fragment in (sent.plain_text or "")]
-        if found:
-            return found[-1]
+    new = await user.wait_for(fragment, timeout=timeout)
+    return [sent for sent in new if fragment in (sent.plain_text or "")][-1]
 
 
 async def submission_of(bot, unit_name: str):

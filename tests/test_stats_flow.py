@@ -45,7 +45,7 @@ def fill(data: bytes, values: dict[str, object]) -> bytes:
 async def confirm(user, said: str = "已提交", button: str = "✅ 确认提交") -> list:
     """Press ``button``: the summary's keyboard closes (an edit), then the confirmation
     comes once the table is stored, on PostgreSQL at times after a quiet moment; what came,
-    up to the line that says ``said``."""
+    the line that says ``said`` among it."""
     await user.press(button)
     return await user.wait_for(said)
 

@@ -608,33 +608,32 @@ class SimUser:
         messages (an edited message appears once, in its current state).  Raises
         AssertionError with the chat transcript on timeout.
         """
+        return await self._wait(lambda new: len(new) >= count,
+                                f"expected {count} new bot message(s)", timeout, quiet)
+
+    async def wait_for(self, text: str, timeout: float = 10, quiet: float = 0.15) -> list[Sent]:
+        """Wait for a new (or newly edited) bot message whose visible text contains ``text``,
+        then for a quiet moment; the new messages, that one among them. For an answer that
+        follows others at a moment of the bot's choosing (a notice after the notices before
+        it), where a count would race with them. Raises AssertionError with the transcript
+        on timeout."""
+        return await self._wait(
+            lambda new: any(text in (sent.plain_text or "") for sent in new),
+            f"expected a new bot message with {text!r}", timeout, quiet)
+
+    async def _wait(self, done: Callable[[list[Sent]], bool], expected: str, timeout: float,
+                    quiet: float) -> list[Sent]:
+        """Until ``done`` holds for the messages new since the mark, then a quiet moment:
+        those messages (the mark moved past them)."""
         deadline = time.monotonic() + timeout
-        while len(self._new_since_mark()) < count:
+        while not done(self._new_since_mark()):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 got = self._new_since_mark()
                 raise AssertionError(
-                    f"{self.display_name}: expected {count} new bot message(s) within {timeout}s, "
+                    f"{self.display_name}: {expected} within {timeout}s, "
                     f"got {len(got)}\n--- transcript ---\n{self.server.transcript(self.id)}"
                 )
-            await self.server.wait_change(min(remaining, 0.5))
-        await self._settle(quiet, deadline + quiet)
-        new = self._new_since_mark()
-        self.mark()
-        return new
-
-    async def wait_for(self, text: str, timeout: float = 10, quiet: float = 0.15) -> list[Sent]:
-        """Wait for a new (or newly edited) bot message containing ``text``, then for a quiet
-        moment; the new messages, that one among them. For an answer that follows others
-        at a moment of the bot's choosing (a notice after the notices before it), where a
-        count would race with them. Raises AssertionError with the transcript on timeout."""
-        deadline = time.monotonic() + timeout
-        while not any(text in (sent.text or "") for sent in self._new_since_mark()):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"{self.display_name}: no new bot message with {text!r} within {timeout}s"
-                    f"\n--- transcript ---\n{self.server.transcript(self.id)}")
             await self.server.wait_change(min(remaining, 0.5))
         await self._settle(quiet, deadline + quiet)
         new = self._new_since_mark()
