@@ -3,6 +3,7 @@ storage layer (campaign, units, active liaisons) without 300 chat registrations.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -77,3 +78,12 @@ async def deliver(storage: Storage, unit_id: int, key: str, period: str,
         "INSERT INTO submission (unit_id, deliverable_id, period, state, first_received_at, "
         "last_received_at, late_seconds) VALUES (?, ?, ?, 'nil', ?, ?, ?)",
         (unit_id, rule.id, period, to_iso(received), to_iso(received), late_seconds))
+
+
+async def wait_for(condition, timeout: float = 20.0) -> None:
+    """Poll a condition on what the sandbox recorded (the bot works on its own schedule)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)

@@ -6,7 +6,7 @@ import asyncio
 
 from bot.outbox import jobs
 from tests.conftest import ADMIN_ID, BotUnderTest, add_unit, register_liaison
-from tests.schedule_support import SetClock, deliver, local, seed
+from tests.schedule_support import SetClock, deliver, local, seed, wait_for
 
 PROMPT_BUTTONS = ["submit:start:weekly:2026-06-04", "submit:nil:weekly:2026-06-04"]
 
@@ -21,15 +21,6 @@ def scheduled(sandbox, chat_id: int, key: str = "weekly") -> list:
     return [sent for sent in sandbox.messages_to(chat_id)
             if any(button.get("callback_data", "").startswith(f"submit:start:{key}:")
                    for row in sent.inline_keyboard() for button in row)]
-
-
-async def wait_for(condition, timeout: float = 20.0) -> None:
-    """Poll a condition on what the sandbox recorded (the bot works on its own schedule)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
 
 
 async def start_bot(sandbox, tmp_path, clock) -> BotUnderTest:

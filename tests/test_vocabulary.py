@@ -17,18 +17,10 @@ from bot.storage.submissions import NewItem
 from bot.texts import Texts
 from tests import backends
 from tests.conftest import ADMIN_ID, BotUnderTest
-from tests.schedule_support import SetClock, local, seed
+from tests.schedule_support import SetClock, local, seed, wait_for
 
 LATE_SECONDS = 3_599         # the case: 59 min 59 s, which is "1 hour" everywhere
 DUE = local(2026, 6, 4, 10, 0)
-
-
-async def wait_for(condition, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
 
 
 async def test_a_lateness_and_a_deliverable_read_the_same_on_every_path(sandbox, tmp_path):
