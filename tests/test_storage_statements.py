@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.storage.outbox import Message
+from bot.storage.outbox import FIRST, Message
 from bot.storage.submissions import NewItem
 
 
@@ -40,6 +40,23 @@ async def test_many_outbox_rows_are_written_once_each_in_their_order_and_counted
     await outbox.release([row.id for row in second] + [10**9])
     assert await outbox.open_count() == 10_000
     assert all(row.attempts == 0 for row in await outbox.pending(limit=3_000))
+
+
+async def test_rows_someone_waits_for_are_claimed_before_the_mass_queued_ahead(storage):
+    outbox = storage.outbox
+    await outbox.add([Message(1, "2026-06-11", person, "prompt", person, "早")
+                      for person in range(100)])
+    await outbox.add([Message(1, "2026-06-11", 9_000, "digest@x", 9_000, "汇总", priority=FIRST),
+                      Message(1, "2026-06-11", 9_000, "digest@x#2", 9_000, "（续）",
+                              priority=FIRST)])
+    pending = await outbox.pending(limit=5)
+    assert [row.kind for row in pending] == ["digest@x", "digest@x#2"] + ["prompt"] * 3
+    first = await outbox.claim_batch(3)
+    assert [(row.kind, row.person_id) for row in first] == [
+        ("digest@x", 9_000), ("digest@x#2", 9_000), ("prompt", 0)]
+    await outbox.release([first[0].id])          # given back: first again
+    again = await outbox.claim_batch(2)
+    assert [(row.kind, row.person_id) for row in again] == [("digest@x", 9_000), ("prompt", 1)]
 
 
 async def test_values_of_another_type_than_the_column_are_taken_as_sqlite_takes_them(storage):

@@ -28,7 +28,7 @@ from bot.ptb.access import Who, coordinator_only
 from bot.ptb.buttons import DeskRemind
 from bot.ptb.context import BotContext
 from bot.ptb.replies import pressed, send_lines, stale_button
-from bot.storage.outbox import PENDING, SENDING, SENT, Message
+from bot.storage.outbox import FIRST, PENDING, SENDING, SENT, Message
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,8 @@ async def send_reminders(context: BotContext, deadline: Deadline, timezone: Zone
             deadline.deliverable_id, deadline.period, reminder.person_id, kind,
             person.chat_id if person else reminder.person_id,
             words.html("desk.reminder", unit=reminder.unit_name,
-                       target=words.target(deadline), due=words.due(deadline))))
+                       target=words.target(deadline), due=words.due(deadline)),
+            priority=FIRST))        # the coordinator waits for the report of who was reached
     await storage.outbox.add(messages)
     context.sender.wake()
     states = await _settled_states(context, deadline, kind)

@@ -20,7 +20,7 @@ from bot.outbox import notices
 from bot.ptb.context import BotApplication, BotContext, Services
 from bot.review import notify as review_notify
 from bot.storage.campaigns import Calendar
-from bot.storage.outbox import Message
+from bot.storage.outbox import FIRST, Message
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ async def _digests(services: Services, calendar: Calendar, notice: Notice) -> li
         for number, part in enumerate(parts, start=1):
             kind = notice.tag if number == 1 else f"{notice.tag}#{number}"
             messages.append(Message(rule.id, notice.period, coordinator.person_id, kind,
-                                    coordinator.chat_id, part))
+                                    coordinator.chat_id, part, priority=FIRST))
     return messages
 
 
@@ -219,7 +219,8 @@ async def finish_broadcasts(services: Services) -> None:
             0, f"broadcast-{broadcast.id}", broadcast.created_by, "broadcast-report",
             person.chat_id if person else broadcast.created_by,
             texts.get(language, "broadcast.report", delivered=states["sent"],
-                      unreachable=states["unreachable"], failed=states["failed"])))
+                      unreachable=states["unreachable"], failed=states["failed"]),
+            priority=FIRST))
     if messages:
         await storage.outbox.add(messages)
         if services.sender is not None:

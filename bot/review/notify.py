@@ -12,7 +12,7 @@ from bot.kernel.words import Words
 from bot.ptb.buttons import ReviewResubmit
 from bot.ptb.context import Services
 from bot.storage.campaigns import Calendar
-from bot.storage.outbox import Message
+from bot.storage.outbox import FIRST, Message
 from bot.storage.reviews import Comment, Return
 from bot.storage.submissions import Submission
 
@@ -76,7 +76,7 @@ async def _tell(services: Services, calendar: Calendar, submission: Submission, 
         words, words.target_key(_key(calendar, submission), submission.period))
     await services.storage.outbox.add([Message(
         submission.deliverable_id, submission.period, person_id, key, chat_id, text,
-        keyboard or None)])
+        keyboard or None, priority=FIRST)])
     _wake(services)
     return True
 
@@ -112,5 +112,5 @@ async def remind_returns(services: Services, calendar: Calendar, now: datetime) 
         buttons = [[ReviewResubmit(submission.id).button(words.html("review.button_resubmit"))]]
         kind = f"review-{'overdue' if overdue else 'remind'}-{returned.id}"
         messages.append(Message(submission.deliverable_id, submission.period, person_id,
-                                kind, chat_id, text, buttons))
+                                kind, chat_id, text, buttons, priority=FIRST))
     return await storage.outbox.add(messages) if messages else 0

@@ -23,7 +23,7 @@ from bot.ptb.replies import pressed, stale_button
 from bot.scoring import ledger
 from bot.scoring.rules import Level, points_text
 from bot.storage import Storage
-from bot.storage.outbox import Message
+from bot.storage.outbox import FIRST, Message
 from bot.storage.submissions import Submission
 from bot.texts import Texts
 
@@ -141,7 +141,7 @@ async def tell_liaison(context: BotContext, submission: Submission, adoption_id:
                       level=level.name_in(language), points=points_text(level.points))
     await storage.outbox.add([Message(submission.deliverable_id, submission.period,
                                       person.telegram_id, f"adoption-{adoption_id}",
-                                      person.chat_id, text)])
+                                      person.chat_id, text, priority=FIRST)])
     context.sender.wake()
 
 

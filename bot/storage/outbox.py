@@ -18,6 +18,10 @@ Buttons = Sequence[Sequence[tuple[str, str]]]
 
 MARK_SENT = "UPDATE outbox SET state = 'sent', error = NULL, sent_at = ? WHERE id = ?"
 
+# the order pending rows are sent in (migration 0015): what someone waits for, then the rest
+FIRST, IN_TURN = 0, 1
+QUEUE_ORDER = "ORDER BY priority, id"
+
 
 @dataclass(frozen=True)
 class Message:
@@ -30,6 +34,7 @@ class Message:
     text: str
     buttons: Buttons | None = None
     broadcast_id: int | None = None
+    priority: int = IN_TURN    # FIRST: a person waits for this one (a digest, a report)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class OutboxRow:
     attempts: int
     error: str | None
     sent_at: str | None
+    priority: int
 
 
 def _row(row) -> OutboxRow:
@@ -55,7 +61,8 @@ def _row(row) -> OutboxRow:
         buttons = [[(label, data) for label, data in line] for line in json.loads(row["markup"])]
     return OutboxRow(row["id"], row["deliverable_id"], row["period"], row["person_id"],
                      row["kind"], row["chat_id"], row["text"], buttons, row["broadcast_id"],
-                     row["state"], row["attempts"], row["error"], row["sent_at"])
+                     row["state"], row["attempts"], row["error"], row["sent_at"],
+                     row["priority"])
 
 
 class Outbox:
@@ -81,14 +88,15 @@ class Outbox:
 
         rows = [(message.deliverable_id, message.period, message.person_id, message.kind,
                  message.chat_id, message.text, markup_of(message.buttons),
-                 message.broadcast_id, now) for message in messages]
+                 message.broadcast_id, message.priority, now) for message in messages]
         if not rows:
             return 0
 
         def insert(conn: sqlite3.Connection) -> int:     # one trip for the lot
             return conn.executemany(
                 "INSERT INTO outbox (deliverable_id, period, person_id, kind, chat_id, text, "
-                "markup, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "markup, broadcast_id, priority, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING", rows).rowcount
 
         return await self.db.run(insert, write=True)
@@ -102,12 +110,13 @@ class Outbox:
         return {row["person_id"] for row in rows}
 
     async def pending(self, limit: int = 200, skip: Iterable[int] = ()) -> list[OutboxRow]:
-        """The oldest pending rows (those in ``skip`` left out: being sent or waiting a retry)."""
+        """The pending rows in the order they are sent (those in ``skip`` left out: being
+        sent or waiting a retry)."""
         skipped = sorted(set(skip))
         marks = ", ".join("?" for _ in skipped)
         where = f" AND id NOT IN ({marks})" if skipped else ""
         rows = await self.db.fetchall(
-            f"SELECT * FROM outbox WHERE state = 'pending'{where} ORDER BY id LIMIT ?",
+            f"SELECT * FROM outbox WHERE state = 'pending'{where} {QUEUE_ORDER} LIMIT ?",
             (*skipped, limit),
         )
         return [_row(row) for row in rows]
@@ -128,10 +137,11 @@ class Outbox:
 
     async def claim_batch(self, limit: int, skip: Iterable[int] = (),
                           sent_before: Sequence[int] = ()) -> list[OutboxRow]:
-        """The oldest ``limit`` pending rows (those in ``skip`` left out) go to 'sending',
-        one more attempt each, in one statement: a sender claims them ahead of their pacing
-        slots and gives back what it did not send (`release`). Rows sent since the last
-        claim (``sent_before``) are marked sent in the same transaction."""
+        """The next ``limit`` pending rows in the queue's order (``FIRST`` ones, then the
+        rest, oldest first; those in ``skip`` left out) go to 'sending', one more attempt
+        each, in one statement: a sender claims them ahead of their pacing slots and gives
+        back what it did not send (`release`). Rows sent since the last claim
+        (``sent_before``) are marked sent in the same transaction."""
         now = to_iso(self.clock())
         skipped = sorted(set(skip))
         marks = ", ".join("?" for _ in skipped)
@@ -141,9 +151,9 @@ class Outbox:
             conn.executemany(MARK_SENT, [(now, sent_id) for sent_id in sent_before])
             rows = conn.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
-                f"SELECT id FROM outbox WHERE state = 'pending'{where} ORDER BY id LIMIT ?) "
-                "RETURNING *", (*skipped, limit)).fetchall()
-            return sorted((_row(row) for row in rows), key=lambda row: row.id)
+                f"SELECT id FROM outbox WHERE state = 'pending'{where} {QUEUE_ORDER} "
+                "LIMIT ?) RETURNING *", (*skipped, limit)).fetchall()
+            return sorted((_row(row) for row in rows), key=lambda row: (row.priority, row.id))
 
         return await self.db.run(claim, write=True)
 
