@@ -4,13 +4,13 @@ naming every missing unit — each message within Telegram's 4,096 characters.""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from bot.kernel.schedule import deadlines
 from bot.outbox.jobs import tick
 from bot.storage.outbox import SENT
 from bot.storage.submissions import NewItem
+from tests.cluster_acceptance import until
 from tests.conftest import ADMIN_ID
 from tests.limits_seed import SEEDED_AT, TZ
 from tests.limits_support import assert_within_limits, at, province_fixture  # noqa: F401
@@ -77,10 +77,12 @@ async def test_the_digest_naming_every_missing_unit_is_split(province, sandbox, 
     to_admin = {row.id for row in rows if row.chat_id == ADMIN_ID}
     to_liaisons = len(rows) - len(to_admin)
     assert len(to_admin) > 1 and to_liaisons >= 2 * len(seeded.names)
-    async with asyncio.timeout(120):
-        while not to_admin <= {row.id for row in await bot.storage.outbox.rows()
-                               if row.state == SENT}:
-            await asyncio.sleep(0.2)
+
+    async def digest_sent() -> bool:
+        return to_admin <= {row.id for row in await bot.storage.outbox.rows()
+                            if row.state == SENT}
+
+    await until(digest_sent, 120, "every part of the digest sent")
     since = sandbox.sent[before:]
     # in the order written the first part would be the 2,001st send; it goes within seconds
     # (the tick writes the announcements first, and the sender may start on them while it

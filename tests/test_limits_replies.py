@@ -3,11 +3,11 @@ under Telegram's limits, every name whole, every workbook still sent (issue 14, 
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from tests.limits_seed import UNITS
 from tests.limits_support import assert_within_limits, province_fixture  # noqa: F401
+from tests.schedule_support import wait_for
 
 
 def texts_of(user) -> list[str]:
@@ -20,10 +20,9 @@ async def test_stats_total_lists_every_missing_unit_in_parts_and_sends_the_workb
     await admin.command("stats_total")
     # the parts, then the workbook (built in a worker thread: on a loaded machine more than
     # a second after the last part)
-    async with asyncio.timeout(120):
-        while not any(sent.document is not None and sent.document.file_name.endswith(".xlsx")
-                      for sent in admin.messages):
-            await asyncio.sleep(0.2)
+    await wait_for(lambda: any(sent.document is not None
+                               and sent.document.file_name.endswith(".xlsx")
+                               for sent in admin.messages), timeout=120)
     texts = texts_of(admin)
     assert len(texts) > 2
     joined = "\n".join(texts)

@@ -13,15 +13,13 @@ from tests.conftest import ADMIN_ID
 from tests.processes import BotProcess
 from tests.test_faults import SHANGHAI, seed_open_week
 from tests.test_record_albums import LIAISON, open_week_or_skip
+from tests.test_submissions_flow import FULL_DISK_LIMIT, OVER_THE_LIMIT
 
-MB = 1024 * 1024
-LIMIT = 8 * MB     # above the offsets SQLite writes at (its WAL: ~4.1 MB at most), below VIDEO
-VIDEO = 12 * MB
-# runs the rest of its command line with files limited to LIMIT (Python ignores SIGXFSZ, so
-# a write past the limit fails with EFBIG, as one on a full disk fails with ENOSPC)
+# runs the rest of its command line with files limited to FULL_DISK_LIMIT (Python ignores
+# SIGXFSZ, so a write past the limit fails with EFBIG, as one on a full disk with ENOSPC)
 LIMITED = [sys.executable, "-c",
            "import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, "
-           f"({LIMIT}, resource.RLIM_INFINITY)); os.execv(sys.argv[1], sys.argv[1:])"]
+           f"({FULL_DISK_LIMIT}, resource.RLIM_INFINITY)); os.execv(sys.argv[1], sys.argv[1:])"]
 
 
 async def delivered(database) -> dict[int, int | None]:
@@ -45,7 +43,7 @@ async def test_a_video_on_a_full_disk_is_not_received_and_not_delivered(sandbox,
     process = BotProcess(sandbox, data_dir, [ADMIN_ID])
     await process.start(prefix=LIMITED)
     try:
-        await liaison.send_video(generate_bytes(VIDEO, "full"))
+        await liaison.send_video(generate_bytes(OVER_THE_LIMIT, "full"))
         answer = await liaison.wait_reply(timeout=20)
         assert await liaison.wait_quiet(quiet=1.0) == []
     finally:
@@ -58,7 +56,7 @@ async def test_a_video_on_a_full_disk_is_not_received_and_not_delivered(sandbox,
 
     await process.start(prefix=[])                   # space again: sent again, received
     try:
-        await liaison.send_video(generate_bytes(VIDEO, "full"))
+        await liaison.send_video(generate_bytes(OVER_THE_LIMIT, "full"))
         receipt = await liaison.wait_reply(timeout=20)
     finally:
         await process.stop()

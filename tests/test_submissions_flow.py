@@ -18,6 +18,11 @@ from tests.conftest import create_campaign, new_liaison
 
 TZ = ZoneInfo("Asia/Shanghai")
 MB = 1024 * 1024
+# a file size limit put on the bot's process stands for a full disk; it applies to every file
+# the process writes, so it stays above the offsets SQLite writes at (its WAL grows to ~1,000
+# pages, 4.1 MB, before a checkpoint starts it again), and the video sent against it is larger
+FULL_DISK_LIMIT = 8 * MB
+OVER_THE_LIMIT = 12 * MB
 
 
 class Clock:
@@ -369,12 +374,10 @@ async def test_a_refused_getfile_stores_nothing_and_asks_to_send_again(bot, sand
 
 
 async def test_a_full_disk_stores_nothing_and_says_so(bot, sandbox, liaison):
-    # the limit is the process's: it must stay above the offsets SQLite writes at (its WAL
-    # grows to ~1,000 pages, 4.1 MB, before a checkpoint starts it again), below the video's
-    data = generate_bytes(12 * MB, "disk")
+    data = generate_bytes(OVER_THE_LIMIT, "disk")
     previous_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
     previous_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (8 * MB, previous_limit[1]))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FULL_DISK_LIMIT, previous_limit[1]))
     try:
         await liaison.send_video(data)
         receipt = await liaison.wait_reply(timeout=15)
